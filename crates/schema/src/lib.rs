@@ -1,0 +1,27 @@
+//! Frictionless Table Schema model and vectorised CSV validation.
+//!
+//! This crate owns one job: deciding whether a member's CSV export can take part
+//! in a round, and if not, saying exactly what to fix. It reads the published
+//! schemas ([`TableSchema`]), decodes the member's file ([`Source`], with
+//! encodings, delimiters, decimal commas and a column [`Mapping`]), checks the
+//! header, and runs every cell rule as a polars column expression over a
+//! streaming scan, collecting only the failing rows ([`validate`]). The same
+//! parsing expressions give later stages typed columns ([`typed_scan`]), so
+//! what export reads is exactly what validate accepted.
+
+mod header;
+mod mapping;
+mod model;
+mod report;
+mod rules;
+mod scan;
+mod source;
+mod structure;
+mod validate;
+
+pub use mapping::Mapping;
+pub use model::{builtin, Constraints, Field, FieldType, SchemaError, TableSchema, BUILTIN_KINDS};
+pub use report::{FileReport, Problem, Report, RuleCount};
+pub use scan::typed_scan;
+pub use source::{open, Encoding, Opened, ReadOptions, Source, SourceError};
+pub use validate::{validate, validate_source, ValidateError};

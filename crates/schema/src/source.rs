@@ -1,0 +1,310 @@
+//! Opening a member's CSV: encoding checks and transcoding, the header record,
+//! and the reading options (delimiter, decimal comma, mapping).
+
+use crate::mapping::Mapping;
+use crate::report::Problem;
+use crate::structure::{Structure, StructureScanner};
+use std::fs::File;
+use std::io::{BufReader, BufWriter, Read, Write};
+use std::path::{Path, PathBuf};
+
+/// Files larger than this get a progress bar on a terminal.
+pub(crate) const PROGRESS_BYTES: u64 = 8 << 20;
+const CHUNK: usize = 1 << 20;
+
+/// The character encoding of a member's file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Encoding {
+    /// UTF-8, with or without a byte-order mark (the default).
+    #[default]
+    Utf8,
+    /// Windows-1252 (what Excel writes on Western European Windows).
+    Windows1252,
+    /// Latin-1. Decoded as Windows-1252, as browsers and the WHATWG encoding
+    /// standard do: the two agree on every printable character.
+    Latin1,
+}
+
+impl Encoding {
+    /// Parses `utf-8`, `windows-1252` (`cp1252`) or `latin1` (`iso-8859-1`).
+    pub fn parse(s: &str) -> Option<Self> {
+        match s.to_ascii_lowercase().as_str() {
+            "utf8" | "utf-8" => Some(Self::Utf8),
+            "windows-1252" | "cp1252" | "windows1252" => Some(Self::Windows1252),
+            "latin1" | "latin-1" | "iso-8859-1" | "iso8859-1" => Some(Self::Latin1),
+            _ => None,
+        }
+    }
+}
+
+/// How to read a member's file.
+#[derive(Debug, Clone)]
+pub struct ReadOptions {
+    /// The field separator (`,` by default; `;` for many European exports).
+    pub delimiter: u8,
+    /// Numbers are written with a decimal comma (`12,50`).
+    pub decimal_comma: bool,
+    /// The file's character encoding.
+    pub encoding: Encoding,
+    /// Header names mapped to schema fields, and a date format.
+    pub mapping: Mapping,
+    /// Show a progress bar on stderr for large files (only when it is a terminal).
+    pub progress: bool,
+}
+
+impl Default for ReadOptions {
+    fn default() -> Self {
+        Self {
+            delimiter: b',',
+            decimal_comma: false,
+            encoding: Encoding::Utf8,
+            mapping: Mapping::default(),
+            progress: true,
+        }
+    }
+}
+
+/// A file that could not be read at all (usage or I/O, exit code 2).
+#[derive(Debug, thiserror::Error)]
+#[error("{path}: {message}")]
+pub struct SourceError {
+    /// The file.
+    pub path: String,
+    /// What went wrong.
+    pub message: String,
+}
+
+impl SourceError {
+    fn io(path: &Path, e: std::io::Error) -> Self {
+        Self {
+            path: path.display().to_string(),
+            message: e.to_string(),
+        }
+    }
+}
+
+/// A member file ready to scan: valid UTF-8 on disk (the original, or a
+/// transcoded temporary copy deleted on drop) and its header labels.
+#[derive(Debug)]
+pub struct Source {
+    /// The name used in reports (the path as the member typed it).
+    pub display: String,
+    /// The UTF-8 file polars scans.
+    pub(crate) utf8_path: PathBuf,
+    _transcoded: Option<tempfile::NamedTempFile>,
+    /// The header labels, in file order (BOM removed).
+    pub header: Vec<String>,
+    /// The file's size in bytes.
+    pub size: u64,
+    /// Record count and ragged rows, from the structural pass.
+    pub(crate) structure: Structure,
+    /// The options it was opened with.
+    pub options: ReadOptions,
+}
+
+/// The outcome of opening a file: ready to scan, or one file-level problem.
+#[derive(Debug)]
+pub enum Opened {
+    /// Decoded and structurally read; ready to validate and scan.
+    Ready(Source),
+    /// The file cannot be read as CSV at all (empty, wrong encoding); the problem says why.
+    Unreadable(Problem),
+}
+
+/// Opens a member's file: checks or converts its encoding, counts its records
+/// and cells, and reads its header.
+pub fn open(path: &Path, options: &ReadOptions) -> Result<Opened, SourceError> {
+    Source::open(path, options)
+}
+
+impl Source {
+    /// Opens a file: checks or converts its encoding and reads its header.
+    pub(crate) fn open(path: &Path, options: &ReadOptions) -> Result<Opened, SourceError> {
+        let display = path.display().to_string();
+        let size = std::fs::metadata(path).map_err(|e| SourceError::io(path, e))?.len();
+        if path.is_dir() {
+            return Err(SourceError {
+                path: display,
+                message: "is a directory, not a CSV file".into(),
+            });
+        }
+        let file_problem = |row: u64, rule: &'static str, message: String| {
+            Ok(Opened::Unreadable(Problem::file_level(&display, row, rule, message)))
+        };
+        if size == 0 {
+            return file_problem(1, "empty-file", "the file is empty: expected a header row and data rows".into());
+        }
+        let bar = progress_bar(options.progress, size, "checking encoding");
+        let mut shape = StructureScanner::new(options.delimiter);
+        let transcoded = match options.encoding {
+            Encoding::Utf8 => {
+                if let Some((offset, line, bytes)) = find_invalid_utf8(path, &bar, &mut shape)? {
+                    bar.finish_and_clear();
+                    let shown: Vec<String> = bytes.iter().map(|b| format!("0x{b:02X}")).collect();
+                    return file_problem(
+                        line,
+                        "encoding",
+                        format!(
+                            "not valid UTF-8: byte {} at offset {offset} (line {line}); \
+                             the file was probably saved by Excel or an older till as Windows-1252: \
+                             try --encoding windows-1252 (or latin1)",
+                            shown.join(" ")
+                        ),
+                    );
+                }
+                None
+            }
+            Encoding::Windows1252 | Encoding::Latin1 => Some(transcode(path, &bar, &mut shape)?),
+        };
+        bar.finish_and_clear();
+        let utf8_path = transcoded.as_ref().map_or_else(|| path.to_path_buf(), |t| t.path().to_path_buf());
+        let header = match read_header(&utf8_path, options.delimiter).map_err(|e| SourceError::io(path, e))? {
+            Some(h) => h,
+            None => {
+                return file_problem(1, "empty-file", "the first line is blank: the header row must be on line 1".into());
+            }
+        };
+        Ok(Opened::Ready(Source {
+            display,
+            utf8_path,
+            _transcoded: transcoded,
+            header,
+            structure: shape.finish(),
+            size,
+            options: options.clone(),
+        }))
+    }
+}
+
+/// A progress bar on stderr, drawn only on a terminal and for large files.
+pub(crate) fn progress_bar(enabled: bool, size: u64, what: &'static str) -> indicatif::ProgressBar {
+    use std::io::IsTerminal;
+    if !enabled || size < PROGRESS_BYTES || !std::io::stderr().is_terminal() {
+        return indicatif::ProgressBar::hidden();
+    }
+    let bar = indicatif::ProgressBar::new(size);
+    bar.set_style(
+        indicatif::ProgressStyle::with_template("{msg:>18} [{bar:30}] {bytes}/{total_bytes} ({eta})")
+            .expect("static template")
+            .progress_chars("=> "),
+    );
+    bar.set_message(what);
+    bar
+}
+
+/// Finds the first byte sequence that is not UTF-8, streaming in 1 MiB chunks.
+/// Returns (byte offset, 1-based line, the offending bytes).
+fn find_invalid_utf8(
+    path: &Path,
+    bar: &indicatif::ProgressBar,
+    shape: &mut StructureScanner,
+) -> Result<Option<(u64, u64, Vec<u8>)>, SourceError> {
+    let mut reader = File::open(path).map_err(|e| SourceError::io(path, e))?;
+    let mut buf = vec![0u8; CHUNK + 4];
+    let mut carry = 0usize; // bytes of an incomplete sequence kept from the last chunk
+    let mut offset = 0u64; // file offset of buf[0]
+    let mut lines = 1u64;
+    loop {
+        let n = reader.read(&mut buf[carry..carry + CHUNK]).map_err(|e| SourceError::io(path, e))?;
+        let len = carry + n;
+        let data = &buf[..len];
+        let at_eof = n == 0;
+        match std::str::from_utf8(data) {
+            Ok(_) => {
+                shape.feed(data);
+                lines += memchr_count(data);
+                carry = 0;
+            }
+            Err(e) => {
+                let good = e.valid_up_to();
+                match e.error_len() {
+                    Some(bad) => {
+                        lines += memchr_count(&data[..good]);
+                        return Ok(Some((offset + good as u64, lines, data[good..good + bad].to_vec())));
+                    }
+                    None if at_eof => {
+                        lines += memchr_count(&data[..good]);
+                        return Ok(Some((offset + good as u64, lines, data[good..].to_vec())));
+                    }
+                    None => {
+                        shape.feed(&data[..good]);
+                        lines += memchr_count(&data[..good]);
+                        buf.copy_within(good..len, 0);
+                        offset += good as u64;
+                        carry = len - good;
+                        bar.inc(n as u64);
+                        continue;
+                    }
+                }
+            }
+        }
+        if at_eof {
+            return Ok(None);
+        }
+        offset += len as u64;
+        bar.inc(n as u64);
+    }
+}
+
+fn memchr_count(data: &[u8]) -> u64 {
+    data.iter().filter(|&&b| b == b'\n').count() as u64
+}
+
+/// Converts a Windows-1252 file to a temporary UTF-8 copy, streaming.
+fn transcode(
+    path: &Path,
+    bar: &indicatif::ProgressBar,
+    shape: &mut StructureScanner,
+) -> Result<tempfile::NamedTempFile, SourceError> {
+    let io = |e| SourceError::io(path, e);
+    let mut input = BufReader::with_capacity(CHUNK, File::open(path).map_err(io)?);
+    let tmp = tempfile::Builder::new()
+        .prefix("coopbench-utf8-")
+        .suffix(".csv")
+        .tempfile()
+        .map_err(io)?;
+    let mut out = BufWriter::with_capacity(CHUNK, tmp.as_file());
+    let mut decoder = encoding_rs::WINDOWS_1252.new_decoder_without_bom_handling();
+    let mut inbuf = vec![0u8; CHUNK];
+    let mut outbuf = String::with_capacity(CHUNK * 3 + 16);
+    loop {
+        let n = input.read(&mut inbuf).map_err(io)?;
+        outbuf.clear();
+        let (_res, _read, _) = decoder.decode_to_string(&inbuf[..n], &mut outbuf, n == 0);
+        shape.feed(outbuf.as_bytes());
+        out.write_all(outbuf.as_bytes()).map_err(io)?;
+        bar.inc(n as u64);
+        if n == 0 {
+            break;
+        }
+    }
+    out.flush().map_err(io)?;
+    drop(out);
+    Ok(tmp)
+}
+
+/// Reads the first record of a UTF-8 file as header labels (quotes honoured,
+/// BOM removed). `None` if the file holds no record.
+fn read_header(path: &Path, delimiter: u8) -> std::io::Result<Option<Vec<String>>> {
+    let mut rdr = csv::ReaderBuilder::new()
+        .has_headers(false)
+        .delimiter(delimiter)
+        .flexible(true)
+        .from_reader(BufReader::new(File::open(path)?));
+    let mut record = csv::StringRecord::new();
+    match rdr.read_record(&mut record) {
+        Ok(false) => Ok(None),
+        Ok(true) => {
+            let labels: Vec<String> = record
+                .iter()
+                .enumerate()
+                .map(|(i, l)| if i == 0 { l.trim_start_matches('\u{feff}').to_string() } else { l.to_string() })
+                .collect();
+            if labels.iter().all(|l| l.trim().is_empty()) {
+                return Ok(None);
+            }
+            Ok(Some(labels))
+        }
+        Err(e) => Err(std::io::Error::new(std::io::ErrorKind::InvalidData, e.to_string())),
+    }
+}
