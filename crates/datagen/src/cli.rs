@@ -4,10 +4,10 @@ use std::ffi::OsString;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
+use crate::{generate_members, write_big_sales, GenConfig};
 use anyhow::{bail, Context};
 use chrono::NaiveDate;
 use clap::{Parser, Subcommand};
-use crate::{generate_members, write_big_sales, GenConfig};
 
 /// Generate realistic, seeded example data for coopbench.
 ///
@@ -70,8 +70,9 @@ fn parse_start(text: &str) -> anyhow::Result<NaiveDate> {
     } else {
         text.to_string()
     };
-    NaiveDate::parse_from_str(&full, "%Y-%m-%d")
-        .with_context(|| format!("--start {text:?} is not a date of the form YYYY-MM or YYYY-MM-DD"))
+    NaiveDate::parse_from_str(&full, "%Y-%m-%d").with_context(|| {
+        format!("--start {text:?} is not a date of the form YYYY-MM or YYYY-MM-DD")
+    })
 }
 
 fn run(cli: Cli) -> anyhow::Result<()> {

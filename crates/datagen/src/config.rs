@@ -38,10 +38,7 @@ impl GenConfig {
             bail!("months must be between 1 and 1200, got {}", self.months);
         }
         if self.start.day() != 1 {
-            bail!(
-                "start must be the first day of a month, got {}",
-                self.start
-            );
+            bail!("start must be the first day of a month, got {}", self.start);
         }
         self.start
             .checked_add_months(Months::new(self.months))

@@ -8,10 +8,7 @@ use crate::season::ENERGY_MONTH;
 use crate::vocab::CostType;
 
 /// Supplier "" without invoice numbers: net wages paid by bank transfer.
-const NO_SUPPLIER: Supplier = Supplier {
-    name: "",
-    code: "",
-};
+const NO_SUPPLIER: Supplier = Supplier { name: "", code: "" };
 
 /// One row of `costs.csv`, amount in cents; `invoice` is a per-file sequence number.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -27,8 +27,8 @@ pub use config::GenConfig;
 pub use vocab::{CATEGORIES, CHANNELS, COSTS_HEADER, COST_TYPES, CURRENCY, SALES_HEADER};
 
 use firm::{rng_for, Firm, Stream};
-use rand::Rng;
 use output::{atomic_write, SalesWriter};
+use rand::Rng;
 
 /// What [`generate_members`] wrote for one member.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -155,7 +155,13 @@ mod tests {
 
     #[test]
     fn amounts_have_two_decimals() {
-        for (cents, text) in [(0, "0.00"), (5, "0.05"), (-5, "-0.05"), (123456, "1234.56"), (-100, "-1.00")] {
+        for (cents, text) in [
+            (0, "0.00"),
+            (5, "0.05"),
+            (-5, "-0.05"),
+            (123456, "1234.56"),
+            (-100, "-1.00"),
+        ] {
             let mut s = String::new();
             push_amount(&mut s, cents);
             assert_eq!(s, text);

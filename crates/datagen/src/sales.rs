@@ -55,7 +55,9 @@ pub(crate) fn draw_row<R: Rng + ?Sized>(
         }
     }
     revenue *= noise(rng, ROW_SIGMA[channel.idx()]);
-    let units = (revenue / (price * rng.random_range(0.85..1.15))).round().max(1.0);
+    let units = (revenue / (price * rng.random_range(0.85..1.15)))
+        .round()
+        .max(1.0);
     let units = units.min(f64::from(u32::MAX / 2)) as u32;
     let transactions = match channel {
         Channel::Store => {

@@ -53,7 +53,8 @@ pub(crate) fn closed(d: NaiveDate, sunday_closed: bool, monday_closed: bool) -> 
 
 /// Relative demand of channel `ch` on an open day `d` (month × weekday × holidays).
 pub(crate) fn day_factor(d: NaiveDate, ch: Channel) -> f64 {
-    let mut f = MONTH[d.month0() as usize] * WEEKDAY[ch.idx()][d.weekday().num_days_from_monday() as usize];
+    let mut f =
+        MONTH[d.month0() as usize] * WEEKDAY[ch.idx()][d.weekday().num_days_from_monday() as usize];
     if ch != Channel::Wholesale {
         f *= match (d.month(), d.day()) {
             (12, 23) => 1.3,

@@ -35,12 +35,20 @@ fn read(path: &Path) -> (Vec<String>, Vec<Vec<String>>) {
 
 /// Parses an amount with exactly two decimals into cents.
 fn cents(text: &str) -> i64 {
-    let (int, frac) = text.split_once('.').unwrap_or_else(|| panic!("no '.': {text}"));
+    let (int, frac) = text
+        .split_once('.')
+        .unwrap_or_else(|| panic!("no '.': {text}"));
     assert_eq!(frac.len(), 2, "not two decimals: {text}");
-    assert!(frac.bytes().all(|b| b.is_ascii_digit()), "bad amount {text}");
+    assert!(
+        frac.bytes().all(|b| b.is_ascii_digit()),
+        "bad amount {text}"
+    );
     let neg = int.starts_with('-');
     let digits = int.trim_start_matches('-');
-    assert!(!digits.is_empty() && digits.bytes().all(|b| b.is_ascii_digit()), "bad amount {text}");
+    assert!(
+        !digits.is_empty() && digits.bytes().all(|b| b.is_ascii_digit()),
+        "bad amount {text}"
+    );
     let v = digits.parse::<i64>().unwrap() * 100 + frac.parse::<i64>().unwrap();
     if neg {
         -v
@@ -69,18 +77,38 @@ fn all_files(dir: &Path) -> BTreeMap<String, Vec<u8>> {
 
 #[test]
 fn same_seed_gives_identical_files_and_other_seed_differs() {
-    let (a, b, c) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    let (a, b, c) = (
+        tempfile::tempdir().unwrap(),
+        tempfile::tempdir().unwrap(),
+        tempfile::tempdir().unwrap(),
+    );
     let dirs = generate(&cfg(3, 7), a.path()).unwrap();
     generate(&cfg(3, 7), b.path()).unwrap();
     generate(&cfg(3, 8), c.path()).unwrap();
-    let names: Vec<_> = dirs.iter().map(|d| d.file_name().unwrap().to_str().unwrap().to_string()).collect();
+    let names: Vec<_> = dirs
+        .iter()
+        .map(|d| d.file_name().unwrap().to_str().unwrap().to_string())
+        .collect();
     assert_eq!(names, ["member-01", "member-02", "member-03"]);
-    let (fa, fb, fc) = (all_files(a.path()), all_files(b.path()), all_files(c.path()));
+    let (fa, fb, fc) = (
+        all_files(a.path()),
+        all_files(b.path()),
+        all_files(c.path()),
+    );
     assert_eq!(fa.len(), 6);
-    assert!(fa.keys().all(|k| k.ends_with("sales.csv") || k.ends_with("costs.csv")), "{:?}", fa.keys());
+    assert!(
+        fa.keys()
+            .all(|k| k.ends_with("sales.csv") || k.ends_with("costs.csv")),
+        "{:?}",
+        fa.keys()
+    );
     assert_eq!(fa, fb);
     for (name, bytes) in &fa {
-        assert_ne!(Some(bytes), fc.get(name), "{name} unchanged by a different seed");
+        assert_ne!(
+            Some(bytes),
+            fc.get(name),
+            "{name} unchanged by a different seed"
+        );
     }
 }
 
@@ -157,7 +185,10 @@ fn files_follow_the_schema_and_look_realistic() {
             assert_eq!(r.len(), 6);
             let d = date(&r[0]);
             assert!(d >= config.start && d < end, "date {d} outside the period");
-            let t = COST_TYPES.iter().position(|t| *t == r[1]).unwrap_or_else(|| panic!("cost_type {}", r[1]));
+            let t = COST_TYPES
+                .iter()
+                .position(|t| *t == r[1])
+                .unwrap_or_else(|| panic!("cost_type {}", r[1]));
             let amount = cents(&r[2]);
             assert!(amount > 0, "amount {}", r[2]);
             assert_eq!(r[3], "EUR");
@@ -181,7 +212,10 @@ fn files_follow_the_schema_and_look_realistic() {
             assert!((1..=2).contains(&n_wages));
             assert!(n_marketing <= 2 && n_other <= 2);
             let share = cogs[m] as f64 / monthly[m] as f64;
-            assert!((0.275..=0.405).contains(&share), "month {m}: cogs share {share}");
+            assert!(
+                (0.275..=0.405).contains(&share),
+                "month {m}: cogs share {share}"
+            );
         }
     }
 
@@ -189,17 +223,31 @@ fn files_follow_the_schema_and_look_realistic() {
     let rate = refunds as f64 / sales_rows as f64;
     assert!((0.004..=0.012).contains(&rate), "refund rate {rate}");
     // Firms of very different sizes.
-    let (min, max) = (*firm_revenue.iter().min().unwrap(), *firm_revenue.iter().max().unwrap());
-    assert!(min > 0 && max as f64 / min as f64 > 5.0, "revenue {min}..{max}");
+    let (min, max) = (
+        *firm_revenue.iter().min().unwrap(),
+        *firm_revenue.iter().max().unwrap(),
+    );
+    assert!(
+        min > 0 && max as f64 / min as f64 > 5.0,
+        "revenue {min}..{max}"
+    );
     // December peak, August dip.
-    assert!(by_month[11] > by_month[7], "December {} vs August {}", by_month[11], by_month[7]);
+    assert!(
+        by_month[11] > by_month[7],
+        "December {} vs August {}",
+        by_month[11],
+        by_month[7]
+    );
     let mean = by_month.iter().sum::<i64>() / 12;
     assert!(by_month[11] > mean && by_month[7] < mean);
     // Atomic writes leave no temporary files behind.
     for summary in &summaries {
         for f in fs::read_dir(&summary.dir).unwrap() {
             let name = f.unwrap().file_name();
-            assert!(!name.to_string_lossy().ends_with(".tmp"), "{name:?} left behind");
+            assert!(
+                !name.to_string_lossy().ends_with(".tmp"),
+                "{name:?} left behind"
+            );
         }
     }
 }
@@ -226,10 +274,17 @@ fn big_sales_has_exactly_the_requested_rows() {
         r[4].parse::<u64>().unwrap();
         r[5].parse::<u64>().unwrap();
         assert_eq!(r[6], "EUR");
-        assert!(!r[7].is_empty() && receipts.insert(r[7].clone()), "receipt {}", r[7]);
+        assert!(
+            !r[7].is_empty() && receipts.insert(r[7].clone()),
+            "receipt {}",
+            r[7]
+        );
     }
     assert!(refunds > 0);
-    assert!(previous.year() >= 2025, "dates do not span ten years: last {previous}");
+    assert!(
+        previous.year() >= 2025,
+        "dates do not span ten years: last {previous}"
+    );
     // Same seed, same bytes.
     let again = out.path().join("again.csv");
     write_big_sales(12_345, 1, start, &again).unwrap();
@@ -237,7 +292,10 @@ fn big_sales_has_exactly_the_requested_rows() {
     // Zero rows: header only.
     let empty = out.path().join("empty.csv");
     write_big_sales(0, 1, start, &empty).unwrap();
-    assert_eq!(fs::read_to_string(&empty).unwrap(), SALES_HEADER.join(",") + "\n");
+    assert_eq!(
+        fs::read_to_string(&empty).unwrap(),
+        SALES_HEADER.join(",") + "\n"
+    );
 }
 
 #[test]

@@ -138,7 +138,7 @@ impl Report {
                 if f.problems_total == 1 { "" } else { "s" }
             );
             for c in &f.counts {
-                let col = c.column.as_deref().unwrap_or("(row)");
+                let col = c.column.as_deref().unwrap_or("-");
                 let _ = writeln!(out, "  {:>8}  {:<16} {}", c.count, c.rule, col);
             }
         }

@@ -284,7 +284,9 @@ fn type_message(field: &Field, raw: &str, dialect: &Dialect) -> String {
             }
         }
         FieldType::Number => {
-            let hint = if !dialect.decimal_comma && raw.contains(',') && !raw.contains('.') {
+            let hint = if raw.contains(',') && raw.contains('.') {
+                " (write it without a thousands separator, e.g. 1204.50)"
+            } else if !dialect.decimal_comma && raw.contains(',') {
                 " (if the file writes decimals with a comma, use --decimal-comma)"
             } else if dialect.decimal_comma && raw.contains('.') {
                 " (with --decimal-comma, write decimals as 12,50 and no thousands separator)"

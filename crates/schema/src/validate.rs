@@ -95,10 +95,14 @@ pub fn validate_source(source: &Source, schema: &TableSchema, max_errors: usize)
         problems.push(p);
     }
     let column_of = |f: Option<usize>| f.map(|f| schema.fields[f].name.clone());
-    for &(row, cells) in &shape.ragged {
+    // The first `max_errors` ragged rows are candidates whatever the cell
+    // checks already found: the sort and truncation below keep the first
+    // problems in file order, so an early short row is not crowded out by
+    // cell problems further down.
+    for (i, &(row, cells)) in shape.ragged.iter().enumerate() {
         let rule = if cells > shape.header_cells { "extra-cell" } else { "missing-cell" };
         *counts.entry((rule.to_string(), None)).or_default() += 1;
-        if pending.len() < max_errors {
+        if i < max_errors {
             pending.push(Pending {
                 row,
                 field: None,
