@@ -8,7 +8,7 @@ use proptest::prelude::*;
 
 fn config() -> ProptestConfig {
     ProptestConfig {
-        cases: 64,
+        cases: 1500,
         // Failing inputs are printed in the failure message; do not write
         // regression files into the source tree.
         failure_persistence: None,

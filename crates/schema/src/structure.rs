@@ -38,18 +38,14 @@ impl StructureScanner {
         }
     }
 
-    /// Feeds the next bytes of the file.
+    /// Feeds the next bytes of the file. (csv-core reads an empty input as the
+    /// end of the file, so it is only ever called with bytes.)
     pub fn feed(&mut self, mut input: &[u8]) {
-        loop {
+        while !input.is_empty() {
             let (res, nin, _) = self.reader.read_field(input, &mut self.scratch);
             input = &input[nin..];
             match res {
-                ReadFieldResult::InputEmpty => {
-                    if input.is_empty() {
-                        return;
-                    }
-                }
-                ReadFieldResult::OutputFull => {}
+                ReadFieldResult::InputEmpty | ReadFieldResult::OutputFull => {}
                 ReadFieldResult::Field { record_end } => {
                     self.cells += 1;
                     if record_end {
