@@ -16,7 +16,8 @@ fn dirty_example_report_is_the_committed_one() {
         .output()
         .unwrap();
     assert_eq!(out.status.code(), Some(1));
-    let expected = std::fs::read_to_string(root.join("examples/dirty/expected-report.txt")).unwrap();
+    let expected =
+        std::fs::read_to_string(root.join("examples/dirty/expected-report.txt")).unwrap();
     assert_eq!(String::from_utf8_lossy(&out.stdout), expected);
 }
 
@@ -24,11 +25,24 @@ fn dirty_example_report_is_the_committed_one() {
 fn generated_members_are_valid() {
     let dir = tempfile::tempdir().unwrap();
     let status = Command::new(GEN)
-        .args(["generate", "--members", "3", "--months", "4", "--seed", "7", "--out"])
+        .args([
+            "generate",
+            "--members",
+            "3",
+            "--months",
+            "4",
+            "--seed",
+            "7",
+            "--out",
+        ])
         .arg(dir.path())
         .output()
         .unwrap();
-    assert!(status.status.success(), "{}", String::from_utf8_lossy(&status.stderr));
+    assert!(
+        status.status.success(),
+        "{}",
+        String::from_utf8_lossy(&status.stderr)
+    );
     for m in 1..=3 {
         let member = dir.path().join(format!("member-{m:02}"));
         let out = Command::new(BIN)

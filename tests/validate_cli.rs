@@ -55,7 +55,7 @@ fn one_invalid_file_among_several_exits_1_and_every_file_gets_a_summary() {
     run.expect_code(1);
     assert_eq!(
         run.summary("sales.csv"),
-        "sales.csv: OK (1 rows, schema sales.v1)"
+        "sales.csv: OK (1 row, schema sales.v1)"
     );
     assert!(run
         .summary("costs.csv")
@@ -117,7 +117,7 @@ fn a_name_that_says_neither_sales_nor_costs_needs_kind() {
     run.expect_code(0);
     assert_eq!(
         run.summary("export.csv"),
-        "export.csv: OK (1 rows, schema sales.v1)"
+        "export.csv: OK (1 row, schema sales.v1)"
     );
 }
 
@@ -139,7 +139,7 @@ fn the_kind_is_read_from_the_file_name_case_insensitively() {
     run.expect_code(0);
     assert_eq!(
         run.summary("Q1-COSTS.csv"),
-        "Q1-COSTS.csv: OK (1 rows, schema costs.v1)"
+        "Q1-COSTS.csv: OK (1 row, schema costs.v1)"
     );
 }
 
@@ -903,6 +903,38 @@ fn a_blank_line_does_not_shift_or_swap_the_rows_after_it() {
         "the short row is on line 5\n{}",
         run.stdout
     );
+}
+
+/// Whatever the validator decides about blank lines (skip them, or report
+/// them), its report must agree with itself: a cell problem cannot sit on a
+/// row after the last data row the summary counts.
+#[test]
+fn a_trailing_blank_line_yields_no_problem_past_the_counted_rows() {
+    let d = Dir::new();
+    // Exported with an extra line end, as some tills and hand edits leave it.
+    d.write(
+        "sales.csv",
+        format!(
+            "{SALES_HEADER}\r\n{}\r\n{}\r\n\r\n",
+            sales_row("R1"),
+            sales_row("R2")
+        ),
+    );
+    let run = d.validate(&["--format", "json", "sales.csv"]);
+    let v = run.json();
+    let f = &v["files"][0];
+    let rows = f["rows"].as_u64().expect("a row count");
+    for p in f["problems"].as_array().unwrap() {
+        if p["column"].is_string() {
+            let row = p["row"].as_u64().unwrap();
+            assert!(
+                row <= rows + 1,
+                "a cell problem on row {row}, but the file has {rows} data rows (last row {}): {}",
+                rows + 1,
+                run.stdout
+            );
+        }
+    }
 }
 
 // ---------------------------------------------------------------------------

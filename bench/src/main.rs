@@ -60,7 +60,10 @@ impl Measure {
 
 /// Runs a child to completion `runs` times; fails if it exits with another code than `ok_codes`.
 fn measure(cmd: &[&str], runs: usize, ok_codes: &[i32]) -> Result<Measure> {
-    let mut m = Measure { times: vec![], rss_kib: 0 };
+    let mut m = Measure {
+        times: vec![],
+        rss_kib: 0,
+    };
     for _ in 0..runs {
         let start = Instant::now();
         let child = Command::new(cmd[0])
@@ -88,14 +91,20 @@ fn wait_rusage(pid: i32) -> Result<(i32, i64)> {
     if r < 0 {
         bail!("wait4 failed: {}", std::io::Error::last_os_error());
     }
-    let code = if libc::WIFEXITED(status) { libc::WEXITSTATUS(status) } else { -1 };
+    let code = if libc::WIFEXITED(status) {
+        libc::WEXITSTATUS(status)
+    } else {
+        -1
+    };
     Ok((code, usage.ru_maxrss))
 }
 
 /// The baseline: polars reads every column of the file (types inferred as a
 /// user would get them) in the streaming engine and counts rows.
 fn bare_scan(file: &Path) -> Result<()> {
-    let lf = LazyCsvReader::new(PlRefPath::try_from_path(file)?).with_has_header(true).finish()?;
+    let lf = LazyCsvReader::new(PlRefPath::try_from_path(file)?)
+        .with_has_header(true)
+        .finish()?;
     let out = lf
         .select([all().as_expr().count()])
         .collect_with_engine(Engine::Streaming)?
@@ -117,12 +126,22 @@ fn main() -> Result<()> {
     if let Some(Cmd::Scan { file }) = &cli.cmd {
         return bare_scan(file);
     }
-    let (rows, runs) = if cli.smoke { (20_000, 1) } else { (cli.rows, cli.runs) };
+    let (rows, runs) = if cli.smoke {
+        (20_000, 1)
+    } else {
+        (cli.rows, cli.runs)
+    };
     let me = std::env::current_exe()?;
-    let bin_dir = cli.bin_dir.clone().unwrap_or_else(|| me.parent().expect("exe dir").to_path_buf());
+    let bin_dir = cli
+        .bin_dir
+        .clone()
+        .unwrap_or_else(|| me.parent().expect("exe dir").to_path_buf());
     let coopbench = bin_dir.join("coopbench");
     if !coopbench.exists() {
-        bail!("{} not found: build it first (bench/run.sh does)", coopbench.display());
+        bail!(
+            "{} not found: build it first (bench/run.sh does)",
+            coopbench.display()
+        );
     }
     std::fs::create_dir_all(&cli.data)?;
     let file = cli.data.join(format!("sales-{rows}.csv"));
@@ -135,16 +154,30 @@ fn main() -> Result<()> {
     let file_s = file.to_str().context("path")?;
     let me_s = me.to_str().context("path")?;
     let cb = coopbench.to_str().context("path")?;
-    println!("input: {file_s} ({rows} rows, {size_mb:.0} MB); {runs} run(s) each; {} cores", num_cores());
+    println!(
+        "input: {file_s} ({rows} rows, {size_mb:.0} MB); {runs} run(s) each; {} cores",
+        num_cores()
+    );
 
     let scan = measure(&[me_s, "scan", file_s], runs, &[0])?;
     let validate = measure(&[cb, "validate", "--kind", "sales", file_s], runs, &[0])?;
     let ratio = validate.min() / scan.min();
     let mib = |k: i64| k as f64 / 1024.0;
     println!();
-    println!("{:<34} {:>9} {:>9} {:>10}", "measurement", "min s", "median s", "peak MiB");
-    for (name, m) in [("baseline: polars scan + count", &scan), ("coopbench validate", &validate)] {
-        println!("{name:<34} {:>9.2} {:>9.2} {:>10.0}", m.min(), m.median(), mib(m.rss_kib));
+    println!(
+        "{:<34} {:>9} {:>9} {:>10}",
+        "measurement", "min s", "median s", "peak MiB"
+    );
+    for (name, m) in [
+        ("baseline: polars scan + count", &scan),
+        ("coopbench validate", &validate),
+    ] {
+        println!(
+            "{name:<34} {:>9.2} {:>9.2} {:>10.0}",
+            m.min(),
+            m.median(),
+            mib(m.rss_kib)
+        );
     }
     println!();
     println!(
@@ -160,5 +193,7 @@ fn main() -> Result<()> {
 }
 
 fn num_cores() -> usize {
-    std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1)
+    std::thread::available_parallelism()
+        .map(|n| n.get())
+        .unwrap_or(1)
 }

@@ -2,7 +2,9 @@
 
 use crate::cli::{EXIT_INVALID, EXIT_OK, EXIT_USAGE};
 use clap::{Args, ValueEnum};
-use coopbench_schema::{builtin, Encoding, Mapping, ReadOptions, Report, TableSchema, BUILTIN_KINDS};
+use coopbench_schema::{
+    builtin, Encoding, Mapping, ReadOptions, Report, TableSchema, BUILTIN_KINDS,
+};
 use std::path::{Path, PathBuf};
 
 /// Check sales or cost CSV files against the published schema.
@@ -60,13 +62,18 @@ enum Format {
 fn parse_delimiter(s: &str) -> Result<u8, String> {
     match s {
         "tab" | "\\t" | "\t" => Ok(b'\t'),
-        s if s.len() == 1 && s.is_ascii() && s != "\"" && s != "\n" && s != "\r" => Ok(s.as_bytes()[0]),
-        _ => Err(format!("{s:?} is not a single ASCII separator character (e.g. ',' ';' or 'tab')")),
+        s if s.len() == 1 && s.is_ascii() && s != "\"" && s != "\n" && s != "\r" => {
+            Ok(s.as_bytes()[0])
+        }
+        _ => Err(format!(
+            "{s:?} is not a single ASCII separator character (e.g. ',' ';' or 'tab')"
+        )),
     }
 }
 
 fn parse_encoding(s: &str) -> Result<Encoding, String> {
-    Encoding::parse(s).ok_or_else(|| format!("unknown encoding {s:?}: use utf-8, windows-1252 or latin1"))
+    Encoding::parse(s)
+        .ok_or_else(|| format!("unknown encoding {s:?}: use utf-8, windows-1252 or latin1"))
 }
 
 /// The schema for a file: `--schema`, `--kind`, or the kind its name says.

@@ -47,7 +47,9 @@ pub enum VerifyError {
     #[error("not signed by the expected key {0}")]
     NotSignedBy(String),
     /// A signature by the expected key id that does not verify.
-    #[error("the signature by {0} does not verify: the document was altered or the signature forged")]
+    #[error(
+        "the signature by {0} does not verify: the document was altered or the signature forged"
+    )]
     BadSignature(String),
     /// The payload does not parse as the expected document.
     #[error("the signed payload is not a valid document: {0}")]
@@ -60,7 +62,13 @@ fn b64() -> base64::engine::GeneralPurpose {
 
 /// DSSE's pre-authentication encoding.
 fn pae(payload_type: &str, body: &[u8]) -> Vec<u8> {
-    let mut out = format!("DSSEv1 {} {} {} ", payload_type.len(), payload_type, body.len()).into_bytes();
+    let mut out = format!(
+        "DSSEv1 {} {} {} ",
+        payload_type.len(),
+        payload_type,
+        body.len()
+    )
+    .into_bytes();
     out.extend_from_slice(body);
     out
 }
@@ -81,7 +89,11 @@ pub fn sha256_hex(bytes: &[u8]) -> String {
 
 impl Envelope {
     /// Signs a document: its canonical JSON becomes the payload.
-    pub fn sign<T: Serialize>(payload_type: &str, doc: &T, key: &SigningKey) -> Result<Self, serde_json::Error> {
+    pub fn sign<T: Serialize>(
+        payload_type: &str,
+        doc: &T,
+        key: &SigningKey,
+    ) -> Result<Self, serde_json::Error> {
         let body = canonical_json(doc)?;
         let sig = key.sign(&pae(payload_type, &body));
         Ok(Self {
@@ -108,7 +120,11 @@ impl Envelope {
 
     /// Verifies the signature of `key` and the payload type, and returns the
     /// raw payload bytes.
-    pub fn verify_bytes(&self, payload_type: &str, key: &PublicKey) -> Result<Vec<u8>, VerifyError> {
+    pub fn verify_bytes(
+        &self,
+        payload_type: &str,
+        key: &PublicKey,
+    ) -> Result<Vec<u8>, VerifyError> {
         if self.payload_type != payload_type {
             return Err(VerifyError::WrongType {
                 expected: payload_type.to_string(),
@@ -119,7 +135,11 @@ impl Envelope {
             .decode(&self.payload)
             .map_err(|e| VerifyError::Malformed(format!("payload is not base64: {e}")))?;
         let keyid = key.key_id();
-        let sigs: Vec<&Signature> = self.signatures.iter().filter(|s| s.keyid == keyid).collect();
+        let sigs: Vec<&Signature> = self
+            .signatures
+            .iter()
+            .filter(|s| s.keyid == keyid)
+            .collect();
         if sigs.is_empty() {
             return Err(VerifyError::NotSignedBy(keyid));
         }
@@ -135,7 +155,11 @@ impl Envelope {
     }
 
     /// Verifies as [`Envelope::verify_bytes`] and parses the payload.
-    pub fn verify<T: DeserializeOwned>(&self, payload_type: &str, key: &PublicKey) -> Result<T, VerifyError> {
+    pub fn verify<T: DeserializeOwned>(
+        &self,
+        payload_type: &str,
+        key: &PublicKey,
+    ) -> Result<T, VerifyError> {
         let body = self.verify_bytes(payload_type, key)?;
         serde_json::from_slice(&body).map_err(|e| VerifyError::BadPayload(e.to_string()))
     }
@@ -156,7 +180,10 @@ mod tests {
     #[test]
     fn pae_matches_the_dsse_spec_example() {
         // From the DSSE protocol document.
-        assert_eq!(pae("http://example.com/HelloWorld", b"hello world"), b"DSSEv1 29 http://example.com/HelloWorld 11 hello world");
+        assert_eq!(
+            pae("http://example.com/HelloWorld", b"hello world"),
+            b"DSSEv1 29 http://example.com/HelloWorld 11 hello world"
+        );
     }
 
     #[test]
@@ -178,19 +205,31 @@ mod tests {
         let mut body = b64().decode(&bad.payload).unwrap();
         body[5] ^= 1;
         bad.payload = b64().encode(body);
-        assert_eq!(bad.verify_bytes(T, &key.public()), Err(VerifyError::BadSignature(key.public().key_id())));
+        assert_eq!(
+            bad.verify_bytes(T, &key.public()),
+            Err(VerifyError::BadSignature(key.public().key_id()))
+        );
 
         // A foreign key.
         let other = SigningKey::generate().unwrap();
-        assert_eq!(env.verify_bytes(T, &other.public()), Err(VerifyError::NotSignedBy(other.public().key_id())));
+        assert_eq!(
+            env.verify_bytes(T, &other.public()),
+            Err(VerifyError::NotSignedBy(other.public().key_id()))
+        );
 
         // A foreign signature relabelled with the expected key id.
         let mut forged = Envelope::sign(T, &doc, &other).unwrap();
         forged.signatures[0].keyid = key.public().key_id();
-        assert!(matches!(forged.verify_bytes(T, &key.public()), Err(VerifyError::BadSignature(_))));
+        assert!(matches!(
+            forged.verify_bytes(T, &key.public()),
+            Err(VerifyError::BadSignature(_))
+        ));
 
         // Another document type.
-        assert!(matches!(env.verify_bytes("application/other", &key.public()), Err(VerifyError::WrongType { .. })));
+        assert!(matches!(
+            env.verify_bytes("application/other", &key.public()),
+            Err(VerifyError::WrongType { .. })
+        ));
 
         // Round trip through JSON.
         let parsed = Envelope::from_json(&env.to_json()).unwrap();

@@ -33,7 +33,8 @@ impl std::fmt::Debug for SigningKey {
 impl SigningKey {
     /// A fresh key from the operating system's random number generator.
     pub fn generate() -> Result<Self, KeyError> {
-        let doc = Ed25519KeyPair::generate_pkcs8(&SystemRandom::new()).map_err(|_| KeyError::Rng)?;
+        let doc =
+            Ed25519KeyPair::generate_pkcs8(&SystemRandom::new()).map_err(|_| KeyError::Rng)?;
         Self::from_pkcs8(doc.as_ref())
     }
 
@@ -107,6 +108,8 @@ impl PublicKey {
 
     /// Whether `sig` is this key's signature of `msg`.
     pub fn verify(&self, msg: &[u8], sig: &[u8]) -> bool {
-        UnparsedPublicKey::new(&ED25519, &self.0).verify(msg, sig).is_ok()
+        UnparsedPublicKey::new(&ED25519, &self.0)
+            .verify(msg, sig)
+            .is_ok()
     }
 }

@@ -64,13 +64,18 @@ pub(crate) fn bind(schema: &TableSchema, source: &Source) -> (Binding, Vec<Probl
                         .find(|f| f.name.eq_ignore_ascii_case(label.trim()))
                         .map(|f| format!("; did you mean {:?}?", f.name));
                     close.unwrap_or_else(|| {
-                        "; map it to a schema field or list it under `ignore` in a --map file".to_string()
+                        "; map it to a schema field or list it under `ignore` in a --map file"
+                            .to_string()
                     })
                 };
                 problems.push(problem(
                     label.clone(),
                     "extra-label",
-                    format!("column {} {label:?} is not a field of schema {}{hint}", pos + 1, schema.name),
+                    format!(
+                        "column {} {label:?} is not a field of schema {}{hint}",
+                        pos + 1,
+                        schema.name
+                    ),
                 ));
             }
             Some(f) if columns.contains(&Some(f)) => {
@@ -92,11 +97,19 @@ pub(crate) fn bind(schema: &TableSchema, source: &Source) -> (Binding, Vec<Probl
     let binding = Binding { columns };
     for (f, field) in schema.fields.iter().enumerate() {
         if !binding.has_field(f) {
-            let mapped: Vec<&String> = mapping.columns.iter().filter(|(_, v)| **v == field.name).map(|(k, _)| k).collect();
+            let mapped: Vec<&String> = mapping
+                .columns
+                .iter()
+                .filter(|(_, v)| **v == field.name)
+                .map(|(k, _)| k)
+                .collect();
             let hint = if mapped.is_empty() {
                 String::new()
             } else {
-                format!(" (the mapping expects it in a column labelled {:?})", mapped[0])
+                format!(
+                    " (the mapping expects it in a column labelled {:?})",
+                    mapped[0]
+                )
             };
             problems.push(problem(
                 field.name.clone(),

@@ -239,10 +239,16 @@ impl TableSchema {
                 .into_iter()
                 .map(|v| match v {
                     Value::String(s) => Ok(s),
-                    other => Err(invalid(format!("primaryKey entry {other} is not a field name"))),
+                    other => Err(invalid(format!(
+                        "primaryKey entry {other} is not a field name"
+                    ))),
                 })
                 .collect::<Result<_, _>>()?,
-            Some(other) => return Err(invalid(format!("primaryKey {other} is not a field name or list"))),
+            Some(other) => {
+                return Err(invalid(format!(
+                    "primaryKey {other} is not a field name or list"
+                )))
+            }
         };
         for k in &primary_key {
             if !fields.iter().any(|f| &f.name == k) {
@@ -281,7 +287,10 @@ impl Field {
     /// Rejects constraints that make no sense for the field's type.
     fn check(&self) -> Result<(), String> {
         let c = &self.constraints;
-        let ordered = matches!(self.field_type, FieldType::Integer | FieldType::Number | FieldType::Date);
+        let ordered = matches!(
+            self.field_type,
+            FieldType::Integer | FieldType::Number | FieldType::Date
+        );
         if (c.minimum.is_some() || c.maximum.is_some()) && !ordered {
             return Err(format!(
                 "field {:?}: minimum/maximum apply to integer, number and date fields, not {}",
@@ -289,15 +298,27 @@ impl Field {
                 self.field_type.name()
             ));
         }
-        if (c.min_length.is_some() || c.max_length.is_some()) && self.field_type != FieldType::String {
-            return Err(format!("field {:?}: minLength/maxLength apply to string fields", self.name));
+        if (c.min_length.is_some() || c.max_length.is_some())
+            && self.field_type != FieldType::String
+        {
+            return Err(format!(
+                "field {:?}: minLength/maxLength apply to string fields",
+                self.name
+            ));
         }
         if c.pattern.is_some() && self.field_type != FieldType::String {
-            return Err(format!("field {:?}: pattern applies to string fields", self.name));
+            return Err(format!(
+                "field {:?}: pattern applies to string fields",
+                self.name
+            ));
         }
         if let Some(p) = &c.pattern {
-            regex::Regex::new(&anchored(p))
-                .map_err(|e| format!("field {:?}: pattern {p:?} is not a valid regular expression: {e}", self.name))?;
+            regex::Regex::new(&anchored(p)).map_err(|e| {
+                format!(
+                    "field {:?}: pattern {p:?} is not a valid regular expression: {e}",
+                    self.name
+                )
+            })?;
         }
         if self.field_type == FieldType::Date {
             if let Some(f) = &self.format {
@@ -321,8 +342,14 @@ impl Field {
 /// A built-in schema by kind (`sales`, `costs`), as published in `schemas/`.
 pub fn builtin(kind: &str) -> Result<TableSchema, SchemaError> {
     let (name, text) = match kind {
-        "sales" => ("sales.v1.json", include_str!("../../../schemas/sales.v1.json")),
-        "costs" => ("costs.v1.json", include_str!("../../../schemas/costs.v1.json")),
+        "sales" => (
+            "sales.v1.json",
+            include_str!("../../../schemas/sales.v1.json"),
+        ),
+        "costs" => (
+            "costs.v1.json",
+            include_str!("../../../schemas/costs.v1.json"),
+        ),
         other => return Err(SchemaError::UnknownKind(other.to_string())),
     };
     TableSchema::from_json(name, text)

@@ -35,8 +35,14 @@ impl Problem {
     /// The compiler-style line: `FILE:ROW:COLUMN: RULE: message` (or `FILE:ROW: RULE: message`).
     pub fn line(&self) -> String {
         match &self.column {
-            Some(c) => format!("{}:{}:{}: {}: {}", self.file, self.row, c, self.rule, self.message),
-            None => format!("{}:{}: {}: {}", self.file, self.row, self.rule, self.message),
+            Some(c) => format!(
+                "{}:{}:{}: {}: {}",
+                self.file, self.row, c, self.rule, self.message
+            ),
+            None => format!(
+                "{}:{}: {}: {}",
+                self.file, self.row, self.rule, self.message
+            ),
         }
     }
 }
@@ -118,7 +124,10 @@ impl Report {
             }
         }
         for f in &self.files {
-            let rows = f.rows.map(|r| format!("{r} rows, ")).unwrap_or_default();
+            let rows = f
+                .rows
+                .map(|r| format!("{r} row{}, ", if r == 1 { "" } else { "s" }))
+                .unwrap_or_default();
             if f.valid {
                 let _ = writeln!(out, "{}: OK ({rows}schema {})", f.file, f.schema);
                 continue;

@@ -9,9 +9,11 @@ use serde_json::Value;
 /// Integers as Table Schema writes them (`bareNumber` true).
 const INTEGER_RE: &str = r"^[+-]?[0-9]+$";
 /// Numbers with a decimal point, plus the spec's special values.
-const NUMBER_RE: &str = r"^[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?$|^(?:NaN|INF|-INF)$";
+const NUMBER_RE: &str =
+    r"^[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?$|^(?:NaN|INF|-INF)$";
 /// Numbers with a decimal comma (`--decimal-comma`).
-const NUMBER_COMMA_RE: &str = r"^[+-]?(?:[0-9]+(?:,[0-9]*)?|,[0-9]+)(?:[eE][+-]?[0-9]+)?$|^(?:NaN|INF|-INF)$";
+const NUMBER_COMMA_RE: &str =
+    r"^[+-]?(?:[0-9]+(?:,[0-9]*)?|,[0-9]+)(?:[eE][+-]?[0-9]+)?$|^(?:NaN|INF|-INF)$";
 /// The spec's default date format, strictly: four-digit year, two-digit month and day.
 const ISO_DATE_RE: &str = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$";
 /// Formats tried, in order, for `format: any`.
@@ -41,7 +43,9 @@ impl Dialect {
 /// True where the cell is missing: absent (a short row) or one of `missingValues`.
 pub(crate) fn is_missing(schema: &TableSchema, name: &str) -> Expr {
     let missing = Series::new("".into(), schema.missing_values.clone());
-    col(name).is_null().or(col(name).is_in(lit(missing).implode(false), false))
+    col(name)
+        .is_null()
+        .or(col(name).is_in(lit(missing).implode(false), false))
 }
 
 fn to_date(c: Expr, format: &str) -> Expr {
@@ -60,11 +64,18 @@ pub(crate) fn parse(schema: &TableSchema, field: &Field, dialect: &Dialect) -> E
     let value = match field.field_type {
         FieldType::String => c,
         FieldType::Integer => when(c.clone().str().contains(lit(INTEGER_RE), true))
-            .then(c.str().replace(lit("+"), lit(""), true).cast(DataType::Int64))
+            .then(
+                c.str()
+                    .replace(lit("+"), lit(""), true)
+                    .cast(DataType::Int64),
+            )
             .otherwise(lit(NULL).cast(DataType::Int64)),
         FieldType::Number => {
             let (re, text) = if dialect.decimal_comma {
-                (NUMBER_COMMA_RE, c.clone().str().replace(lit(","), lit("."), true))
+                (
+                    NUMBER_COMMA_RE,
+                    c.clone().str().replace(lit(","), lit("."), true),
+                )
             } else {
                 (NUMBER_RE, c.clone())
             };
@@ -85,7 +96,9 @@ pub(crate) fn parse(schema: &TableSchema, field: &Field, dialect: &Dialect) -> E
             if field.format.as_deref() == Some("any") && dialect.date_format.is_none() {
                 let mut e = to_date(c.clone(), ANY_DATE_FORMATS[0]);
                 for f in &ANY_DATE_FORMATS[1..] {
-                    e = when(e.clone().is_null()).then(to_date(c.clone(), f)).otherwise(e);
+                    e = when(e.clone().is_null())
+                        .then(to_date(c.clone(), f))
+                        .otherwise(e);
                 }
                 e
             } else {
@@ -110,7 +123,9 @@ pub(crate) fn parse(schema: &TableSchema, field: &Field, dialect: &Dialect) -> E
                 .otherwise(lit(NULL).cast(DataType::Boolean))
         }
     };
-    when(present).then(value).otherwise(lit(NULL).cast(dtype(field.field_type)))
+    when(present)
+        .then(value)
+        .otherwise(lit(NULL).cast(dtype(field.field_type)))
 }
 
 /// The polars type of a field's parsed values.
@@ -150,13 +165,34 @@ fn bound_literal(field: &Field, v: &Value) -> Option<(Expr, bool)> {
 /// Days since 1970-01-01 of an ISO date, as polars stores dates.
 fn chrono_date(s: &str) -> Option<i32> {
     let mut it = s.split('-');
-    let (y, m, d): (i32, u32, u32) = (it.next()?.parse().ok()?, it.next()?.parse().ok()?, it.next()?.parse().ok()?);
+    let (y, m, d): (i32, u32, u32) = (
+        it.next()?.parse().ok()?,
+        it.next()?.parse().ok()?,
+        it.next()?.parse().ok()?,
+    );
     days_from_civil(y, m, d)
 }
 
 /// Howard Hinnant's days-from-civil; `None` for impossible dates.
 fn days_from_civil(y: i32, m: u32, d: u32) -> Option<i32> {
-    let mdays = [31, if (y % 4 == 0 && y % 100 != 0) || y % 400 == 0 { 29 } else { 28 }, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
+    let mdays = [
+        31,
+        if (y % 4 == 0 && y % 100 != 0) || y % 400 == 0 {
+            29
+        } else {
+            28
+        },
+        31,
+        30,
+        31,
+        30,
+        31,
+        31,
+        30,
+        31,
+        30,
+        31,
+    ];
     if !(1..=12).contains(&m) || d == 0 || d > mdays[m as usize - 1] {
         return None;
     }
@@ -171,8 +207,14 @@ fn days_from_civil(y: i32, m: u32, d: u32) -> Option<i32> {
 
 fn value_series(field: &Field, values: &[Value]) -> Series {
     match field.field_type {
-        FieldType::Integer => Series::new("".into(), values.iter().filter_map(Value::as_i64).collect::<Vec<_>>()),
-        FieldType::Number => Series::new("".into(), values.iter().filter_map(Value::as_f64).collect::<Vec<_>>()),
+        FieldType::Integer => Series::new(
+            "".into(),
+            values.iter().filter_map(Value::as_i64).collect::<Vec<_>>(),
+        ),
+        FieldType::Number => Series::new(
+            "".into(),
+            values.iter().filter_map(Value::as_f64).collect::<Vec<_>>(),
+        ),
         _ => Series::new(
             "".into(),
             values
@@ -188,13 +230,21 @@ fn value_series(field: &Field, values: &[Value]) -> Series {
 
 /// The row-local checks for every bound field. Rows listed in `ragged` (data
 /// row indices) are reported by the structural pass and skipped here.
-pub(crate) fn row_checks(schema: &TableSchema, bound: &[usize], dialect: &Dialect, ragged: &[u32]) -> Vec<Check> {
+pub(crate) fn row_checks(
+    schema: &TableSchema,
+    bound: &[usize],
+    dialect: &Dialect,
+    ragged: &[u32],
+) -> Vec<Check> {
     let mut checks = Vec::new();
     let complete = if ragged.is_empty() {
         lit(true)
     } else {
         col(crate::scan::ROW)
-            .is_in(lit(Series::new("".into(), ragged.to_vec())).implode(false), false)
+            .is_in(
+                lit(Series::new("".into(), ragged.to_vec())).implode(false),
+                false,
+            )
             .not()
     };
     for &fi in bound {
@@ -226,21 +276,41 @@ pub(crate) fn row_checks(schema: &TableSchema, bound: &[usize], dialect: &Dialec
             add("maximum", ordered(parsed.clone(), is_date).gt(b));
         }
         if let Some(n) = c.min_length {
-            add("minLength", present.clone().and(col(name).str().len_chars().lt(lit(n as u32))));
+            add(
+                "minLength",
+                present
+                    .clone()
+                    .and(col(name).str().len_chars().lt(lit(n as u32))),
+            );
         }
         if let Some(n) = c.max_length {
-            add("maxLength", present.clone().and(col(name).str().len_chars().gt(lit(n as u32))));
+            add(
+                "maxLength",
+                present
+                    .clone()
+                    .and(col(name).str().len_chars().gt(lit(n as u32))),
+            );
         }
         if let Some(values) = &c.enum_values {
             let target = match field.field_type {
                 FieldType::Integer | FieldType::Number => parsed.clone(),
                 _ => col(name),
             };
-            let ok = target.clone().is_in(lit(value_series(field, values)).implode(false), false);
-            add("enum", present.clone().and(target.is_not_null()).and(ok.not()));
+            let ok = target
+                .clone()
+                .is_in(lit(value_series(field, values)).implode(false), false);
+            add(
+                "enum",
+                present.clone().and(target.is_not_null()).and(ok.not()),
+            );
         }
         if let Some(p) = &c.pattern {
-            add("pattern", present.clone().and(col(name).str().contains(lit(anchored(p)), true).not()));
+            add(
+                "pattern",
+                present
+                    .clone()
+                    .and(col(name).str().contains(lit(anchored(p)), true).not()),
+            );
         }
     }
     checks
@@ -249,27 +319,53 @@ pub(crate) fn row_checks(schema: &TableSchema, bound: &[usize], dialect: &Dialec
 /// Explains one failure of `rule` on a cell whose raw text is `raw`.
 pub(crate) fn message(field: &Field, rule: &str, raw: &str, dialect: &Dialect) -> String {
     let c = &field.constraints;
-    let show = |v: &Option<Value>| v.as_ref().map(|v| v.as_str().map(String::from).unwrap_or_else(|| v.to_string())).unwrap_or_default();
+    let show = |v: &Option<Value>| {
+        v.as_ref()
+            .map(|v| {
+                v.as_str()
+                    .map(String::from)
+                    .unwrap_or_else(|| v.to_string())
+            })
+            .unwrap_or_default()
+    };
     match rule {
         "required" => "a value is required but the cell is empty".into(),
-        "primaryKey" => format!("{:?} is part of the primary key and must have a value", field.name),
+        "primaryKey" => format!(
+            "{:?} is part of the primary key and must have a value",
+            field.name
+        ),
         "type" => type_message(field, raw, dialect),
         "minimum" => format!("{raw} is below the minimum {}", show(&c.minimum)),
         "maximum" => format!("{raw} is above the maximum {}", show(&c.maximum)),
-        "minLength" => format!("{raw:?} is shorter than {} characters", c.min_length.unwrap_or(0)),
-        "maxLength" => format!("{raw:?} is longer than {} characters", c.max_length.unwrap_or(0)),
+        "minLength" => format!(
+            "{raw:?} is shorter than {} characters",
+            c.min_length.unwrap_or(0)
+        ),
+        "maxLength" => format!(
+            "{raw:?} is longer than {} characters",
+            c.max_length.unwrap_or(0)
+        ),
         "enum" => {
             let allowed: Vec<String> = c
                 .enum_values
                 .iter()
                 .flatten()
-                .map(|v| v.as_str().map(String::from).unwrap_or_else(|| v.to_string()))
+                .map(|v| {
+                    v.as_str()
+                        .map(String::from)
+                        .unwrap_or_else(|| v.to_string())
+                })
                 .collect();
             let close = allowed.iter().find(|a| a.eq_ignore_ascii_case(raw.trim()));
-            let hint = close.map(|a| format!(" (did you mean {a:?}?)")).unwrap_or_default();
+            let hint = close
+                .map(|a| format!(" (did you mean {a:?}?)"))
+                .unwrap_or_default();
             format!("{raw:?} is not one of {}{hint}", allowed.join(", "))
         }
-        "pattern" => format!("{raw:?} does not match the pattern {}", c.pattern.as_deref().unwrap_or("")),
+        "pattern" => format!(
+            "{raw:?} does not match the pattern {}",
+            c.pattern.as_deref().unwrap_or("")
+        ),
         other => format!("{raw:?} breaks {other}"),
     }
 }
@@ -277,7 +373,10 @@ pub(crate) fn message(field: &Field, rule: &str, raw: &str, dialect: &Dialect) -
 fn type_message(field: &Field, raw: &str, dialect: &Dialect) -> String {
     match field.field_type {
         FieldType::Integer => {
-            if regex::Regex::new(INTEGER_RE).map(|r| r.is_match(raw)).unwrap_or(false) {
+            if regex::Regex::new(INTEGER_RE)
+                .map(|r| r.is_match(raw))
+                .unwrap_or(false)
+            {
                 format!("{raw} is outside the 64-bit integer range")
             } else {
                 format!("{raw:?} is not a whole number")
@@ -297,7 +396,11 @@ fn type_message(field: &Field, raw: &str, dialect: &Dialect) -> String {
         }
         FieldType::Date => {
             let format = dialect.date_format(field);
-            let shown = if format == "%Y-%m-%d" { "YYYY-MM-DD" } else { format };
+            let shown = if format == "%Y-%m-%d" {
+                "YYYY-MM-DD"
+            } else {
+                format
+            };
             format!("{raw:?} is not a valid date in the format {shown} (set date_format in a --map file if the file uses another)")
         }
         FieldType::Boolean => format!(

@@ -14,9 +14,15 @@ pub(crate) const ROW: &str = "__row";
 /// A lazy scan of every column as text, with the row index. Rows longer than
 /// the header are truncated and short rows padded: the structural pass has
 /// already found them.
-pub(crate) fn raw_scan(source: &Source, schema: &TableSchema, binding: &Binding) -> PolarsResult<LazyFrame> {
+pub(crate) fn raw_scan(
+    source: &Source,
+    schema: &TableSchema,
+    binding: &Binding,
+) -> PolarsResult<LazyFrame> {
     let fields: Vec<polars::prelude::Field> = (0..source.header.len())
-        .map(|pos| polars::prelude::Field::new(binding.column_name(schema, pos).into(), DataType::String))
+        .map(|pos| {
+            polars::prelude::Field::new(binding.column_name(schema, pos).into(), DataType::String)
+        })
         .collect();
     let polars_schema: Schema = fields.into_iter().collect();
     let path = PlRefPath::try_from_path(&source.utf8_path)?;

@@ -121,7 +121,9 @@ impl Source {
     /// Opens a file: checks or converts its encoding and reads its header.
     pub(crate) fn open(path: &Path, options: &ReadOptions) -> Result<Opened, SourceError> {
         let display = path.display().to_string();
-        let size = std::fs::metadata(path).map_err(|e| SourceError::io(path, e))?.len();
+        let size = std::fs::metadata(path)
+            .map_err(|e| SourceError::io(path, e))?
+            .len();
         if path.is_dir() {
             return Err(SourceError {
                 path: display,
@@ -129,10 +131,16 @@ impl Source {
             });
         }
         let file_problem = |row: u64, rule: &'static str, message: String| {
-            Ok(Opened::Unreadable(Problem::file_level(&display, row, rule, message)))
+            Ok(Opened::Unreadable(Problem::file_level(
+                &display, row, rule, message,
+            )))
         };
         if size == 0 {
-            return file_problem(1, "empty-file", "the file is empty: expected a header row and data rows".into());
+            return file_problem(
+                1,
+                "empty-file",
+                "the file is empty: expected a header row and data rows".into(),
+            );
         }
         let bar = progress_bar(options.progress, size, "checking encoding");
         let mut shape = StructureScanner::new(options.delimiter);
@@ -157,19 +165,35 @@ impl Source {
             Encoding::Windows1252 | Encoding::Latin1 => Some(transcode(path, &bar, &mut shape)?),
         };
         bar.finish_and_clear();
-        let utf8_path = transcoded.as_ref().map_or_else(|| path.to_path_buf(), |t| t.path().to_path_buf());
-        let header = match read_header(&utf8_path, options.delimiter).map_err(|e| SourceError::io(path, e))? {
+        let utf8_path = transcoded
+            .as_ref()
+            .map_or_else(|| path.to_path_buf(), |t| t.path().to_path_buf());
+        let header = match read_header(&utf8_path, options.delimiter)
+            .map_err(|e| SourceError::io(path, e))?
+        {
             Some(h) => h,
             None => {
-                return file_problem(1, "empty-file", "the first line is blank: the header row must be on line 1".into());
+                return file_problem(
+                    1,
+                    "empty-file",
+                    "the first line is blank: the header row must be on line 1".into(),
+                );
             }
         };
+        let structure = shape.finish();
+        if structure.header_blank {
+            return file_problem(
+                1,
+                "empty-file",
+                "the first line is blank: the header row must be on line 1".into(),
+            );
+        }
         Ok(Opened::Ready(Source {
             display,
             utf8_path,
             _transcoded: transcoded,
             header,
-            structure: shape.finish(),
+            structure,
             size,
             options: options.clone(),
         }))
@@ -184,9 +208,11 @@ pub(crate) fn progress_bar(enabled: bool, size: u64, what: &'static str) -> indi
     }
     let bar = indicatif::ProgressBar::new(size);
     bar.set_style(
-        indicatif::ProgressStyle::with_template("{msg:>18} [{bar:30}] {bytes}/{total_bytes} ({eta})")
-            .expect("static template")
-            .progress_chars("=> "),
+        indicatif::ProgressStyle::with_template(
+            "{msg:>18} [{bar:30}] {bytes}/{total_bytes} ({eta})",
+        )
+        .expect("static template")
+        .progress_chars("=> "),
     );
     bar.set_message(what);
     bar
@@ -205,7 +231,9 @@ fn find_invalid_utf8(
     let mut offset = 0u64; // file offset of buf[0]
     let mut lines = 1u64;
     loop {
-        let n = reader.read(&mut buf[carry..carry + CHUNK]).map_err(|e| SourceError::io(path, e))?;
+        let n = reader
+            .read(&mut buf[carry..carry + CHUNK])
+            .map_err(|e| SourceError::io(path, e))?;
         let len = carry + n;
         let data = &buf[..len];
         let at_eof = n == 0;
@@ -220,7 +248,11 @@ fn find_invalid_utf8(
                 match e.error_len() {
                     Some(bad) => {
                         lines += memchr_count(&data[..good]);
-                        return Ok(Some((offset + good as u64, lines, data[good..good + bad].to_vec())));
+                        return Ok(Some((
+                            offset + good as u64,
+                            lines,
+                            data[good..good + bad].to_vec(),
+                        )));
                     }
                     None if at_eof => {
                         lines += memchr_count(&data[..good]);
@@ -298,13 +330,22 @@ fn read_header(path: &Path, delimiter: u8) -> std::io::Result<Option<Vec<String>
             let labels: Vec<String> = record
                 .iter()
                 .enumerate()
-                .map(|(i, l)| if i == 0 { l.trim_start_matches('\u{feff}').to_string() } else { l.to_string() })
+                .map(|(i, l)| {
+                    if i == 0 {
+                        l.trim_start_matches('\u{feff}').to_string()
+                    } else {
+                        l.to_string()
+                    }
+                })
                 .collect();
             if labels.iter().all(|l| l.trim().is_empty()) {
                 return Ok(None);
             }
             Ok(Some(labels))
         }
-        Err(e) => Err(std::io::Error::new(std::io::ErrorKind::InvalidData, e.to_string())),
+        Err(e) => Err(std::io::Error::new(
+            std::io::ErrorKind::InvalidData,
+            e.to_string(),
+        )),
     }
 }

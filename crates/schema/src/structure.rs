@@ -1,27 +1,52 @@
-//! The structural pass: how many cells each record has, counted by csv-core's
-//! state machine while the encoding pass streams the bytes anyway. polars
-//! silently pads short rows and truncates long ones, so this is where ragged
-//! rows are found; every value rule still runs in polars.
+//! The structural pass: how many cells each record has, counted while the
+//! encoding pass streams the bytes anyway. polars silently pads short rows,
+//! truncates long ones and reads a blank line as a row of empty cells, so this
+//! is where ragged and blank rows are found; every value rule still runs in
+//! polars.
+//!
+//! The counter is a four-state RFC 4180 machine that reads records exactly as
+//! polars does (a quote opens a quoted cell only at the start of a cell, `""`
+//! inside quotes is a quote, `\r\n` or `\n` ends a record, a blank line is a
+//! record). csv-core cannot be used here: it skips blank lines, so its record
+//! numbers drift from polars' row index after one. `memchr` finds the next
+//! interesting byte, so the loop runs per delimiter, not per byte.
 
-use csv_core::{ReadFieldResult, Reader, ReaderBuilder};
+use memchr::{memchr, memchr2};
 
-/// The shape of a file: its record count and its ragged rows.
+/// The shape of a file: its record count and its ragged and blank rows.
 #[derive(Debug, Clone, Default)]
 pub(crate) struct Structure {
     /// Cells in the header record.
     pub header_cells: u32,
-    /// Data records (not counting the header).
+    /// The first record is blank (no header on line 1).
+    pub header_blank: bool,
+    /// Data records (not counting the header), blank ones included.
     pub data_rows: u64,
     /// Data rows (0-based, as polars' row index) whose cell count differs from
     /// the header's, with their cell count.
     pub ragged: Vec<(u32, u32)>,
+    /// Data rows that are blank lines.
+    pub blank: Vec<u32>,
 }
 
-/// Feeds bytes through csv-core and keeps the counts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum State {
+    StartField,
+    Unquoted,
+    Quoted,
+    QuoteInQuoted,
+}
+
+/// Feeds bytes through the counter and keeps the counts.
 pub(crate) struct StructureScanner {
-    reader: Reader,
-    scratch: Vec<u8>,
+    delimiter: u8,
+    state: State,
+    /// Cells completed in the current record.
     cells: u32,
+    /// The current record holds a byte other than `\r`.
+    nonblank: bool,
+    /// Any byte of the current record seen at all.
+    started: bool,
     records: u64,
     shape: Structure,
 }
@@ -30,58 +55,114 @@ impl StructureScanner {
     /// A scanner for files with this delimiter and `"` quotes.
     pub fn new(delimiter: u8) -> Self {
         Self {
-            reader: ReaderBuilder::new().delimiter(delimiter).build(),
-            scratch: vec![0; 64 * 1024],
+            delimiter,
+            state: State::StartField,
             cells: 0,
+            nonblank: false,
+            started: false,
             records: 0,
             shape: Structure::default(),
         }
     }
 
-    /// Feeds the next bytes of the file. (csv-core reads an empty input as the
-    /// end of the file, so it is only ever called with bytes.)
-    pub fn feed(&mut self, mut input: &[u8]) {
-        while !input.is_empty() {
-            let (res, nin, _) = self.reader.read_field(input, &mut self.scratch);
-            input = &input[nin..];
-            match res {
-                ReadFieldResult::InputEmpty | ReadFieldResult::OutputFull => {}
-                ReadFieldResult::Field { record_end } => {
-                    self.cells += 1;
-                    if record_end {
+    /// Feeds the next bytes of the file.
+    pub fn feed(&mut self, input: &[u8]) {
+        let d = self.delimiter;
+        let mut i = 0;
+        while i < input.len() {
+            self.started = true;
+            match self.state {
+                State::StartField => {
+                    let b = input[i];
+                    i += 1;
+                    if b == b'"' {
+                        self.nonblank = true;
+                        self.state = State::Quoted;
+                    } else if b == d {
+                        self.nonblank = true;
+                        self.cells += 1;
+                    } else if b == b'\n' {
                         self.end_record();
+                    } else {
+                        self.nonblank |= b != b'\r';
+                        self.state = State::Unquoted;
                     }
                 }
-                ReadFieldResult::End => return,
+                State::Unquoted => match memchr2(d, b'\n', &input[i..]) {
+                    None => {
+                        self.mark(&input[i..]);
+                        i = input.len();
+                    }
+                    Some(k) => {
+                        self.mark(&input[i..i + k]);
+                        let b = input[i + k];
+                        i += k + 1;
+                        if b == d {
+                            self.cells += 1;
+                            self.state = State::StartField;
+                        } else {
+                            self.end_record();
+                        }
+                    }
+                },
+                State::Quoted => match memchr(b'"', &input[i..]) {
+                    None => i = input.len(),
+                    Some(k) => {
+                        i += k + 1;
+                        self.state = State::QuoteInQuoted;
+                    }
+                },
+                State::QuoteInQuoted => {
+                    let b = input[i];
+                    i += 1;
+                    self.state = if b == b'"' {
+                        State::Quoted
+                    } else if b == d {
+                        self.cells += 1;
+                        State::StartField
+                    } else if b == b'\n' {
+                        self.end_record();
+                        State::StartField
+                    } else {
+                        State::Unquoted
+                    };
+                }
             }
         }
     }
 
+    fn mark(&mut self, bytes: &[u8]) {
+        if !self.nonblank {
+            self.nonblank = bytes.iter().any(|&b| b != b'\r');
+        }
+    }
+
+    /// Ends the current record (its last cell included).
     fn end_record(&mut self) {
+        let cells = self.cells + 1;
+        let blank = !self.nonblank;
         if self.records == 0 {
-            self.shape.header_cells = self.cells;
-        } else if self.cells != self.shape.header_cells {
+            self.shape.header_cells = cells;
+            self.shape.header_blank = blank;
+        } else {
             let row = (self.records - 1).min(u32::MAX as u64) as u32;
-            self.shape.ragged.push((row, self.cells));
+            if blank {
+                self.shape.blank.push(row);
+            } else if cells != self.shape.header_cells {
+                self.shape.ragged.push((row, cells));
+            }
         }
         self.records += 1;
         self.cells = 0;
+        self.nonblank = false;
+        self.started = false;
+        self.state = State::StartField;
     }
 
     /// Ends the input (a last record without a line end counts) and returns the shape.
     pub fn finish(mut self) -> Structure {
-        loop {
-            let (res, _, _) = self.reader.read_field(&[], &mut self.scratch);
-            match res {
-                ReadFieldResult::Field { record_end } => {
-                    self.cells += 1;
-                    if record_end {
-                        self.end_record();
-                    }
-                }
-                ReadFieldResult::End | ReadFieldResult::InputEmpty => break,
-                ReadFieldResult::OutputFull => {}
-            }
+        if self.started {
+            self.end_record();
         }
         self.shape.data_rows = self.records.saturating_sub(1);
         self.shape
@@ -102,13 +183,26 @@ mod tests {
 
     #[test]
     fn counts_records_and_ragged_rows_across_chunk_boundaries() {
-        let text = "a,b,c\r\n1,2,3\r\n1,2\r\n\"x\ny\",2,3\r\n1,2,3,4\r\n1,2,3";
+        let text = "a,b,c\r\n1,2,3\r\n1,2\r\n\"x\ny\",2,3\r\n1,2,3,4\r\n\"q\"\"\",\"\",3\r\n1,2,3";
         for chunk in [1, 2, 3, 7, 1000] {
             let s = shape(text, chunk);
             assert_eq!(s.header_cells, 3, "chunk {chunk}");
-            assert_eq!(s.data_rows, 5, "chunk {chunk}");
+            assert_eq!(s.data_rows, 6, "chunk {chunk}");
             assert_eq!(s.ragged, vec![(1, 2), (3, 4)], "chunk {chunk}");
+            assert!(s.blank.is_empty());
         }
+    }
+
+    #[test]
+    fn blank_lines_are_rows_as_polars_reads_them() {
+        for chunk in [1, 5, 100] {
+            let s = shape("a,b\n1,2\n\n3\r\n\r\n4,5\n", chunk);
+            assert_eq!(s.data_rows, 5, "chunk {chunk}");
+            assert_eq!(s.blank, vec![1, 3]);
+            assert_eq!(s.ragged, vec![(2, 1)]);
+        }
+        let s = shape("\na,b\n1,2\n", 3);
+        assert!(s.header_blank);
     }
 
     #[test]
@@ -116,5 +210,7 @@ mod tests {
         let s = shape("\u{feff}a,b\n1,2", 4);
         assert_eq!((s.header_cells, s.data_rows), (2, 1));
         assert!(s.ragged.is_empty());
+        let s = shape("a,b\n1,2\n", 4);
+        assert_eq!(s.data_rows, 1);
     }
 }

@@ -26,9 +26,18 @@ const HASH_KEYS: (u64, u64, u64, u64) = (0x636f_6f70, 0x6265_6e63, 0x6875_6e69, 
 
 /// Validates one file against a schema; at most `max_errors` problems are
 /// kept for display, all are counted.
-pub fn validate(path: &Path, schema: &TableSchema, options: &ReadOptions, max_errors: usize) -> Result<FileReport, ValidateError> {
+pub fn validate(
+    path: &Path,
+    schema: &TableSchema,
+    options: &ReadOptions,
+    max_errors: usize,
+) -> Result<FileReport, ValidateError> {
     match Source::open(path, options)? {
-        Opened::Unreadable(p) => Ok(FileReport::single(&path.display().to_string(), &schema.name, p)),
+        Opened::Unreadable(p) => Ok(FileReport::single(
+            &path.display().to_string(),
+            &schema.name,
+            p,
+        )),
         Opened::Ready(source) => validate_source(&source, schema, max_errors),
     }
 }
@@ -50,7 +59,11 @@ struct UniqueRule {
 }
 
 /// Validates an opened file.
-pub fn validate_source(source: &Source, schema: &TableSchema, max_errors: usize) -> Result<FileReport, ValidateError> {
+pub fn validate_source(
+    source: &Source,
+    schema: &TableSchema,
+    max_errors: usize,
+) -> Result<FileReport, ValidateError> {
     let polars_problem = |e: PolarsError| {
         FileReport::single(
             &source.display,
@@ -65,7 +78,9 @@ pub fn validate_source(source: &Source, schema: &TableSchema, max_errors: usize)
     };
     let (binding, header_problems) = header::bind(schema, source);
     let dialect = scan::dialect(source);
-    let bound: Vec<usize> = (0..schema.fields.len()).filter(|f| binding.has_field(*f)).collect();
+    let bound: Vec<usize> = (0..schema.fields.len())
+        .filter(|f| binding.has_field(*f))
+        .collect();
     let spinner = progress_bar(source.options.progress, source.size, "validating rows");
     spinner.set_length(0);
     let lf = match scan::raw_scan(source, schema, &binding) {
@@ -73,8 +88,15 @@ pub fn validate_source(source: &Source, schema: &TableSchema, max_errors: usize)
         Err(e) => return Ok(polars_problem(e)),
     };
     let shape = &source.structure;
-    let ragged_rows: Vec<u32> = shape.ragged.iter().map(|(r, _)| *r).collect();
-    let checks = rules::row_checks(schema, &bound, &dialect, &ragged_rows);
+    // Ragged and blank rows are reported from the structural pass; their cells are not checked.
+    let mut skipped: Vec<u32> = shape
+        .ragged
+        .iter()
+        .map(|(r, _)| *r)
+        .chain(shape.blank.iter().copied())
+        .collect();
+    skipped.sort_unstable();
+    let checks = rules::row_checks(schema, &bound, &dialect, &skipped);
     let uniques = unique_rules(schema, &bound);
     let result = run_queries(&lf, &checks, &uniques, max_errors);
     spinner.finish_and_clear();
@@ -87,10 +109,17 @@ pub fn validate_source(source: &Source, schema: &TableSchema, max_errors: usize)
     let mut problems = header_problems;
     let mut counts: BTreeMap<(String, Option<String>), u64> = BTreeMap::new();
     for p in &problems {
-        *counts.entry((p.rule.clone(), p.column.clone())).or_default() += 1;
+        *counts
+            .entry((p.rule.clone(), p.column.clone()))
+            .or_default() += 1;
     }
     if rows == 0 {
-        let p = Problem::file_level(&source.display, 2, "no-data", "the file has a header but no data rows".into());
+        let p = Problem::file_level(
+            &source.display,
+            2,
+            "no-data",
+            "the file has a header but no data rows".into(),
+        );
         *counts.entry((p.rule.clone(), None)).or_default() += 1;
         problems.push(p);
     }
@@ -100,7 +129,11 @@ pub fn validate_source(source: &Source, schema: &TableSchema, max_errors: usize)
     // problems in file order, so an early short row is not crowded out by
     // cell problems further down.
     for (i, &(row, cells)) in shape.ragged.iter().enumerate() {
-        let rule = if cells > shape.header_cells { "extra-cell" } else { "missing-cell" };
+        let rule = if cells > shape.header_cells {
+            "extra-cell"
+        } else {
+            "missing-cell"
+        };
         *counts.entry((rule.to_string(), None)).or_default() += 1;
         if i < max_errors {
             pending.push(Pending {
@@ -111,14 +144,32 @@ pub fn validate_source(source: &Source, schema: &TableSchema, max_errors: usize)
             });
         }
     }
+    for (i, &row) in shape.blank.iter().enumerate() {
+        *counts.entry(("blank-row".to_string(), None)).or_default() += 1;
+        if i < max_errors {
+            pending.push(Pending {
+                row,
+                field: None,
+                rule: "blank-row",
+                first: None,
+            });
+        }
+    }
     for (check, n) in checks.iter().zip(&check_counts) {
         if *n > 0 {
-            *counts.entry((check.rule.to_string(), column_of(check.field))).or_default() += n;
+            *counts
+                .entry((check.rule.to_string(), column_of(check.field)))
+                .or_default() += n;
         }
     }
     for (u, n) in uniques.iter().zip(&unique_counts) {
         if *n > 0 {
-            *counts.entry((u.rule.to_string(), Some(schema.fields[u.field].name.clone()))).or_default() += n;
+            *counts
+                .entry((
+                    u.rule.to_string(),
+                    Some(schema.fields[u.field].name.clone()),
+                ))
+                .or_default() += n;
         }
     }
     pending.sort_by_key(|p| (p.row, p.field.map_or(0, |f| f + 1)));
@@ -132,7 +183,11 @@ pub fn validate_source(source: &Source, schema: &TableSchema, max_errors: usize)
     let total: u64 = counts.values().sum();
     let counts: Vec<RuleCount> = counts
         .into_iter()
-        .map(|((rule, column), count)| RuleCount { rule, column, count })
+        .map(|((rule, column), count)| RuleCount {
+            rule,
+            column,
+            count,
+        })
         .collect();
     Ok(FileReport {
         file: source.display.clone(),
@@ -173,7 +228,11 @@ fn unique_rules(schema: &TableSchema, bound: &[usize]) -> Vec<UniqueRule> {
             .map(|n| rules::is_missing(schema, n).not())
             .reduce(|a, b| a.and(b))
             .expect("non-empty key");
-        let joined = concat_str(names.iter().map(|n| col(*n)).collect::<Vec<_>>(), "\u{1f}", false);
+        let joined = concat_str(
+            names.iter().map(|n| col(*n)).collect::<Vec<_>>(),
+            "\u{1f}",
+            false,
+        );
         out.push(UniqueRule {
             rule: "primaryKey",
             field: pk[0],
@@ -189,18 +248,38 @@ type QueryOutcome = (Vec<u64>, Vec<Pending>, Vec<u64>);
 
 /// Runs the row-rule and uniqueness queries. Returns failures per check, up to `max_errors` pending problems from each source,
 /// and duplicates per unique rule.
-fn run_queries(lf: &LazyFrame, checks: &[Check], uniques: &[UniqueRule], max_errors: usize) -> PolarsResult<QueryOutcome> {
-    let streaming = |q: LazyFrame| q.collect_with_engine(Engine::Streaming).map(|r| r.unwrap_single());
+fn run_queries(
+    lf: &LazyFrame,
+    checks: &[Check],
+    uniques: &[UniqueRule],
+    max_errors: usize,
+) -> PolarsResult<QueryOutcome> {
+    let streaming = |q: LazyFrame| {
+        q.collect_with_engine(Engine::Streaming)
+            .map(|r| r.unwrap_single())
+    };
     let flag = |i: usize| format!("__f{i}");
     let mut exprs = vec![col(ROW)];
-    exprs.extend(checks.iter().enumerate().map(|(i, c)| c.fail.clone().alias(flag(i))));
-    let any = (0..checks.len()).map(|i| col(flag(i))).reduce(|a, b| a.or(b)).unwrap_or(lit(false));
+    exprs.extend(
+        checks
+            .iter()
+            .enumerate()
+            .map(|(i, c)| c.fail.clone().alias(flag(i))),
+    );
+    let any = (0..checks.len())
+        .map(|i| col(flag(i)))
+        .reduce(|a, b| a.or(b))
+        .unwrap_or(lit(false));
     let failing = streaming(lf.clone().select(exprs).filter(any))?;
     let failing = failing.sort([ROW], SortMultipleOptions::default())?;
     let sums = failing
         .clone()
         .lazy()
-        .select((0..checks.len()).map(|i| col(flag(i)).cast(DataType::UInt64).sum()).collect::<Vec<_>>())
+        .select(
+            (0..checks.len())
+                .map(|i| col(flag(i)).cast(DataType::UInt64).sum())
+                .collect::<Vec<_>>(),
+        )
         .collect()?;
     let mut check_counts = Vec::with_capacity(checks.len());
     for i in 0..checks.len() {
@@ -231,7 +310,12 @@ fn run_queries(lf: &LazyFrame, checks: &[Check], uniques: &[UniqueRule], max_err
     if !uniques.is_empty() {
         let key = |i: usize| format!("__k{i}");
         let mut exprs = vec![col(ROW)];
-        exprs.extend(uniques.iter().enumerate().map(|(i, u)| u.key.clone().alias(key(i))));
+        exprs.extend(
+            uniques
+                .iter()
+                .enumerate()
+                .map(|(i, u)| u.key.clone().alias(key(i))),
+        );
         let keys = streaming(lf.clone().select(exprs))?;
         for (i, u) in uniques.iter().enumerate() {
             let k = key(i);
@@ -247,7 +331,9 @@ fn run_queries(lf: &LazyFrame, checks: &[Check], uniques: &[UniqueRule], max_err
             let mut first_seen: HashMap<u64, u32> = HashMap::new();
             let mut shown = 0usize;
             for (row, h) in rows.u32()?.iter().zip(hashes.iter()) {
-                let (Some(row), Some(h)) = (row, h) else { continue };
+                let (Some(row), Some(h)) = (row, h) else {
+                    continue;
+                };
                 match first_seen.get(&h) {
                     None => {
                         first_seen.insert(h, row);
@@ -306,24 +392,45 @@ fn describe(
         .collect_with_engine(Engine::Streaming)?
         .unwrap_single();
     let ids = rows.column(ROW)?.cast(&DataType::UInt32)?;
-    let index: HashMap<u32, usize> = ids.u32()?.iter().enumerate().filter_map(|(i, r)| r.map(|r| (r, i))).collect();
+    let index: HashMap<u32, usize> = ids
+        .u32()?
+        .iter()
+        .enumerate()
+        .filter_map(|(i, r)| r.map(|r| (r, i)))
+        .collect();
     let raw = |row: u32, field: usize| -> PolarsResult<String> {
-        let Some(&i) = index.get(&row) else { return Ok(String::new()) };
-        Ok(rows.column(&schema.fields[field].name)?.str()?.get(i).unwrap_or("").to_string())
+        let Some(&i) = index.get(&row) else {
+            return Ok(String::new());
+        };
+        Ok(rows
+            .column(&schema.fields[field].name)?
+            .str()?
+            .get(i)
+            .unwrap_or("")
+            .to_string())
     };
     let width = source.header.len();
     let mut out = Vec::with_capacity(pending.len());
     for p in pending {
         let message = match (p.rule, p.field) {
+            ("blank-row", _) => "the row is blank: delete it".to_string(),
             ("extra-cell", _) | ("missing-cell", _) => {
-                format!("the row has {} cells, the header has {width}", p.first.unwrap_or(0))
+                format!(
+                    "the row has {} cells, the header has {width}",
+                    p.first.unwrap_or(0)
+                )
             }
             ("unique", Some(f)) => {
                 let v = raw(p.row, f)?;
-                if p.first.is_some_and(|first| raw(first, f).ok().as_deref() != Some(v.as_str())) {
+                if p.first
+                    .is_some_and(|first| raw(first, f).ok().as_deref() != Some(v.as_str()))
+                {
                     continue; // a 64-bit hash collision, not a real repeat
                 }
-                format!("{v:?} repeats the value in row {}", p.first.unwrap_or(0) as u64 + 2)
+                format!(
+                    "{v:?} repeats the value in row {}",
+                    p.first.unwrap_or(0) as u64 + 2
+                )
             }
             ("primaryKey", Some(_)) if p.first.is_some() => {
                 let key: Vec<String> = schema
@@ -332,7 +439,11 @@ fn describe(
                     .filter_map(|k| schema.fields.iter().position(|f| &f.name == k))
                     .map(|f| raw(p.row, f))
                     .collect::<PolarsResult<_>>()?;
-                format!("the key ({}) repeats the key in row {}", key.join(", "), p.first.unwrap_or(0) as u64 + 2)
+                format!(
+                    "the key ({}) repeats the key in row {}",
+                    key.join(", "),
+                    p.first.unwrap_or(0) as u64 + 2
+                )
             }
             (rule, Some(f)) => rules::message(&schema.fields[f], rule, &raw(p.row, f)?, dialect),
             (rule, None) => rule.to_string(),
@@ -350,5 +461,9 @@ fn describe(
 
 fn source_has(source: &Source, schema: &TableSchema, name: &str) -> bool {
     let (binding, _) = header::bind(schema, source);
-    schema.fields.iter().position(|f| f.name == name).is_some_and(|f| binding.has_field(f))
+    schema
+        .fields
+        .iter()
+        .position(|f| f.name == name)
+        .is_some_and(|f| binding.has_field(f))
 }

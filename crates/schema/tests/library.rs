@@ -41,13 +41,30 @@ fn rows_of(schema: &TableSchema, values: &[&str]) -> FileReport {
 }
 
 fn bad_rows(r: &FileReport, rule: &str) -> Vec<u64> {
-    r.problems.iter().filter(|p| p.rule == rule).map(|p| p.row).collect()
+    r.problems
+        .iter()
+        .filter(|p| p.rule == rule)
+        .map(|p| p.row)
+        .collect()
 }
 
 #[test]
 fn integer_type_accepts_signed_whole_numbers_only() {
     let s = one_field(r#"{"name": "v", "type": "integer"}"#);
-    let r = rows_of(&s, &["1", "-2", "+3", "007", "1.0", "1e3", "x", " 4", "99999999999999999999"]);
+    let r = rows_of(
+        &s,
+        &[
+            "1",
+            "-2",
+            "+3",
+            "007",
+            "1.0",
+            "1e3",
+            "x",
+            " 4",
+            "99999999999999999999",
+        ],
+    );
     assert_eq!(bad_rows(&r, "type"), vec![6, 7, 8, 9, 10]);
     assert!(r.problems.last().unwrap().message.contains("64-bit"));
 }
@@ -55,7 +72,12 @@ fn integer_type_accepts_signed_whole_numbers_only() {
 #[test]
 fn number_type_follows_the_spec_including_special_values() {
     let s = one_field(r#"{"name": "v", "type": "number"}"#);
-    let r = rows_of(&s, &["1", "-2.5", ".5", "3.", "1e-3", "NaN", "INF", "-INF", "\"1,5\"", "abc", "1.2.3", "inf"]);
+    let r = rows_of(
+        &s,
+        &[
+            "1", "-2.5", ".5", "3.", "1e-3", "NaN", "INF", "-INF", "\"1,5\"", "abc", "1.2.3", "inf",
+        ],
+    );
     assert_eq!(bad_rows(&r, "type"), vec![10, 11, 12, 13]);
 }
 
@@ -72,13 +94,29 @@ fn decimal_comma_numbers() {
         ..ReadOptions::default()
     };
     let r = check_with(&s, b"v;id\n12,50;a\n-0,5;b\n1.5;c\n", &opts);
-    assert_eq!(found(&r), vec![(3, "v".into(), "minimum".into()), (4, "v".into(), "type".into())]);
+    assert_eq!(
+        found(&r),
+        vec![
+            (3, "v".into(), "minimum".into()),
+            (4, "v".into(), "type".into())
+        ]
+    );
 }
 
 #[test]
 fn dates_default_explicit_and_any() {
     let s = one_field(r#"{"name": "v", "type": "date"}"#);
-    let r = rows_of(&s, &["2024-02-29", "2023-02-29", "2024-13-01", "2024-1-05", "05.01.2024", "2024-01-05T00:00"]);
+    let r = rows_of(
+        &s,
+        &[
+            "2024-02-29",
+            "2023-02-29",
+            "2024-13-01",
+            "2024-1-05",
+            "05.01.2024",
+            "2024-01-05T00:00",
+        ],
+    );
     assert_eq!(bad_rows(&r, "type"), vec![3, 4, 5, 6, 7]);
     let s = one_field(r#"{"name": "v", "type": "date", "format": "%d.%m.%Y"}"#);
     let r = rows_of(&s, &["05.01.2024", "31.04.2024", "2024-01-05"]);
@@ -90,8 +128,13 @@ fn dates_default_explicit_and_any() {
 
 #[test]
 fn date_bounds_compare_as_dates() {
-    let s = one_field(r#"{"name": "v", "type": "date", "constraints": {"minimum": "2024-01-01", "maximum": "2024-12-31"}}"#);
-    let r = rows_of(&s, &["2023-12-31", "2024-01-01", "2024-12-31", "2025-01-01"]);
+    let s = one_field(
+        r#"{"name": "v", "type": "date", "constraints": {"minimum": "2024-01-01", "maximum": "2024-12-31"}}"#,
+    );
+    let r = rows_of(
+        &s,
+        &["2023-12-31", "2024-01-01", "2024-12-31", "2025-01-01"],
+    );
     assert_eq!(bad_rows(&r, "minimum"), vec![2]);
     assert_eq!(bad_rows(&r, "maximum"), vec![5]);
 }
@@ -101,14 +144,18 @@ fn booleans_with_default_and_custom_values() {
     let s = one_field(r#"{"name": "v", "type": "boolean"}"#);
     let r = rows_of(&s, &["true", "False", "1", "0", "yes", "TRUE"]);
     assert_eq!(bad_rows(&r, "type"), vec![6]);
-    let s = one_field(r#"{"name": "v", "type": "boolean", "trueValues": ["ja"], "falseValues": ["nein"]}"#);
+    let s = one_field(
+        r#"{"name": "v", "type": "boolean", "trueValues": ["ja"], "falseValues": ["nein"]}"#,
+    );
     let r = rows_of(&s, &["ja", "nein", "true"]);
     assert_eq!(bad_rows(&r, "type"), vec![4]);
 }
 
 #[test]
 fn string_constraints() {
-    let s = one_field(r#"{"name": "v", "type": "string", "constraints": {"minLength": 2, "maxLength": 3, "pattern": "[a-zé]+", "enum": ["ab", "abc", "abcd", "x", "ABC", "é1"]}}"#);
+    let s = one_field(
+        r#"{"name": "v", "type": "string", "constraints": {"minLength": 2, "maxLength": 3, "pattern": "[a-zé]+", "enum": ["ab", "abc", "abcd", "x", "ABC", "é1"]}}"#,
+    );
     let r = rows_of(&s, &["ab", "abc", "x", "abcd", "ABC", "zz", "é1"]);
     assert_eq!(bad_rows(&r, "minLength"), vec![4]);
     assert_eq!(bad_rows(&r, "maxLength"), vec![5]);
@@ -156,7 +203,11 @@ fn unique_ignores_missing_values_and_names_the_first_row() {
     let s = one_field(r#"{"name": "v", "type": "string", "constraints": {"unique": true}}"#);
     let r = rows_of(&s, &["a", "", "b", "a", "", "a"]);
     assert_eq!(bad_rows(&r, "unique"), vec![5, 7]);
-    assert!(r.problems[0].message.contains("row 2"), "{}", r.problems[0].message);
+    assert!(
+        r.problems[0].message.contains("row 2"),
+        "{}",
+        r.problems[0].message
+    );
     assert_eq!(r.problems_total, 2);
 }
 
@@ -171,7 +222,10 @@ fn composite_primary_key() {
     let r = check(&s, "a,b,c\n1,2,x\n1,3,x\n1,2,y\n,2,z\n");
     assert_eq!(
         found(&r),
-        vec![(4, "a".into(), "primaryKey".into()), (5, "a".into(), "primaryKey".into())]
+        vec![
+            (4, "a".into(), "primaryKey".into()),
+            (5, "a".into(), "primaryKey".into())
+        ]
     );
     assert!(r.problems[0].message.contains("row 2"));
 }
@@ -179,7 +233,10 @@ fn composite_primary_key() {
 #[test]
 fn header_problems() {
     let s = builtin("costs").unwrap();
-    let r = check(&s, "amount,date,cost_type,,Currency,invoice_id,amount\n1,2025-01-01,rent,x,EUR,i,2\n");
+    let r = check(
+        &s,
+        "amount,date,cost_type,,Currency,invoice_id,amount\n1,2025-01-01,rent,x,EUR,i,2\n",
+    );
     let rules: Vec<(String, String)> = r
         .problems
         .iter()
@@ -192,14 +249,24 @@ fn header_problems() {
     assert!(rules.contains(&("missing-label".into(), "currency".into())));
     assert!(rules.contains(&("missing-label".into(), "supplier".into())));
     let hint = r.problems.iter().find(|p| p.rule == "extra-label").unwrap();
-    assert!(hint.message.contains("did you mean \"currency\""), "{}", hint.message);
+    assert!(
+        hint.message.contains("did you mean \"currency\""),
+        "{}",
+        hint.message
+    );
 }
 
 #[test]
 fn wrong_delimiter_gets_a_hint() {
     let s = builtin("costs").unwrap();
-    let r = check(&s, "date;cost_type;amount;currency;supplier;invoice_id\n2025-01-01;rent;1;EUR;;\n");
-    assert!(r.problems.iter().any(|p| p.message.contains("--delimiter ';'")));
+    let r = check(
+        &s,
+        "date;cost_type;amount;currency;supplier;invoice_id\n2025-01-01;rent;1;EUR;;\n",
+    );
+    assert!(r
+        .problems
+        .iter()
+        .any(|p| p.message.contains("--delimiter ';'")));
 }
 
 #[test]
@@ -262,7 +329,9 @@ fn multibyte_characters_split_across_read_chunks_are_valid() {
 
 #[test]
 fn windows_1252_is_transcoded() {
-    let s = one_field(r#"{"name": "v", "type": "string", "constraints": {"enum": ["Café", "Müller €"]}}"#);
+    let s = one_field(
+        r#"{"name": "v", "type": "string", "constraints": {"enum": ["Café", "Müller €"]}}"#,
+    );
     let (bytes, _, _) = encoding_rs_free_encode("v,id\nCafé,1\nMüller €,2\n");
     for enc in [Encoding::Windows1252, Encoding::Latin1] {
         let opts = ReadOptions {
@@ -292,7 +361,10 @@ fn empty_blank_and_header_only_files() {
     let s = builtin("sales").unwrap();
     assert_eq!(check(&s, "").problems[0].rule, "empty-file");
     assert_eq!(check(&s, "\n\n").problems[0].rule, "empty-file");
-    let r = check(&s, "date,category,channel,net_amount,units,transactions,currency,receipt_id\n");
+    let r = check(
+        &s,
+        "date,category,channel,net_amount,units,transactions,currency,receipt_id\n",
+    );
     assert_eq!(found(&r), vec![(2, String::new(), "no-data".into())]);
     assert_eq!(r.rows, Some(0));
 }
@@ -328,7 +400,10 @@ fn schema_documents_are_checked() {
         r#"not json"#,
     ];
     for text in bad {
-        assert!(TableSchema::from_json("t", text).is_err(), "accepted: {text}");
+        assert!(
+            TableSchema::from_json("t", text).is_err(),
+            "accepted: {text}"
+        );
     }
 }
 
