@@ -433,16 +433,23 @@ fn describe(
                 )
             }
             ("primaryKey", Some(_)) if p.first.is_some() => {
-                let key: Vec<String> = schema
-                    .primary_key
-                    .iter()
-                    .filter_map(|k| schema.fields.iter().position(|f| &f.name == k))
-                    .map(|f| raw(p.row, f))
-                    .collect::<PolarsResult<_>>()?;
+                let key_of = |row: u32| -> PolarsResult<Vec<String>> {
+                    schema
+                        .primary_key
+                        .iter()
+                        .filter_map(|k| schema.fields.iter().position(|f| &f.name == k))
+                        .map(|f| raw(row, f))
+                        .collect()
+                };
+                let key = key_of(p.row)?;
+                let first = p.first.unwrap_or(0);
+                if key_of(first)? != key {
+                    continue; // a 64-bit hash collision, not a real repeat
+                }
                 format!(
                     "the key ({}) repeats the key in row {}",
                     key.join(", "),
-                    p.first.unwrap_or(0) as u64 + 2
+                    first as u64 + 2
                 )
             }
             (rule, Some(f)) => rules::message(&schema.fields[f], rule, &raw(p.row, f)?, dialect),
