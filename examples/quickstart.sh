@@ -14,7 +14,7 @@ data=examples/data
 echo "== generating 30 example bakeries into $data =="
 "$bin/coopbench-examples" generate --members 30 --months 12 --seed 1 --start 2025-01 --out "$data" | tail -n 2
 echo "== validating every member's files =="
-for m in "$data"/member-*/; do
+for m in "$data"/member-*; do
   "$bin/coopbench" validate --max-errors 5 "$m/sales.csv" "$m/costs.csv" | tail -n 2 | sed 's/^/  /' | paste -sd ' ' -
 done
 echo "== a dirty export and what validate says about it =="
