@@ -218,6 +218,23 @@ pub(crate) fn progress_bar(enabled: bool, size: u64, what: &'static str) -> indi
     bar
 }
 
+/// A spinner with elapsed time on stderr while polars works, only on a
+/// terminal and for large files.
+pub(crate) fn spinner(enabled: bool, size: u64, what: &'static str) -> indicatif::ProgressBar {
+    use std::io::IsTerminal;
+    if !enabled || size < PROGRESS_BYTES || !std::io::stderr().is_terminal() {
+        return indicatif::ProgressBar::hidden();
+    }
+    let bar = indicatif::ProgressBar::new_spinner();
+    bar.set_style(
+        indicatif::ProgressStyle::with_template("{spinner} {msg} ({elapsed})")
+            .expect("static template"),
+    );
+    bar.set_message(what);
+    bar.enable_steady_tick(std::time::Duration::from_millis(120));
+    bar
+}
+
 /// Finds the first byte sequence that is not UTF-8, streaming in 1 MiB chunks.
 /// Returns (byte offset, 1-based line, the offending bytes).
 fn find_invalid_utf8(

@@ -6,7 +6,7 @@ use crate::model::TableSchema;
 use crate::report::{FileReport, Problem, RuleCount};
 use crate::rules::{self, Check, Dialect};
 use crate::scan::{self, ROW};
-use crate::source::{progress_bar, Opened, ReadOptions, Source, SourceError};
+use crate::source::{spinner, Opened, ReadOptions, Source, SourceError};
 use polars::prelude::*;
 use std::collections::{BTreeMap, HashMap};
 use std::path::Path;
@@ -81,8 +81,11 @@ pub fn validate_source(
     let bound: Vec<usize> = (0..schema.fields.len())
         .filter(|f| binding.has_field(*f))
         .collect();
-    let spinner = progress_bar(source.options.progress, source.size, "validating rows");
-    spinner.set_length(0);
+    let spinner = spinner(
+        source.options.progress,
+        source.size,
+        "checking every rule with polars",
+    );
     let lf = match scan::raw_scan(source, schema, &binding) {
         Ok(lf) => lf,
         Err(e) => return Ok(polars_problem(e)),
