@@ -178,7 +178,7 @@ pub fn validate_source(
     pending.sort_by_key(|p| (p.row, p.field.map_or(0, |f| f + 1)));
     let room = max_errors.saturating_sub(problems.len());
     pending.truncate(room);
-    match describe(source, schema, &lf, &dialect, &pending) {
+    match describe(source, schema, &bound, &lf, &dialect, &pending) {
         Ok(mut described) => problems.append(&mut described),
         Err(e) => return Ok(polars_problem(e)),
     }
@@ -364,6 +364,7 @@ fn run_queries(
 fn describe(
     source: &Source,
     schema: &TableSchema,
+    bound: &[usize],
     lf: &LazyFrame,
     dialect: &Dialect,
     pending: &[Pending],
@@ -380,13 +381,7 @@ fn describe(
     wanted.sort_unstable();
     wanted.dedup();
     let cols: Vec<Expr> = std::iter::once(col(ROW))
-        .chain(
-            schema
-                .fields
-                .iter()
-                .filter(|f| source_has(source, schema, &f.name))
-                .map(|f| col(f.name.as_str())),
-        )
+        .chain(bound.iter().map(|&f| col(schema.fields[f].name.as_str())))
         .collect();
     let rows = lf
         .clone()
@@ -467,13 +462,4 @@ fn describe(
         });
     }
     Ok(out)
-}
-
-fn source_has(source: &Source, schema: &TableSchema, name: &str) -> bool {
-    let (binding, _) = header::bind(schema, source);
-    schema
-        .fields
-        .iter()
-        .position(|f| f.name == name)
-        .is_some_and(|f| binding.has_field(f))
 }
