@@ -4,6 +4,8 @@
 
 #![allow(dead_code)]
 
+pub mod fixture;
+
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
@@ -73,10 +75,23 @@ impl Dir {
 
     /// Runs `coopbench ARGS...` in the directory.
     pub fn coopbench(&self, args: &[&str]) -> Run {
-        let out = Command::new(env!("CARGO_BIN_EXE_coopbench"))
-            .args(args)
+        self.coopbench_env(args, &[])
+    }
+
+    /// Runs `coopbench ARGS...` in the directory with extra environment
+    /// variables (today's date is pinned to 2026-11-23 unless given).
+    pub fn coopbench_env(&self, args: &[&str], env: &[(&str, &str)]) -> Run {
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_coopbench"));
+        cmd.args(args)
             .current_dir(self.dir.path())
             .env_remove("RUST_BACKTRACE")
+            .env_remove("COOPBENCH_STATE_DIR")
+            .env_remove("COOPBENCH_CRASH_AT")
+            .env("COOPBENCH_TODAY", "2026-11-23");
+        for (k, v) in env {
+            cmd.env(k, v);
+        }
+        let out = cmd
             .output()
             .expect("run the coopbench binary");
         Run {

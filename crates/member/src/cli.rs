@@ -11,10 +11,16 @@ pub const EXIT_USAGE: i32 = 2;
 
 /// coopbench: share benchmarks with your industry association without exposing your figures.
 ///
-/// Your sales and cost files never leave this machine. `validate` checks them
-/// against the published schema and tells you exactly what to fix.
+/// Your sales and cost files never leave this machine. The usual order:
+///   coopbench validate sales.csv costs.csv       check your files, fix what it lists
+///   coopbench keygen                             once: your key; send the public key to the association
+///   coopbench join pool.sig.json                 once per pool: trust the association's key
+///   coopbench plan --round round.sig.json        what a round asks, costs, and how accurate it is
+///   coopbench export --round round.sig.json sales.csv costs.csv
+///                                                your noised, signed contribution, to send
+///   coopbench ledger                             what you have spent
 #[derive(Debug, Parser)]
-#[command(name = "coopbench", version, about, long_about, max_term_width = 100)]
+#[command(name = "coopbench", version, about, long_about, verbatim_doc_comment, max_term_width = 100)]
 pub struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -23,6 +29,28 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 enum Command {
     Validate(crate::validate_cmd::ValidateArgs),
+    Keygen(crate::keygen_cmd::KeygenArgs),
+    Join(crate::join_cmd::JoinArgs),
+    Plan(crate::plan_cmd::PlanArgs),
+    Export(crate::export_cmd::ExportArgs),
+    Ledger(crate::ledger_cmd::LedgerArgs),
+    Policy(crate::ledger_cmd::PolicyArgs),
+}
+
+/// Where the member's keys, ledger and exports live.
+#[derive(Debug, Clone, clap::Args)]
+pub struct StateArgs {
+    /// The state directory (keys, pinned pools, ledger, exports). Default:
+    /// $COOPBENCH_STATE_DIR, else your user data directory.
+    #[arg(long, value_name = "DIR", global = true)]
+    state_dir: Option<std::path::PathBuf>,
+}
+
+impl StateArgs {
+    /// The state directory these arguments name.
+    pub fn resolve(&self) -> Result<crate::state::State, String> {
+        crate::state::State::resolve(self.state_dir.as_deref())
+    }
 }
 
 /// Parses the command line, runs the command, and returns the process exit code.
@@ -37,5 +65,11 @@ pub fn main() -> i32 {
     };
     match cli.command {
         Command::Validate(args) => crate::validate_cmd::run(&args),
+        Command::Keygen(args) => crate::keygen_cmd::run(&args),
+        Command::Join(args) => crate::join_cmd::run(&args),
+        Command::Plan(args) => crate::plan_cmd::run(&args),
+        Command::Export(args) => crate::export_cmd::run(&args),
+        Command::Ledger(args) => crate::ledger_cmd::run_ledger(&args),
+        Command::Policy(args) => crate::ledger_cmd::run_policy(&args),
     }
 }

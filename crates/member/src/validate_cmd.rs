@@ -59,7 +59,7 @@ enum Format {
     Json,
 }
 
-fn parse_delimiter(s: &str) -> Result<u8, String> {
+pub(crate) fn parse_delimiter(s: &str) -> Result<u8, String> {
     match s {
         "tab" | "\\t" | "\t" => Ok(b'\t'),
         s if s.len() == 1 && s.is_ascii() && s != "\"" && s != "\n" && s != "\r" => {
@@ -71,7 +71,7 @@ fn parse_delimiter(s: &str) -> Result<u8, String> {
     }
 }
 
-fn parse_encoding(s: &str) -> Result<Encoding, String> {
+pub(crate) fn parse_encoding(s: &str) -> Result<Encoding, String> {
     Encoding::parse(s)
         .ok_or_else(|| format!("unknown encoding {s:?}: use utf-8, windows-1252 or latin1"))
 }

@@ -73,12 +73,47 @@ fn pae(payload_type: &str, body: &[u8]) -> Vec<u8> {
     out
 }
 
-/// The canonical JSON of a value: object keys sorted, no insignificant
-/// whitespace. Hashes and signed payloads use this form.
+/// The canonical JSON of a value: object keys sorted at every depth (by their
+/// UTF-8 bytes), no insignificant whitespace. Hashes and signed payloads use
+/// this form. Keys are sorted here rather than trusting serde_json's map type,
+/// which another crate's `preserve_order` feature could change.
 pub fn canonical_json<T: Serialize>(value: &T) -> Result<Vec<u8>, serde_json::Error> {
-    // serde_json's Value keeps object keys in a BTreeMap (sorted).
     let v = serde_json::to_value(value)?;
-    serde_json::to_vec(&v)
+    let mut out = Vec::new();
+    write_canonical(&v, &mut out)?;
+    Ok(out)
+}
+
+fn write_canonical(v: &serde_json::Value, out: &mut Vec<u8>) -> Result<(), serde_json::Error> {
+    use serde_json::Value;
+    match v {
+        Value::Object(map) => {
+            let mut keys: Vec<&String> = map.keys().collect();
+            keys.sort();
+            out.push(b'{');
+            for (i, k) in keys.into_iter().enumerate() {
+                if i > 0 {
+                    out.push(b',');
+                }
+                serde_json::to_writer(&mut *out, k)?;
+                out.push(b':');
+                write_canonical(&map[k], out)?;
+            }
+            out.push(b'}');
+        }
+        Value::Array(items) => {
+            out.push(b'[');
+            for (i, item) in items.iter().enumerate() {
+                if i > 0 {
+                    out.push(b',');
+                }
+                write_canonical(item, out)?;
+            }
+            out.push(b']');
+        }
+        other => serde_json::to_writer(&mut *out, other)?,
+    }
+    Ok(())
 }
 
 /// Hex SHA-256.

@@ -79,7 +79,7 @@ pub struct FileReport {
 
 impl FileReport {
     /// A report that holds one problem and could not go further.
-    pub(crate) fn single(file: &str, schema: &str, problem: Problem) -> Self {
+    pub fn single(file: &str, schema: &str, problem: Problem) -> Self {
         let counts = vec![RuleCount {
             rule: problem.rule.clone(),
             column: problem.column.clone(),

@@ -1,0 +1,153 @@
+//! From the aggregated figures to each metric's clipped fixed-point vector
+//! and its noise parameters: the exact vector `export` noises and `plan`
+//! reports clipping for. Nothing here is printed or written.
+
+use crate::compute::SourceAgg;
+use coopbench_privacy::plan::cell_bounds;
+use coopbench_privacy::{clip, fixed};
+use coopbench_protocol::round::{cell_count, Filter, Kind, Metric, SourceKind, Term};
+use coopbench_protocol::{Dimension, Round};
+use std::collections::HashMap;
+
+/// The member's figures per file.
+pub type Aggregates = HashMap<SourceKind, SourceAgg>;
+
+/// One metric ready to noise.
+#[derive(Debug)]
+pub struct PreparedMetric {
+    /// The round metric's name.
+    pub name: String,
+    /// Its cell grid.
+    pub grid: Vec<Dimension>,
+    /// Clipped fixed-point values (SECRET: the member's own figures).
+    pub clipped: Vec<i64>,
+    /// How much clipping changed (local diagnostics only).
+    pub clip_stats: clip::ClipStats,
+    /// Public noise parameters.
+    pub params: NoisePlan,
+}
+
+pub use coopbench_privacy::plan::{noise_plans, NoisePlan};
+
+/// Row-major index of a cell from its labels, one per grid dimension.
+fn cell_index(grid: &[Dimension], labels: &[&str]) -> Option<usize> {
+    let mut idx = 0;
+    for (d, l) in grid.iter().zip(labels) {
+        let p = d.labels.iter().position(|x| x == l)?;
+        idx = idx * d.labels.len() + p;
+    }
+    Some(idx)
+}
+
+fn passes(agg: &SourceAgg, key: &[String], filters: &[Filter]) -> bool {
+    filters.iter().all(|f| {
+        agg.key_index(&f.field)
+            .is_some_and(|i| f.values.iter().any(|v| *v == key[i]))
+    })
+}
+
+/// The labels of a group for `dims` (month from the group's month).
+fn dim_labels<'a>(agg: &'a SourceAgg, dims: &[String], month: &'a str, key: &'a [String]) -> Option<Vec<&'a str>> {
+    dims.iter()
+        .map(|d| {
+            if d == "month" {
+                Some(month)
+            } else {
+                agg.key_index(d).map(|i| key[i].as_str())
+            }
+        })
+        .collect()
+}
+
+/// Σ of one term per group of `dims`.
+fn term_sums(agg: &SourceAgg, term: &Term, group_grid: &[Dimension], dims: &[String], out: &mut [f64]) {
+    let sign = if term.negate { -1.0 } else { 1.0 };
+    let measure = term.measure.as_deref().and_then(|m| agg.measure_index(m));
+    for ((month, key), (sums, count)) in &agg.groups {
+        if !passes(agg, key, &term.filter) {
+            continue;
+        }
+        let Some(labels) = dim_labels(agg, dims, month, key) else { continue };
+        let Some(i) = cell_index(group_grid, &labels) else { continue };
+        out[i] += sign * measure.map_or(*count as f64, |j| sums[j]);
+    }
+}
+
+/// Computes, clips and parameterises every metric of the round.
+pub fn prepare(round: &Round, aggs: &Aggregates) -> Result<Vec<PreparedMetric>, String> {
+    let plans = noise_plans(round)?;
+    let empty = SourceAgg::default();
+    round
+        .metrics
+        .iter()
+        .zip(plans)
+        .map(|(m, params)| {
+            let grid = round.grid(m);
+            let raw: Vec<i64> = match m.kind {
+                Kind::Ratio => {
+                    let bins = m.bins.ok_or_else(|| format!("metric '{}' has no bins", m.name))?;
+                    let group_grid = &grid[..grid.len() - 1];
+                    let groups = cell_count(group_grid);
+                    let mut num = vec![0.0; groups];
+                    let mut den = vec![0.0; groups];
+                    for t in &m.numerator {
+                        term_sums(aggs.get(&t.source).unwrap_or(&empty), t, group_grid, &m.dims, &mut num);
+                    }
+                    for t in &m.denominator {
+                        term_sums(aggs.get(&t.source).unwrap_or(&empty), t, group_grid, &m.dims, &mut den);
+                    }
+                    num.iter()
+                        .zip(&den)
+                        .flat_map(|(n, d)| {
+                            let r = (*d > 0.0).then(|| n / d);
+                            clip::one_hot_bin(r, bins.lo, bins.hi, bins.count as usize)
+                        })
+                        .collect()
+                }
+                kind => {
+                    let source = m.source.ok_or_else(|| format!("metric '{}' has no source", m.name))?;
+                    let agg = aggs.get(&source).unwrap_or(&empty);
+                    let term = Term {
+                        source,
+                        measure: m.measure.clone(),
+                        filter: m.filter.clone(),
+                        negate: false,
+                    };
+                    let mut cells = vec![0.0; params.cells];
+                    term_sums(agg, &term, &grid, &m.dims, &mut cells);
+                    cells
+                        .iter()
+                        .map(|v| fixed_cell(kind, *v, m))
+                        .collect::<Result<Vec<i64>, String>>()?
+                }
+            };
+            let b = vec![cell_bounds(m)?; params.cells];
+            let clipped = clip::clip_cells(&raw, &b);
+            Ok(PreparedMetric {
+                name: m.name.clone(),
+                grid,
+                clipped: clipped.values,
+                clip_stats: clipped.stats,
+                params,
+            })
+        })
+        .collect()
+}
+
+/// One cell's fixed-point value before clipping: 0/1 for `active`; else the
+/// scaled sum, saturated at ±2^61 (far outside any clip bound) so that no
+/// figure can overflow. A NaN or infinite sum (the file has `NaN`/`INF`
+/// amounts, which Table Schema allows) is refused without showing it.
+fn fixed_cell(kind: Kind, v: f64, m: &Metric) -> Result<i64, String> {
+    if kind == Kind::Active {
+        return Ok(i64::from(v > 0.0));
+    }
+    if v.is_nan() || v.is_infinite() {
+        return Err(format!(
+            "metric '{}': a cell's sum is not a finite number (the file has NaN or INF amounts in the period); fix those rows",
+            m.name
+        ));
+    }
+    let limit = (1i64 << 61) as f64;
+    fixed::to_fixed((v * m.scale).clamp(-limit, limit), 1.0).map_err(|e| format!("metric '{}': {e}", m.name))
+}

@@ -1,0 +1,136 @@
+//! Discrete-Gaussian noise on a member's clipped integer cells, by OpenDP.
+//!
+//! Sampling is OpenDP's exact discrete Gaussian (Canonne, Kamath & Steinke
+//! 2020) over integers, drawing from OpenSSL's CSPRNG: no floating-point
+//! sampling and no sampler of our own. The RNG cannot be seeded, on purpose.
+
+use thiserror::Error;
+
+use crate::mech::{describe, gaussian};
+
+/// How many σ of headroom a cell must keep below the `i64` limit: a discrete
+/// Gaussian exceeds 40σ with probability below e^-800, so OpenDP's saturating
+/// cast back to `i64` never changes a released value in practice.
+pub const NOISE_HEADROOM_SIGMAS: f64 = 40.0;
+
+/// Why noise was not added. Never carries a member's value: cells are named by
+/// index.
+#[derive(Debug, Error, Clone, PartialEq)]
+pub enum NoiseError {
+    /// σ is not finite and positive.
+    #[error("the noise scale σ must be a finite number greater than zero (got {sigma})")]
+    InvalidSigma {
+        /// The offending σ.
+        sigma: f64,
+    },
+    /// The sensitivity is not finite and non-negative.
+    #[error("the L2 sensitivity must be a finite number of at least zero (got {l2})")]
+    InvalidSensitivity {
+        /// The offending sensitivity.
+        l2: f64,
+    },
+    /// ρ is not finite and non-negative.
+    #[error("the budget ρ must be a finite number of at least zero (got {rho})")]
+    InvalidRho {
+        /// The offending ρ.
+        rho: f64,
+    },
+    /// This σ at this sensitivity costs more than the budget allows.
+    #[error("noise with σ = {sigma} at L2 sensitivity {l2} costs ρ = {needed}, more than the ρ = {rho} allowed; no noise was drawn")]
+    BudgetExceeded {
+        /// The noise scale asked for.
+        sigma: f64,
+        /// The sensitivity.
+        l2: f64,
+        /// What OpenDP's privacy map says this costs.
+        needed: f64,
+        /// The budget allowed.
+        rho: f64,
+    },
+    /// σ is so large that 40σ does not fit in `i64`.
+    #[error("the noise scale σ = {sigma} is too large for 64-bit cells")]
+    NoiseTooLarge {
+        /// The offending σ.
+        sigma: f64,
+    },
+    /// A cell's value is too close to the `i64` limit for noise of this scale.
+    #[error("cell {cell}: the value is too close to the 64-bit limit to add noise of this scale (check the metric's clip bounds)")]
+    ValueTooLarge {
+        /// Index of the cell.
+        cell: usize,
+    },
+    /// OpenDP refused to build or map the measurement.
+    #[error("OpenDP could not {context}: {message}")]
+    OpenDp {
+        /// What was being done.
+        context: &'static str,
+        /// OpenDP's message (about public parameters only).
+        message: String,
+    },
+    /// OpenDP failed while sampling (e.g. the system RNG failed).
+    #[error("OpenDP failed while drawing noise ({variant}); no noise was released")]
+    Sampling {
+        /// OpenDP's error kind; its message is dropped, as it could quote data.
+        variant: String,
+    },
+}
+
+/// Adds discrete-Gaussian noise of scale `sigma` to every cell.
+///
+/// `l2` is the member-level L2 sensitivity of `values` (after clipping) and
+/// `rho` the budget of this metric. Refuses with
+/// [`NoiseError::BudgetExceeded`] if OpenDP's privacy map gives
+/// `map(l2) > rho`, and with [`NoiseError::ValueTooLarge`] if `|v| + 40σ`
+/// could overflow `i64` for some cell; either way nothing is sampled.
+pub fn add_discrete_gaussian(
+    values: &[i64],
+    sigma: f64,
+    l2: f64,
+    rho: f64,
+) -> Result<Vec<i64>, NoiseError> {
+    if !(sigma.is_finite() && sigma > 0.0) {
+        return Err(NoiseError::InvalidSigma { sigma });
+    }
+    if !(l2.is_finite() && l2 >= 0.0) {
+        return Err(NoiseError::InvalidSensitivity { l2 });
+    }
+    if !(rho.is_finite() && rho >= 0.0) {
+        return Err(NoiseError::InvalidRho { rho });
+    }
+    let meas = gaussian(sigma).map_err(|e| NoiseError::OpenDp {
+        context: "build the discrete Gaussian",
+        message: describe(&e),
+    })?;
+    let needed = meas.map(&l2).map_err(|e| NoiseError::OpenDp {
+        context: "compute the discrete Gaussian's privacy loss",
+        message: describe(&e),
+    })?;
+    if needed > rho {
+        return Err(NoiseError::BudgetExceeded {
+            sigma,
+            l2,
+            needed,
+            rho,
+        });
+    }
+    let margin = (NOISE_HEADROOM_SIGMAS * sigma).ceil();
+    // 2^63 is exact in f64; below it the cast is exact too.
+    if margin >= 9_223_372_036_854_775_808.0 {
+        return Err(NoiseError::NoiseTooLarge { sigma });
+    }
+    let margin = margin as u64;
+    if let Some(cell) = values.iter().position(|v| {
+        v.unsigned_abs()
+            .checked_add(margin)
+            .is_none_or(|m| m > i64::MAX as u64)
+    }) {
+        return Err(NoiseError::ValueTooLarge { cell });
+    }
+    let noised = meas
+        .invoke(&values.to_vec())
+        .map_err(|e| NoiseError::Sampling {
+            variant: e.variant.to_string(),
+        })?;
+    debug_assert_eq!(noised.len(), values.len());
+    Ok(noised)
+}
