@@ -16,6 +16,9 @@ use thiserror::Error;
 
 use crate::ledger::Ledger;
 
+/// Relative tolerance of the cap check, for f64 rounding of summed charges.
+pub const POLICY_SLACK: f64 = 1e-9;
+
 /// At most `max_rho` spent in any `window_days`-day window ending now.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -122,7 +125,7 @@ impl Policy {
 
     /// Whether charging `extra_rho` now keeps spending within the cap: the ρ
     /// of ledger entries at or after `now − window_days` plus `extra_rho` must
-    /// not exceed `max_rho` (compared exactly in `f64`, no tolerance).
+    /// not exceed `max_rho` (up to a relative [`POLICY_SLACK`] for f64 rounding).
     pub fn check(
         &self,
         ledger: &Ledger,
@@ -139,7 +142,10 @@ impl Policy {
             .unwrap_or(DateTime::<Utc>::MIN_UTC);
         let spent = ledger.spent_since(since);
         let after = spent + extra_rho;
-        if after > self.max_rho {
+        // Sums of f64 charges drift by ulps (ten rounds of 0.2 add up to
+        // 2.0000000000000004); a relative slack of 1e-9 absorbs that and
+        // nothing more (1e-9 of a cap of 2 is a ρ no one can use).
+        if after > self.max_rho * (1.0 + POLICY_SLACK) {
             return Err(PolicyError::Exceeded {
                 spent,
                 requested: extra_rho,

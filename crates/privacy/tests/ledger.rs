@@ -359,3 +359,30 @@ fn policy_save_and_load() {
     .save(dir.path().join("p2.json"))
     .is_err());
 }
+
+#[test]
+fn ten_rounds_of_a_fifth_fit_a_cap_of_two_but_not_an_eleventh() {
+    use coopbench_privacy::{Ledger, LedgerEntry, Policy};
+    let dir = tempfile::tempdir().unwrap();
+    let mut ledger = Ledger::open(dir.path().join("ledger.jsonl")).unwrap();
+    let now = chrono::Utc::now();
+    let policy = Policy::default();
+    for i in 0..10u32 {
+        policy.check(&ledger, now, 0.2).unwrap_or_else(|e| panic!("round {i}: {e}"));
+        ledger
+            .append(LedgerEntry {
+                at: coopbench_privacy::rfc3339(now),
+                pool_id: "p".into(),
+                round_id: format!("r{i}"),
+                round_hash: "00".into(),
+                sequence: 1,
+                rho: 0.2,
+                epsilon: 1.0,
+                delta: 1e-6,
+                reason: "export".into(),
+            })
+            .unwrap();
+    }
+    assert!(policy.check(&ledger, now, 0.2).is_err());
+    assert!(policy.check(&ledger, now, 1e-6).is_err());
+}
