@@ -4,6 +4,7 @@
 
 use crate::pins::{read_envelope, Pin};
 use crate::state::State;
+use coopbench_protocol::fields::{schema_problems, FieldInfo, SchemaView};
 use coopbench_protocol::round::SourceKind;
 use coopbench_protocol::signed::{self, Verified};
 use coopbench_protocol::{guardrails, Date, Round};
@@ -69,21 +70,13 @@ pub fn load(state: &State, path: &Path, today: Option<Date>) -> Result<LoadedRou
     }
     let sales = builtin("sales").map_err(|e| RoundError::Io(e.to_string()))?;
     let costs = builtin("costs").map_err(|e| RoundError::Io(e.to_string()))?;
-    for (want, have) in [(&round.doc.schemas.sales, &sales), (&round.doc.schemas.costs, &costs)] {
-        if *want != have.name {
-            problems.push(format!(
-                "the round needs schema {want}; this coopbench knows {} (update coopbench)",
-                have.name
-            ));
-        }
-    }
+    problems.extend(schema_problems(&round.doc, &View(&sales), &View(&costs)));
     let loaded = LoadedRound {
         round,
         pin,
         sales,
         costs,
     };
-    problems.extend(schema_problems(&loaded));
     if problems.is_empty() {
         Ok(loaded)
     } else {
@@ -91,65 +84,22 @@ pub fn load(state: &State, path: &Path, today: Option<Date>) -> Result<LoadedRou
     }
 }
 
-/// Fields the round's metrics use that the schemas lack, forbid or type wrongly.
-fn schema_problems(l: &LoadedRound) -> Vec<String> {
-    let round = &l.round.doc;
-    let mut out = Vec::new();
-    let measures: Vec<(SourceKind, &str)> = round
-        .metrics
-        .iter()
-        .flat_map(|m| {
-            let own = m.source.zip(m.measure.as_deref());
-            own.into_iter().chain(
-                m.numerator
-                    .iter()
-                    .chain(&m.denominator)
-                    .filter_map(|t| t.measure.as_deref().map(|f| (t.source, f))),
-            )
-        })
-        .collect();
-    for (source, name) in round.fields_used() {
-        let schema = l.schema(source);
-        let Some(field) = schema.field(&name) else {
-            out.push(format!(
-                "the round uses field '{name}' of {}, which schema {} does not have",
-                source.as_str(),
-                schema.name
-            ));
-            continue;
-        };
-        if !field.shareable {
-            out.push(format!(
-                "the round uses field '{name}' of {}, which schema {} marks not shareable: no metric may use it",
-                source.as_str(),
-                schema.name
-            ));
-        }
-        let numeric = matches!(field.field_type, FieldType::Number | FieldType::Integer);
-        let is_measure = measures.contains(&(source, name.as_str()));
-        if is_measure && !numeric {
-            out.push(format!("the round sums '{name}' of {}, which is not a number", source.as_str()));
-        }
-        if !is_measure && field.field_type != FieldType::String {
-            out.push(format!(
-                "the round groups or filters by '{name}' of {}, which is not a text field",
-                source.as_str()
-            ));
-        }
-        if let (Some(labels), Some(allowed)) =
-            (round.dimensions.get(&name), &field.constraints.enum_values)
-        {
-            for label in labels {
-                if !allowed.iter().any(|v| v.as_str() == Some(label.as_str())) {
-                    out.push(format!(
-                        "dimension '{name}' has label '{label}', which schema {} does not allow",
-                        schema.name
-                    ));
-                }
-            }
-        }
+/// A published schema as the round checks see it.
+struct View<'a>(&'a TableSchema);
+
+impl SchemaView for View<'_> {
+    fn schema_name(&self) -> String {
+        self.0.name.clone()
     }
-    out.sort();
-    out.dedup();
-    out
+    fn field_info(&self, name: &str) -> Option<FieldInfo> {
+        let f = self.0.field(name)?;
+        Some(FieldInfo {
+            shareable: f.shareable,
+            numeric: matches!(f.field_type, FieldType::Number | FieldType::Integer),
+            text: f.field_type == FieldType::String,
+            allowed: f.constraints.enum_values.as_ref().map(|v| {
+                v.iter().filter_map(|x| x.as_str().map(str::to_string)).collect()
+            }),
+        })
+    }
 }

@@ -6,6 +6,7 @@
 pub mod contribution;
 pub mod date;
 pub mod dsse;
+pub mod fields;
 pub mod guardrails;
 pub mod keys;
 pub mod pool;
