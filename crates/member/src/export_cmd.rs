@@ -321,7 +321,8 @@ fn export(args: &ExportArgs) -> Result<(), Stop> {
 
 /// ρ for people: up to 4 significant decimals.
 pub(crate) fn fmt_rho(r: f64) -> String {
-    let s = format!("{r:.4}");
+    // `+ 0.0` turns the -0.0 of an empty f64 sum into 0.
+    let s = format!("{:.4}", r + 0.0);
     s.trim_end_matches('0').trim_end_matches('.').to_string()
 }
 

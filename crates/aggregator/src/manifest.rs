@@ -1,0 +1,305 @@
+//! What is written beside the benchmarks: the manifest (`manifests/<id>.json`)
+//! and the key-value metadata in every Parquet file's footer.
+//!
+//! Neither names a member: files are listed by SHA-256 (a member can find its
+//! own contribution; nobody else can tell whose a hash is), with their fate as
+//! a reason code, and never by file name (associations often name files after
+//! their members) or key id (the roster is shared with every member).
+
+use crate::merge::{Outcome, Status};
+use crate::publish::{partition, DATA_FILE};
+use crate::tables::Table;
+use coopbench_protocol::round::Kind;
+use coopbench_protocol::{Mode, Round, TOOLKIT_VERSION};
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+
+/// The manifest format tag.
+pub const FORMAT: &str = "coopbench-manifest/1";
+
+/// `manifests/<id>.json`.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct Manifest {
+    /// Always [`FORMAT`].
+    pub format: String,
+    /// The round merged.
+    pub round: RoundFacts,
+    /// The privacy parameters and what they mean.
+    pub privacy: Privacy,
+    /// The toolkit that merged.
+    pub toolkit_version: String,
+    /// When (RFC 3339, UTC).
+    pub merged_at: String,
+    /// Counts of files, accepted and not used by reason.
+    pub contributions: Counts,
+    /// Every input file by SHA-256, with its fate.
+    pub files: Vec<FileFact>,
+    /// The tables published.
+    pub tables: Vec<TableFact>,
+}
+
+/// The round's public facts.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct RoundFacts {
+    /// Round id.
+    pub id: String,
+    /// Pool id.
+    pub pool_id: String,
+    /// The round's purpose.
+    pub purpose: String,
+    /// First day of the period.
+    pub period_start: String,
+    /// Last day of the period.
+    pub period_end: String,
+    /// Hex SHA-256 of the signed round.
+    pub round_hash: String,
+    /// `local` or `two-server`.
+    pub mode: String,
+    /// Currency of money figures.
+    pub currency: String,
+    /// Fewest noisy active members for a published cell.
+    pub min_members: u32,
+    /// Fewest accepted contributions for a merge.
+    pub min_members_total: u32,
+    /// Member schemas, e.g. `sales.v1`.
+    pub schemas: BTreeMap<String, String>,
+}
+
+/// The privacy parameters.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct Privacy {
+    /// The privacy unit.
+    pub unit: String,
+    /// zCDP ρ each member spent on the round.
+    pub rho: f64,
+    /// The ε it amounts to at `delta`.
+    pub epsilon: f64,
+    /// δ.
+    pub delta: f64,
+    /// In words.
+    pub statement: String,
+}
+
+/// Counts of contributions.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct Counts {
+    /// Files given.
+    pub files: usize,
+    /// Accepted (one per member at most).
+    pub accepted: usize,
+    /// Files not used, by reason code (duplicates and superseded files
+    /// included).
+    pub rejected: BTreeMap<String, usize>,
+}
+
+/// One input file.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct FileFact {
+    /// Hex SHA-256 of its bytes (null when it could not be read).
+    pub sha256: Option<String>,
+    /// `accepted`, or the reason code it was not used.
+    pub status: String,
+    /// For duplicates, superseded and conflicting files: the other file's SHA-256.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub related: Option<String>,
+}
+
+/// One published table.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct TableFact {
+    /// Table (metric) name.
+    pub name: String,
+    /// `sum`, `count`, `active` or `ratio`.
+    pub kind: String,
+    /// The metric's description.
+    pub description: String,
+    /// The file, relative to the output directory.
+    pub path: String,
+    /// Rows (cells; for ratios, groups).
+    pub rows: usize,
+    /// Rows suppressed.
+    pub suppressed: usize,
+    /// Noise sd of one published cell (ratios: of one bin's count), in the
+    /// measure's units.
+    pub noise_sd: f64,
+    /// Where members_noisy comes from.
+    pub members_noisy: String,
+}
+
+/// `sum`, `count`, `active`, `ratio`.
+pub fn kind_name(k: Kind) -> &'static str {
+    match k {
+        Kind::Sum => "sum",
+        Kind::Count => "count",
+        Kind::Active => "active",
+        Kind::Ratio => "ratio",
+    }
+}
+
+/// `local`, `two-server`.
+pub fn mode_name(m: Mode) -> &'static str {
+    match m {
+        Mode::Local => "local",
+        Mode::TwoServer => "two-server",
+    }
+}
+
+/// The privacy statement in words.
+pub fn statement(round: &Round, epsilon: f64, accepted: usize) -> String {
+    format!(
+        "Every number in these tables was computed from {accepted} member contributions, each already noised on the member's own machine \
+         (OpenDP discrete Gaussian, {} mode) before it was sent: the association never saw an unnoised figure, and merging is post-processing. \
+         The privacy unit is the member: for each member's whole data in round '{}', the published figures satisfy rho = {} zCDP, \
+         which implies (epsilon = {:.3}, delta = {:e})-differential privacy. A cell is published only when its noisy number of active members \
+         is at least {}; suppressed cells have every figure null. Percentiles are interpolated inside histogram bins and are never a member's own value.",
+        mode_name(round.mode),
+        round.id,
+        round.rho,
+        epsilon,
+        round.delta,
+        round.min_members
+    )
+}
+
+/// Builds the manifest.
+pub fn build(
+    round: &Round,
+    round_hash: &str,
+    epsilon: f64,
+    outcome: &Outcome,
+    tables: &[Table],
+    merged_at: String,
+) -> Result<Manifest, String> {
+    let files = outcome
+        .files
+        .iter()
+        .map(|f| {
+            let (status, related) = match &f.status {
+                Status::Accepted => ("accepted".to_string(), None),
+                Status::NotUsed { reason, other, .. } => (
+                    reason.code().to_string(),
+                    other.and_then(|o| outcome.files[o].sha256.clone()),
+                ),
+            };
+            FileFact {
+                sha256: f.sha256.clone(),
+                status,
+                related,
+            }
+        })
+        .collect();
+    let table_facts = tables
+        .iter()
+        .map(|t| {
+            Ok(TableFact {
+                name: t.name.clone(),
+                kind: kind_name(t.kind).into(),
+                description: t.description.clone(),
+                path: partition(&t.name, &round.id)?
+                    .join(DATA_FILE)
+                    .to_string_lossy()
+                    .replace('\\', "/"),
+                rows: t.rows.len(),
+                suppressed: t.suppressed(),
+                noise_sd: t.noise_sd,
+                members_noisy: t.members_source.clone(),
+            })
+        })
+        .collect::<Result<Vec<_>, String>>()?;
+    Ok(Manifest {
+        format: FORMAT.into(),
+        round: RoundFacts {
+            id: round.id.clone(),
+            pool_id: round.pool_id.clone(),
+            purpose: round.purpose.clone(),
+            period_start: round.period.start.to_string(),
+            period_end: round.period.end.to_string(),
+            round_hash: round_hash.into(),
+            mode: mode_name(round.mode).into(),
+            currency: round.currency.clone(),
+            min_members: round.min_members,
+            min_members_total: round.min_members_total,
+            schemas: [
+                ("sales".to_string(), round.schemas.sales.clone()),
+                ("costs".to_string(), round.schemas.costs.clone()),
+            ]
+            .into(),
+        },
+        privacy: Privacy {
+            unit: "member".into(),
+            rho: round.rho,
+            epsilon,
+            delta: round.delta,
+            statement: statement(round, epsilon, outcome.accepted),
+        },
+        toolkit_version: TOOLKIT_VERSION.into(),
+        merged_at,
+        contributions: Counts {
+            files: outcome.files.len(),
+            accepted: outcome.accepted,
+            rejected: outcome
+                .not_used_by_reason()
+                .into_iter()
+                .map(|(k, v)| (k.to_string(), v))
+                .collect(),
+        },
+        files,
+        tables: table_facts,
+    })
+}
+
+/// The footer key-value metadata of one table's Parquet file.
+pub fn parquet_metadata(
+    round: &Round,
+    round_hash: &str,
+    epsilon: f64,
+    metric_rho: f64,
+    accepted: usize,
+    table: &Table,
+) -> Vec<(String, String)> {
+    let metric = round.metric(&table.name);
+    let mut kv: Vec<(String, String)> = vec![
+        ("round_id".into(), round.id.clone()),
+        ("pool_id".into(), round.pool_id.clone()),
+        ("purpose".into(), round.purpose.clone()),
+        ("period_start".into(), round.period.start.to_string()),
+        ("period_end".into(), round.period.end.to_string()),
+        ("round_hash".into(), round_hash.into()),
+        ("mode".into(), mode_name(round.mode).into()),
+        ("privacy_unit".into(), "member".into()),
+        ("rho".into(), round.rho.to_string()),
+        ("epsilon".into(), epsilon.to_string()),
+        ("delta".into(), round.delta.to_string()),
+        ("metric_rho".into(), metric_rho.to_string()),
+        ("contributions".into(), accepted.to_string()),
+        ("min_members".into(), round.min_members.to_string()),
+        ("toolkit_version".into(), TOOLKIT_VERSION.into()),
+        ("schema_sales".into(), round.schemas.sales.clone()),
+        ("schema_costs".into(), round.schemas.costs.clone()),
+        ("metric".into(), table.name.clone()),
+        ("kind".into(), kind_name(table.kind).into()),
+        ("description".into(), table.description.clone()),
+        ("noise_sd".into(), table.noise_sd.to_string()),
+        ("members_noisy_source".into(), table.members_source.clone()),
+    ];
+    if let Some(m) = metric {
+        let unit = match m.kind {
+            Kind::Sum => round.currency.clone(),
+            Kind::Count => "rows".into(),
+            Kind::Active => "members".into(),
+            Kind::Ratio => "ratio".into(),
+        };
+        kv.push(("unit".into(), unit));
+        kv.push(("scale".into(), m.scale.to_string()));
+        if let Some(b) = m.bins {
+            kv.push(("bins_lo".into(), b.lo.to_string()));
+            kv.push(("bins_hi".into(), b.hi.to_string()));
+            kv.push(("bins_count".into(), b.count.to_string()));
+        }
+        if let Some(c) = m.clip {
+            kv.push(("clip_lo".into(), c.lo.to_string()));
+            kv.push(("clip_hi".into(), c.hi.to_string()));
+        }
+    }
+    kv
+}

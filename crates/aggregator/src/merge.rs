@@ -1,0 +1,673 @@
+//! Verifying and summing contributions, one file at a time.
+//!
+//! Memory stays proportional to the round's cells plus a few facts per file
+//! (name, SHA-256, member, sequence, σ per metric): contributions are never
+//! all held at once. Cell sums are exact `i128` integers. When a member's
+//! file already summed turns out to be superseded (a higher sequence arrives)
+//! or conflicting (another file with the same sequence arrives), that file is
+//! read again, its SHA-256 compared with the first reading, and its values
+//! subtracted exactly.
+//!
+//! The outcome does not depend on the order of the files: per member, the
+//! valid files are grouped by sequence; every group of two or more different
+//! files is a conflict (all of them rejected); the highest sequence is
+//! accepted when it is a single file, and nothing of that member otherwise;
+//! every other file is superseded. Identical bytes count once.
+
+use coopbench_privacy::plan::NoisePlan;
+use coopbench_protocol::round::cell_count;
+use coopbench_protocol::signed::{self, Verified};
+use coopbench_protocol::{sha256_hex, Contribution, Envelope, Pool, PublicKey, Round, VerifyError};
+use std::collections::{BTreeMap, HashMap};
+use std::path::{Path, PathBuf};
+
+/// No contribution value may reach this magnitude (2^62): members' values are
+/// clipped fixed-point figures plus noise, far below it.
+pub const VALUE_LIMIT: u64 = 1 << 62;
+
+/// The toolkit version every contribution must start with.
+pub const TOOLKIT_PREFIX: &str = "coopbench ";
+
+/// Why a file is not used.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Reason {
+    /// The file could not be read.
+    Unreadable,
+    /// Not a DSSE envelope (not JSON, wrong shape, payload not base64).
+    Malformed,
+    /// An envelope of another document type (a round, a pool...).
+    WrongType,
+    /// No signature by a key on the pool's roster.
+    UnknownSigner,
+    /// A roster key's signature that does not verify: altered or forged.
+    BadSignature,
+    /// Signed, but the payload is not a contribution document.
+    BadPayload,
+    /// Signed by one member, claiming to be another.
+    SignerMismatch,
+    /// For another round, round version, pool or mode.
+    WrongRound,
+    /// Not made by a coopbench toolkit.
+    Toolkit,
+    /// Sequence number 0.
+    BadSequence,
+    /// Metrics, grids or value counts differ from the round's.
+    Grid,
+    /// Noise parameters differ from the round's plan.
+    Noise,
+    /// A value at or beyond ±2^62.
+    ValueRange,
+    /// Identical bytes to another file: counted once.
+    Duplicate,
+    /// A higher sequence from the same member replaces it.
+    Superseded,
+    /// Another different file from the same member with the same sequence.
+    Conflict,
+}
+
+impl Reason {
+    /// The short code used in the manifest.
+    pub fn code(self) -> &'static str {
+        match self {
+            Reason::Unreadable => "unreadable",
+            Reason::Malformed => "malformed",
+            Reason::WrongType => "wrong_type",
+            Reason::UnknownSigner => "unknown_signer",
+            Reason::BadSignature => "bad_signature",
+            Reason::BadPayload => "bad_payload",
+            Reason::SignerMismatch => "signer_mismatch",
+            Reason::WrongRound => "wrong_round",
+            Reason::Toolkit => "toolkit_version",
+            Reason::BadSequence => "bad_sequence",
+            Reason::Grid => "grid",
+            Reason::Noise => "noise_parameters",
+            Reason::ValueRange => "value_range",
+            Reason::Duplicate => "duplicate",
+            Reason::Superseded => "superseded",
+            Reason::Conflict => "conflict",
+        }
+    }
+}
+
+/// What became of one file.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Status {
+    /// Summed into the benchmarks.
+    Accepted,
+    /// Not used.
+    NotUsed {
+        /// Why.
+        reason: Reason,
+        /// The reason in words, naming no file.
+        detail: String,
+        /// The other file involved (duplicate of, superseded by, in conflict with).
+        other: Option<usize>,
+    },
+}
+
+/// One input file and its fate.
+#[derive(Debug, Clone)]
+pub struct FileEntry {
+    /// Where it was read.
+    pub path: PathBuf,
+    /// Hex SHA-256 of its bytes (None when unreadable).
+    pub sha256: Option<String>,
+    /// Accepted or why not.
+    pub status: Status,
+    /// Member key id and sequence of a valid contribution (never published).
+    member: Option<(String, u32)>,
+    /// σ per metric of a valid contribution.
+    sigmas: Vec<f64>,
+}
+
+impl FileEntry {
+    /// The file's name as given.
+    pub fn name(&self) -> String {
+        self.path.display().to_string()
+    }
+}
+
+/// A fatal problem: the merge cannot go on.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum MergeError {
+    /// A file could not be read again, or changed while the merge ran.
+    Io(String),
+    /// An `i128` cell sum overflowed (impossible with values below 2^62 and
+    /// fewer than 2^64 contributions, but checked).
+    Overflow(String),
+}
+
+impl std::fmt::Display for MergeError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            MergeError::Io(m) | MergeError::Overflow(m) => f.write_str(m),
+        }
+    }
+}
+
+/// Exact running sums of every metric's cells.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Sums {
+    /// Per metric, per cell.
+    pub cells: Vec<Vec<i128>>,
+}
+
+impl Sums {
+    /// Zero sums for `sizes[i]` cells of metric `i`.
+    pub fn zeros(sizes: &[usize]) -> Self {
+        Self {
+            cells: sizes.iter().map(|n| vec![0; *n]).collect(),
+        }
+    }
+
+    /// Adds (or, with `subtract`, subtracts) one contribution's values, with
+    /// overflow checks. On overflow the sums are left unchanged.
+    pub fn apply(&mut self, values: &[&[i64]], subtract: bool) -> Result<(), MergeError> {
+        let op = |s: i128, v: i64| {
+            let v = i128::from(v);
+            if subtract {
+                s.checked_sub(v)
+            } else {
+                s.checked_add(v)
+            }
+        };
+        // First check every cell, then write: no half-applied contribution.
+        for (m, (sums, vals)) in self.cells.iter().zip(values).enumerate() {
+            for (c, (s, v)) in sums.iter().zip(vals.iter()).enumerate() {
+                if op(*s, *v).is_none() {
+                    return Err(MergeError::Overflow(format!(
+                        "the sum of metric {} cell {} overflows 128 bits",
+                        m + 1,
+                        c + 1
+                    )));
+                }
+            }
+        }
+        for (sums, vals) in self.cells.iter_mut().zip(values) {
+            for (s, v) in sums.iter_mut().zip(vals.iter()) {
+                *s = op(*s, *v).expect("checked above");
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Everything the merge needs from the pool and round, verified.
+pub struct Context<'a> {
+    /// The round.
+    pub round: &'a Round,
+    /// Hex SHA-256 of the signed round payload.
+    pub round_hash: &'a str,
+    /// Roster key id → public key.
+    pub roster: HashMap<String, PublicKey>,
+    /// The round's noise plan, one per metric.
+    pub plans: &'a [NoisePlan],
+}
+
+impl<'a> Context<'a> {
+    /// The context for merging `round` (with its hash) in `pool`.
+    pub fn new(pool: &Pool, round: &'a Round, round_hash: &'a str, plans: &'a [NoisePlan]) -> Self {
+        let roster = pool
+            .roster
+            .iter()
+            .filter_map(|m| {
+                PublicKey::from_base64(&m.public_key)
+                    .ok()
+                    .filter(|k| k.key_id() == m.key_id)
+                    .map(|k| (m.key_id.clone(), k))
+            })
+            .collect();
+        Self {
+            round,
+            round_hash,
+            roster,
+            plans,
+        }
+    }
+}
+
+fn close(a: f64, b: f64) -> bool {
+    (a - b).abs() <= 1e-9 * a.abs().max(b.abs())
+}
+
+/// Verifies one contribution file's bytes against the round: envelope,
+/// signature by a roster key, signer = claimed member, round id and hash,
+/// pool, mode, toolkit version, sequence, metrics and grids, noise
+/// parameters, value range. Returns the contribution or the first reason it
+/// fails, in words.
+pub fn verify(ctx: &Context<'_>, bytes: &[u8]) -> Result<Verified<Contribution>, (Reason, String)> {
+    let env = Envelope::from_json(bytes).map_err(|e| (Reason::Malformed, e.to_string()))?;
+    let key = env
+        .signer_ids()
+        .into_iter()
+        .find_map(|id| ctx.roster.get(id))
+        .ok_or_else(|| {
+            let ids: Vec<String> = env.signer_ids().iter().map(|s| short(s)).collect();
+            (
+                Reason::UnknownSigner,
+                format!(
+                    "signed by a key that is not on the pool's roster (key id {})",
+                    if ids.is_empty() {
+                        "none".into()
+                    } else {
+                        ids.join(", ")
+                    }
+                ),
+            )
+        })?;
+    let c: Verified<Contribution> = signed::verify(&env, key).map_err(|e| match e {
+        VerifyError::Malformed(m) => (Reason::Malformed, format!("not a DSSE envelope: {m}")),
+        VerifyError::WrongType { found, .. } => (
+            Reason::WrongType,
+            format!("not a contribution (its document type is {found})"),
+        ),
+        VerifyError::BadSignature(_) | VerifyError::NotSignedBy(_) => (
+            Reason::BadSignature,
+            format!(
+                "the signature of roster key {} does not verify: the file was altered after signing, or forged",
+                key.fingerprint()
+            ),
+        ),
+        VerifyError::BadPayload(m) => (
+            Reason::BadPayload,
+            format!("signed, but not a valid contribution document: {m}"),
+        ),
+    })?;
+    let doc = &c.doc;
+    if doc.member_key_id != c.signer {
+        return Err((
+            Reason::SignerMismatch,
+            format!(
+                "signed by roster key {} but claims to come from key {}",
+                short(&c.signer),
+                short(&doc.member_key_id)
+            ),
+        ));
+    }
+    let round = ctx.round;
+    if doc.round_id != round.id {
+        return Err((
+            Reason::WrongRound,
+            format!("made for round {:?}, not {:?}", doc.round_id, round.id),
+        ));
+    }
+    if doc.round_hash != ctx.round_hash {
+        return Err((
+            Reason::WrongRound,
+            "made for a different version of the round (its round hash differs from the signed round's)".into(),
+        ));
+    }
+    if doc.pool_id != round.pool_id {
+        return Err((
+            Reason::WrongRound,
+            format!("made for pool {:?}, not {:?}", doc.pool_id, round.pool_id),
+        ));
+    }
+    if doc.mode != round.mode {
+        return Err((
+            Reason::WrongRound,
+            "its mode differs from the round's".into(),
+        ));
+    }
+    match doc.toolkit_version.strip_prefix(TOOLKIT_PREFIX) {
+        Some(v) if !v.trim().is_empty() => {}
+        _ => {
+            return Err((
+                Reason::Toolkit,
+                format!(
+                    "toolkit version {:?} is not a coopbench release ('coopbench x.y.z')",
+                    doc.toolkit_version
+                ),
+            ))
+        }
+    }
+    if doc.sequence == 0 {
+        return Err((
+            Reason::BadSequence,
+            "sequence number 0 (the first export is 1)".into(),
+        ));
+    }
+    let problems = doc.problems_against(round, ctx.round_hash);
+    if !problems.is_empty() {
+        return Err((Reason::Grid, problems.join("; ")));
+    }
+    for ((mv, m), plan) in doc.metrics.iter().zip(&round.metrics).zip(ctx.plans) {
+        let n = &mv.noise;
+        if !close(n.sigma, plan.sigma)
+            || !close(n.rho, plan.rho)
+            || !close(n.l2_sensitivity, plan.l2)
+        {
+            return Err((
+                Reason::Noise,
+                format!(
+                    "metric '{}': noise σ = {}, ρ = {}, L2 = {}; the round requires σ = {}, ρ = {}, L2 = {}",
+                    m.name, n.sigma, n.rho, n.l2_sensitivity, plan.sigma, plan.rho, plan.l2
+                ),
+            ));
+        }
+        if let Some(i) = mv
+            .values
+            .iter()
+            .position(|v| v.unsigned_abs() >= VALUE_LIMIT)
+        {
+            return Err((
+                Reason::ValueRange,
+                format!(
+                    "metric '{}' cell {}: a value beyond ±2^62, which no clipped, noised figure can reach",
+                    m.name,
+                    i + 1
+                ),
+            ));
+        }
+    }
+    Ok(c)
+}
+
+/// The first 16 hex digits of a key id, for messages.
+fn short(id: &str) -> String {
+    id.chars().take(16).collect()
+}
+
+#[derive(Debug, Default)]
+struct MemberFiles {
+    /// Indices of the member's valid files.
+    files: Vec<usize>,
+    /// The file currently summed.
+    in_sums: Option<usize>,
+}
+
+/// The streaming merge: feed files with [`Merger::add_file`], then
+/// [`Merger::finish`].
+pub struct Merger<'a> {
+    ctx: Context<'a>,
+    sums: Sums,
+    files: Vec<FileEntry>,
+    by_sha: HashMap<String, usize>,
+    members: BTreeMap<String, MemberFiles>,
+}
+
+/// The merge's result.
+#[derive(Debug)]
+pub struct Outcome {
+    /// Every file in input order, with its fate.
+    pub files: Vec<FileEntry>,
+    /// Exact cell sums over the accepted contributions.
+    pub sums: Sums,
+    /// Per metric, Σ σᵢ² over the accepted contributions (fixed-point units²).
+    pub sigma_sq: Vec<f64>,
+    /// Number of accepted contributions (one per member at most).
+    pub accepted: usize,
+}
+
+impl Outcome {
+    /// Counts of files not used, by reason code.
+    pub fn not_used_by_reason(&self) -> std::collections::BTreeMap<&'static str, usize> {
+        let mut out = std::collections::BTreeMap::new();
+        for f in &self.files {
+            if let Status::NotUsed { reason, .. } = f.status {
+                *out.entry(reason.code()).or_insert(0) += 1;
+            }
+        }
+        out
+    }
+}
+
+impl<'a> Merger<'a> {
+    /// A merge with nothing added yet.
+    pub fn new(ctx: Context<'a>) -> Self {
+        let sizes: Vec<usize> = ctx
+            .round
+            .metrics
+            .iter()
+            .map(|m| cell_count(&ctx.round.grid(m)))
+            .collect();
+        Self {
+            sums: Sums::zeros(&sizes),
+            ctx,
+            files: Vec::new(),
+            by_sha: HashMap::new(),
+            members: BTreeMap::new(),
+        }
+    }
+
+    fn values(c: &Contribution) -> Vec<&[i64]> {
+        c.metrics.iter().map(|m| m.values.as_slice()).collect()
+    }
+
+    /// Reads, verifies and (when it is the member's latest) sums one file.
+    /// Invalid files are recorded, not errors; only a fatal problem (a file
+    /// summed earlier changed on disk, an overflow) is.
+    pub fn add_file(&mut self, path: &Path) -> Result<(), MergeError> {
+        let idx = self.files.len();
+        let mut entry = FileEntry {
+            path: path.to_path_buf(),
+            sha256: None,
+            status: Status::Accepted,
+            member: None,
+            sigmas: Vec::new(),
+        };
+        let bytes = match std::fs::read(path) {
+            Ok(b) => b,
+            Err(e) => {
+                entry.status = not_used(Reason::Unreadable, format!("cannot be read: {e}"), None);
+                self.files.push(entry);
+                return Ok(());
+            }
+        };
+        let sha = sha256_hex(&bytes);
+        entry.sha256 = Some(sha.clone());
+        if let Some(&first) = self.by_sha.get(&sha) {
+            entry.status = not_used(
+                Reason::Duplicate,
+                "identical bytes to another file: counted once".into(),
+                Some(first),
+            );
+            self.files.push(entry);
+            return Ok(());
+        }
+        self.by_sha.insert(sha, idx);
+        let c = match verify(&self.ctx, &bytes) {
+            Ok(c) => c,
+            Err((reason, detail)) => {
+                entry.status = not_used(reason, detail, None);
+                self.files.push(entry);
+                return Ok(());
+            }
+        };
+        drop(bytes);
+        let member = c.doc.member_key_id.clone();
+        let seq = c.doc.sequence;
+        entry.member = Some((member.clone(), seq));
+        entry.sigmas = c.doc.metrics.iter().map(|m| m.noise.sigma).collect();
+        self.files.push(entry);
+
+        let state = self.members.entry(member.clone()).or_default();
+        let prev_max = state
+            .files
+            .iter()
+            .filter_map(|&i| self.files[i].member.as_ref().map(|m| m.1))
+            .max();
+        let in_sums = state.in_sums;
+        state.files.push(idx);
+        let (remove, add) = match prev_max {
+            None => (None, true),
+            Some(p) if seq > p => (in_sums, true),
+            Some(p) if seq == p => (in_sums, false),
+            Some(_) => (None, false),
+        };
+        if let Some(old) = remove {
+            self.subtract_file(old)?;
+        }
+        if add {
+            self.sums.apply(&Self::values(&c.doc), false)?;
+        }
+        let state = self.members.get_mut(&member).expect("just inserted");
+        if remove.is_some() || add {
+            state.in_sums = if add { Some(idx) } else { None };
+        }
+        Ok(())
+    }
+
+    /// Reads file `idx` again and subtracts it from the sums.
+    fn subtract_file(&mut self, idx: usize) -> Result<(), MergeError> {
+        let entry = &self.files[idx];
+        let path = entry.path.clone();
+        let bytes = std::fs::read(&path).map_err(|e| {
+            MergeError::Io(format!(
+                "{}: cannot read it again to subtract it (it was superseded or is in conflict): {e}",
+                path.display()
+            ))
+        })?;
+        if Some(sha256_hex(&bytes)) != entry.sha256 {
+            return Err(MergeError::Io(format!(
+                "{} changed on disk while the merge ran; run the merge again on files that stay put",
+                path.display()
+            )));
+        }
+        let c = verify(&self.ctx, &bytes).map_err(|(_, d)| {
+            MergeError::Io(format!(
+                "{}: no longer verifies on second reading: {d}",
+                path.display()
+            ))
+        })?;
+        self.sums.apply(&Self::values(&c.doc), true)
+    }
+
+    /// Settles every file's fate and returns the sums.
+    pub fn finish(mut self) -> Outcome {
+        let mut accepted = 0;
+        let mut sigma_sq = vec![0.0; self.ctx.round.metrics.len()];
+        let members = std::mem::take(&mut self.members);
+        for (_, mf) in members {
+            let seq_of = |i: usize| self.files[i].member.as_ref().map_or(0, |m| m.1);
+            let max = mf.files.iter().map(|&i| seq_of(i)).max().unwrap_or(0);
+            let top: Vec<usize> = mf
+                .files
+                .iter()
+                .copied()
+                .filter(|&i| seq_of(i) == max)
+                .collect();
+            let winner = (top.len() == 1).then(|| top[0]);
+            debug_assert_eq!(winner, mf.in_sums, "streamed state matches the final rule");
+            let mut status: Vec<(usize, Status)> = Vec::new();
+            for &i in &mf.files {
+                let s = seq_of(i);
+                let same: Vec<usize> = mf
+                    .files
+                    .iter()
+                    .copied()
+                    .filter(|&j| j != i && seq_of(j) == s)
+                    .collect();
+                let st = if let Some(&other) = same.first() {
+                    not_used(
+                        Reason::Conflict,
+                        format!(
+                            "another, different file from the same member has the same sequence number {s}: both are rejected (re-export with --supersede to settle it)"
+                        ),
+                        Some(other),
+                    )
+                } else if Some(i) == winner {
+                    Status::Accepted
+                } else {
+                    let by = winner.unwrap_or(top[0]);
+                    let note = if winner.is_some() {
+                        String::new()
+                    } else {
+                        " (itself rejected as a conflict)".to_string()
+                    };
+                    not_used(
+                        Reason::Superseded,
+                        format!(
+                            "sequence {s} is replaced by the same member's sequence {max}{note}"
+                        ),
+                        Some(by),
+                    )
+                };
+                status.push((i, st));
+            }
+            for (i, st) in status {
+                self.files[i].status = st;
+            }
+            if let Some(w) = winner {
+                accepted += 1;
+                for (acc, s) in sigma_sq.iter_mut().zip(&self.files[w].sigmas) {
+                    *acc += s * s;
+                }
+            }
+        }
+        Outcome {
+            files: self.files,
+            sums: self.sums,
+            sigma_sq,
+            accepted,
+        }
+    }
+}
+
+fn not_used(reason: Reason, detail: String, other: Option<usize>) -> Status {
+    Status::NotUsed {
+        reason,
+        detail,
+        other,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sums_are_exact_beyond_i64_and_overflow_is_caught() {
+        let big = (1i64 << 62) - 1;
+        let mut s = Sums::zeros(&[2]);
+        for _ in 0..8 {
+            s.apply(&[&[big, -big]], false).unwrap();
+        }
+        // 8 · (2^62 − 1) does not fit in i64; it is exact in i128.
+        assert_eq!(s.cells[0][0], 8 * i128::from(big));
+        assert_eq!(s.cells[0][1], -8 * i128::from(big));
+        s.apply(&[&[big, -big]], true).unwrap();
+        assert_eq!(s.cells[0][0], 7 * i128::from(big));
+
+        let mut s = Sums {
+            cells: vec![vec![0, i128::MAX - 5]],
+        };
+        let before = s.clone();
+        let e = s.apply(&[&[1, 6]], false).unwrap_err();
+        assert!(
+            matches!(e, MergeError::Overflow(ref m) if m.contains("metric 1 cell 2")),
+            "{e:?}"
+        );
+        assert_eq!(s, before, "sums unchanged after an overflow");
+        let mut s = Sums {
+            cells: vec![vec![i128::MIN + 1]],
+        };
+        assert!(s.apply(&[&[2]], true).is_err());
+    }
+
+    #[test]
+    fn reason_codes_are_distinct() {
+        let all = [
+            Reason::Unreadable,
+            Reason::Malformed,
+            Reason::WrongType,
+            Reason::UnknownSigner,
+            Reason::BadSignature,
+            Reason::BadPayload,
+            Reason::SignerMismatch,
+            Reason::WrongRound,
+            Reason::Toolkit,
+            Reason::BadSequence,
+            Reason::Grid,
+            Reason::Noise,
+            Reason::ValueRange,
+            Reason::Duplicate,
+            Reason::Superseded,
+            Reason::Conflict,
+        ];
+        let mut codes: Vec<&str> = all.iter().map(|r| r.code()).collect();
+        codes.sort();
+        codes.dedup();
+        assert_eq!(codes.len(), all.len());
+    }
+}
