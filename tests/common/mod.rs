@@ -224,3 +224,20 @@ pub fn rule_of(line: &str) -> Option<&str> {
 pub fn row_of(line: &str) -> Option<u64> {
     line.split(':').nth(1)?.parse().ok()
 }
+
+/// The `coopbench-aggregator` binary beside `coopbench` in the target
+/// directory. `cargo test --workspace` builds it (it belongs to the
+/// aggregator crate, so `CARGO_BIN_EXE_*` does not name it here).
+pub fn aggregator_bin() -> PathBuf {
+    let dir = Path::new(env!("CARGO_BIN_EXE_coopbench"))
+        .parent()
+        .expect("target dir")
+        .to_path_buf();
+    let bin = dir.join(format!("coopbench-aggregator{}", std::env::consts::EXE_SUFFIX));
+    assert!(
+        bin.exists(),
+        "{} is missing: run the tests with `cargo test --workspace` (or `cargo build -p coopbench-aggregator` first)",
+        bin.display()
+    );
+    bin
+}

@@ -3,6 +3,7 @@
 //! needs only field names, types, enums and the `coopbench:shareable` flag to
 //! refuse rounds that ask for what members may not share.
 
+use coopbench_protocol::fields::{schema_problems, FieldInfo, SchemaView};
 use coopbench_protocol::round::SourceKind;
 use coopbench_protocol::Round;
 use serde::Deserialize;
@@ -72,89 +73,33 @@ pub fn builtin(source: SourceKind) -> Schema {
     serde_json::from_str(text).expect("the embedded schemas parse (checked by a unit test)")
 }
 
-/// What `round` asks of the schemas that they do not allow: unknown schema
-/// versions, fields the schemas lack, fields marked not shareable, sums over
-/// non-numbers, grouping by non-text fields, dimension labels outside a
-/// field's enum. Empty: fine.
-pub fn problems(round: &Round) -> Vec<String> {
-    let mut out = Vec::new();
-    let sales = builtin(SourceKind::Sales);
-    let costs = builtin(SourceKind::Costs);
-    for (want, have) in [
-        (&round.schemas.sales, &sales),
-        (&round.schemas.costs, &costs),
-    ] {
-        if *want != have.name() {
-            out.push(format!(
-                "the round names schema {want}; this coopbench-aggregator knows {}",
-                have.name()
-            ));
-        }
+impl SchemaView for Schema {
+    fn schema_name(&self) -> String {
+        self.name()
     }
-    let measures: Vec<(SourceKind, &str)> = round
-        .metrics
-        .iter()
-        .flat_map(|m| {
-            let own = m.source.zip(m.measure.as_deref());
-            own.into_iter().chain(
-                m.numerator
-                    .iter()
-                    .chain(&m.denominator)
-                    .filter_map(|t| t.measure.as_deref().map(|f| (t.source, f))),
-            )
+    fn field_info(&self, name: &str) -> Option<FieldInfo> {
+        let f = self.field(name)?;
+        Some(FieldInfo {
+            shareable: f.shareable,
+            numeric: matches!(f.field_type.as_str(), "number" | "integer"),
+            text: f.field_type == "string",
+            allowed: f.constraints.enum_values.as_ref().map(|v| {
+                v.iter()
+                    .filter_map(|x| x.as_str().map(str::to_string))
+                    .collect()
+            }),
         })
-        .collect();
-    for (source, name) in round.fields_used() {
-        let schema = match source {
-            SourceKind::Sales => &sales,
-            SourceKind::Costs => &costs,
-        };
-        let Some(field) = schema.field(&name) else {
-            out.push(format!(
-                "the round uses field '{name}' of {}, which schema {} does not have",
-                source.as_str(),
-                schema.name()
-            ));
-            continue;
-        };
-        if !field.shareable {
-            out.push(format!(
-                "the round uses field '{name}' of {}, which schema {} marks not shareable (\"coopbench:shareable\": false): no metric may use it",
-                source.as_str(),
-                schema.name()
-            ));
-        }
-        let numeric = matches!(field.field_type.as_str(), "number" | "integer");
-        if measures.contains(&(source, name.as_str())) {
-            if !numeric {
-                out.push(format!(
-                    "the round sums '{name}' of {}, which is not a number",
-                    source.as_str()
-                ));
-            }
-        } else if field.field_type != "string" {
-            out.push(format!(
-                "the round groups or filters by '{name}' of {}, which is not a text field",
-                source.as_str()
-            ));
-        }
-        if let (Some(labels), Some(allowed)) =
-            (round.dimensions.get(&name), &field.constraints.enum_values)
-        {
-            for label in labels {
-                if !allowed.iter().any(|v| v.as_str() == Some(label.as_str())) {
-                    out.push(format!(
-                        "dimension '{name}' has label '{label}', which schema {} does not allow for {}",
-                        schema.name(),
-                        source.as_str()
-                    ));
-                }
-            }
-        }
     }
-    out.sort();
-    out.dedup();
-    out
+}
+
+/// What `round` asks of the schemas that they do not allow (the checks the
+/// member runs too, from `coopbench_protocol::fields`). Empty: fine.
+pub fn problems(round: &Round) -> Vec<String> {
+    schema_problems(
+        round,
+        &builtin(SourceKind::Sales),
+        &builtin(SourceKind::Costs),
+    )
 }
 
 #[cfg(test)]
