@@ -16,14 +16,20 @@ fn check_invariants(m: &Member) {
     let record = m.state().join("exports/bakeries/2025q4.json");
     let out = m.dir.path().join("contribution.json");
     if record.exists() {
-        assert!(!ledger.is_empty(), "a stored contribution exists without its charge");
+        assert!(
+            !ledger.is_empty(),
+            "a stored contribution exists without its charge"
+        );
         let r: serde_json::Value = serde_json::from_slice(&std::fs::read(&record).unwrap())
             .expect("the stored record is whole");
         let env = Envelope::from_json(r["contribution"].as_str().unwrap().as_bytes()).unwrap();
         signed::verify::<Contribution>(&env, &m.public).expect("the stored contribution verifies");
     }
     if out.exists() {
-        assert!(!ledger.is_empty(), "a delivered contribution exists without its charge");
+        assert!(
+            !ledger.is_empty(),
+            "a delivered contribution exists without its charge"
+        );
         let env = Envelope::from_json(&std::fs::read(&out).unwrap()).expect("the output is whole");
         signed::verify::<Contribution>(&env, &m.public).expect("the output verifies");
     }
@@ -31,25 +37,55 @@ fn check_invariants(m: &Member) {
 
 #[test]
 fn a_crash_at_each_step_over_charges_at_most_and_re_export_recovers() {
-    for (point, stored) in [("after-charge", false), ("before-record", false), ("before-output", true)] {
+    for (point, stored) in [
+        ("after-charge", false),
+        ("before-record", false),
+        ("before-output", true),
+    ] {
         let m = Member::new();
         let run = m.run_env(
-            &["export", "--round", "round.sig.json", "sales.csv", "costs.csv", "-o", "contribution.json"],
+            &[
+                "export",
+                "--round",
+                "round.sig.json",
+                "sales.csv",
+                "costs.csv",
+                "-o",
+                "contribution.json",
+            ],
             &[("COOPBENCH_CRASH_AT", point)],
         );
         assert_ne!(run.code, 0, "{point}: the process was aborted");
         check_invariants(&m);
-        assert_eq!(m.ledger_lines().len(), 1, "{point}: charged before any noise");
-        assert!(!m.dir.path().join("contribution.json").exists(), "{point}: no output yet");
-        assert_eq!(m.state().join("exports/bakeries/2025q4.json").exists(), stored, "{point}");
+        assert_eq!(
+            m.ledger_lines().len(),
+            1,
+            "{point}: charged before any noise"
+        );
+        assert!(
+            !m.dir.path().join("contribution.json").exists(),
+            "{point}: no output yet"
+        );
+        assert_eq!(
+            m.state().join("exports/bakeries/2025q4.json").exists(),
+            stored,
+            "{point}"
+        );
         let again = m.export(&[]);
         again.expect_code(0);
         check_invariants(&m);
         if stored {
-            assert!(again.stdout.contains("Nothing was charged"), "{point}: stored export returned");
+            assert!(
+                again.stdout.contains("Nothing was charged"),
+                "{point}: stored export returned"
+            );
             assert_eq!(m.ledger_lines().len(), 1);
         } else {
-            assert_eq!(m.ledger_lines().len(), 2, "{point}: charged again (over-charge, never under)");
+            assert_eq!(
+                m.ledger_lines().len(),
+                2,
+                "{point}: charged again (over-charge, never under)"
+            );
         }
     }
 }
@@ -65,8 +101,15 @@ fn kill_9_at_random_moments_never_breaks_the_invariants() {
         let m = Member::new();
         let mut child = Command::new(env!("CARGO_BIN_EXE_coopbench"))
             .args([
-                "export", "--round", "round.sig.json", "sales.csv", "costs.csv", "-o",
-                "contribution.json", "--state-dir", "state",
+                "export",
+                "--round",
+                "round.sig.json",
+                "sales.csv",
+                "costs.csv",
+                "-o",
+                "contribution.json",
+                "--state-dir",
+                "state",
             ])
             .current_dir(m.dir.path())
             .env("COOPBENCH_TODAY", "2026-11-23")

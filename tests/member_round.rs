@@ -22,13 +22,20 @@ fn keygen_writes_a_private_key_only_the_member_can_read_and_never_prints_it() {
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt;
-        let mode = std::fs::metadata(m.state().join("member.key")).unwrap().permissions().mode();
+        let mode = std::fs::metadata(m.state().join("member.key"))
+            .unwrap()
+            .permissions()
+            .mode();
         assert_eq!(mode & 0o777, 0o600);
     }
     let again = m.run(&["keygen"]);
     again.expect_code(1);
     assert!(again.stderr.contains("already exists"), "{}", again.stderr);
-    assert_eq!(std::fs::read(m.state().join("member.key")).unwrap(), key, "key unchanged");
+    assert_eq!(
+        std::fs::read(m.state().join("member.key")).unwrap(),
+        key,
+        "key unchanged"
+    );
     // A fresh keygen prints the public key and fingerprint, never the private bytes.
     let d = Dir::new();
     let run = d.coopbench(&["keygen", "--state-dir", "s"]);
@@ -41,7 +48,10 @@ fn keygen_writes_a_private_key_only_the_member_can_read_and_never_prints_it() {
     use base64::Engine as _;
     for enc in [
         base64::engine::general_purpose::STANDARD.encode(&secret),
-        secret.iter().map(|b| format!("{b:02x}")).collect::<String>(),
+        secret
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect::<String>(),
     ] {
         assert!(!run.stdout.contains(&enc) && !run.stderr.contains(&enc));
     }
@@ -52,11 +62,15 @@ fn join_shows_the_pool_and_refuses_tampered_or_re_keyed_pools() {
     let m = Member::new();
     let run = m.run(&["join", "--yes", "pool.sig.json"]);
     run.expect_code(0);
-    assert!(run.stdout.contains("Purpose: Benchmarks for independent bakeries."));
+    assert!(run
+        .stdout
+        .contains("Purpose: Benchmarks for independent bakeries."));
     assert!(run.stdout.contains("Sunset: 2029-12-31"));
     assert!(run.stdout.contains(&m.association.public().fingerprint()));
     // Not a terminal and no --yes: refuses to pin silently (fresh state).
-    let fresh = m.dir.coopbench(&["join", "pool.sig.json", "--state-dir", "other"]);
+    let fresh = m
+        .dir
+        .coopbench(&["join", "pool.sig.json", "--state-dir", "other"]);
     fresh.expect_code(2);
     assert!(fresh.stderr.contains("--yes"));
     // One flipped byte in the payload.
@@ -70,27 +84,56 @@ fn join_shows_the_pool_and_refuses_tampered_or_re_keyed_pools() {
     // The same pool id under another association key.
     let other = SigningKey::generate().unwrap();
     let pool = fixture::pool(&other, &[m.public]);
-    m.dir.write("rekeyed.sig.json", signed::sign(&pool, &other).to_json());
+    m.dir
+        .write("rekeyed.sig.json", signed::sign(&pool, &other).to_json());
     let run = m.run(&["join", "--yes", "rekeyed.sig.json"]);
     run.expect_code(1);
-    assert!(run.stderr.contains("pinned to another association key"), "{}", run.stderr);
+    assert!(
+        run.stderr.contains("pinned to another association key"),
+        "{}",
+        run.stderr
+    );
 }
 
 #[test]
 fn plan_states_purpose_cost_accuracy_and_clipping_without_spending() {
     let m = Member::new();
-    let run = m.run(&["plan", "--round", "round.sig.json", "sales.csv", "costs.csv"]);
+    let run = m.run(&[
+        "plan",
+        "--round",
+        "round.sig.json",
+        "sales.csv",
+        "costs.csv",
+    ]);
     run.expect_code(0);
-    assert!(run.stdout.starts_with("Purpose: Quarterly benchmark"), "{}", run.stdout);
+    assert!(
+        run.stdout.starts_with("Purpose: Quarterly benchmark"),
+        "{}",
+        run.stdout
+    );
     assert!(run.stdout.contains("rho = 1 (zCDP)"));
     assert!(run.stdout.contains("epsilon = "));
-    assert!(run.stdout.contains("0 of 2 spent in the last 365 days; 1 after this round"));
-    for metric in ["revenue", "active", "costs", "gross_margin", "rent_share", "avg_ticket"] {
-        assert!(run.stdout.contains(&format!("  {metric} [")), "metric {metric} listed");
+    assert!(run
+        .stdout
+        .contains("0 of 2 spent in the last 365 days; 1 after this round"));
+    for metric in [
+        "revenue",
+        "active",
+        "costs",
+        "gross_margin",
+        "rent_share",
+        "avg_ticket",
+    ] {
+        assert!(
+            run.stdout.contains(&format!("  {metric} [")),
+            "metric {metric} listed"
+        );
     }
     assert!(run.stdout.contains("merged,   10 members"));
     assert!(run.stdout.contains("merged,   40 members"));
-    assert!(run.stdout.contains("sales.csv: 36 rows in the period, 1 outside it"));
+    assert!(run
+        .stdout
+        .contains("sales.csv: 36 rows in the period, 1 outside it"));
     assert!(run.stdout.contains("revenue: 0 of 18 cells clipped"));
     assert!(m.ledger_lines().is_empty(), "plan charges nothing");
 }
@@ -127,7 +170,10 @@ fn export_writes_a_signed_noised_contribution_and_charges_the_ledger_once() {
     // Rows reordered and a row outside the period changed: same cells, same file.
     let mut lines: Vec<String> = fixture::sales().lines().map(String::from).collect();
     lines[1..].reverse();
-    m.dir.write("sales.csv", lines.join("\n").replace("100.00,20,10", "999.00,20,10") + "\n");
+    m.dir.write(
+        "sales.csv",
+        lines.join("\n").replace("100.00,20,10", "999.00,20,10") + "\n",
+    );
     m.export(&[]).expect_code(0);
     assert_eq!(m.read("contribution.json"), first);
     assert_eq!(m.ledger_lines().len(), 1);
@@ -138,14 +184,25 @@ fn changed_data_is_refused_unless_superseded_which_charges_again() {
     let m = Member::new();
     m.export(&[]).expect_code(0);
     let first = m.read("contribution.json");
-    let changed = fixture::sales().replace("2025-10-03,bread,store,403.25", "2025-10-03,bread,store,503.25");
+    let changed = fixture::sales().replace(
+        "2025-10-03,bread,store,403.25",
+        "2025-10-03,bread,store,503.25",
+    );
     assert_ne!(changed, fixture::sales());
     m.dir.write("sales.csv", changed);
     let run = m.export(&[]);
     run.expect_code(1);
-    assert!(run.stderr.contains("your data has changed"), "{}", run.stderr);
+    assert!(
+        run.stderr.contains("your data has changed"),
+        "{}",
+        run.stderr
+    );
     assert!(run.stderr.contains("--supersede"));
-    assert_eq!(m.read("contribution.json"), first, "the delivered file is untouched");
+    assert_eq!(
+        m.read("contribution.json"),
+        first,
+        "the delivered file is untouched"
+    );
     assert_eq!(m.ledger_lines().len(), 1);
     let run = m.export(&["--supersede"]);
     run.expect_code(0);
@@ -158,7 +215,12 @@ fn changed_data_is_refused_unless_superseded_which_charges_again() {
     // The ledger command shows both charges and the window total.
     let l = m.run(&["ledger"]);
     l.expect_code(0);
-    assert!(l.stdout.contains("Spent in the last 365 days: rho 2 of your cap 2"), "{}", l.stdout);
+    assert!(
+        l.stdout
+            .contains("Spent in the last 365 days: rho 2 of your cap 2"),
+        "{}",
+        l.stdout
+    );
 }
 
 #[test]
@@ -177,12 +239,19 @@ fn the_policy_cap_refuses_a_round_that_would_exceed_it() {
 #[test]
 fn invalid_files_are_refused_with_validates_report_and_nothing_is_charged() {
     let m = Member::new();
-    let bad = fixture::sales().replace("2025-10-03,bread,store,403.25,100", "2025-10-03,bread,store,403.25,-3");
+    let bad = fixture::sales().replace(
+        "2025-10-03,bread,store,403.25,100",
+        "2025-10-03,bread,store,403.25,-3",
+    );
     assert_ne!(bad, fixture::sales());
     m.dir.write("sales.csv", bad);
     let run = m.export(&[]);
     run.expect_code(1);
-    assert!(run.stdout.contains("sales.csv:2:units: minimum:"), "{}", run.stdout);
+    assert!(
+        run.stdout.contains("sales.csv:2:units: minimum:"),
+        "{}",
+        run.stdout
+    );
     assert!(run.stderr.contains("nothing was computed or charged"));
     assert!(m.ledger_lines().is_empty());
     assert!(!m.dir.path().join("contribution.json").exists());
@@ -190,11 +259,23 @@ fn invalid_files_are_refused_with_validates_report_and_nothing_is_charged() {
 
 fn refused(edit: impl FnOnce(&mut coopbench_protocol::Round), env: &[(&str, &str)], expect: &str) {
     let m = Member::with_round(edit);
-    let mut args = vec!["export", "--round", "round.sig.json", "sales.csv", "costs.csv", "-o", "c.json"];
+    let mut args = vec![
+        "export",
+        "--round",
+        "round.sig.json",
+        "sales.csv",
+        "costs.csv",
+        "-o",
+        "c.json",
+    ];
     args.extend(["--state-dir", "state"]);
     let run = m.dir.coopbench_env(&args, env);
     run.expect_code(1);
-    assert!(run.stderr.contains(expect), "expected {expect:?} in:\n{}", run.stderr);
+    assert!(
+        run.stderr.contains(expect),
+        "expected {expect:?} in:\n{}",
+        run.stderr
+    );
     assert!(m.ledger_lines().is_empty(), "a refusal charges nothing");
     assert!(!m.dir.path().join("c.json").exists());
 }
@@ -203,10 +284,26 @@ fn refused(edit: impl FnOnce(&mut coopbench_protocol::Round), env: &[(&str, &str
 fn rounds_outside_the_guardrails_are_refused_each_with_its_reason() {
     use coopbench_protocol::Date;
     let d = |s: &str| Date::parse(s).unwrap();
-    refused(|_| {}, &[("COOPBENCH_TODAY", "2026-03-01")], "the round opens on 2026-04-01");
-    refused(|_| {}, &[("COOPBENCH_TODAY", "2027-01-02")], "the round closed on 2026-12-31");
-    refused(|_| {}, &[("COOPBENCH_TODAY", "2030-02-01")], "sunset 2029-12-31 has passed");
-    refused(|r| r.opens = d("2030-01-02"), &[], "after the pool's sunset");
+    refused(
+        |_| {},
+        &[("COOPBENCH_TODAY", "2026-03-01")],
+        "the round opens on 2026-04-01",
+    );
+    refused(
+        |_| {},
+        &[("COOPBENCH_TODAY", "2027-01-02")],
+        "the round closed on 2026-12-31",
+    );
+    refused(
+        |_| {},
+        &[("COOPBENCH_TODAY", "2030-02-01")],
+        "sunset 2029-12-31 has passed",
+    );
+    refused(
+        |r| r.opens = d("2030-01-02"),
+        &[],
+        "after the pool's sunset",
+    );
     refused(
         |r| {
             r.period.start = d("2026-10-01");
@@ -224,12 +321,18 @@ fn rounds_outside_the_guardrails_are_refused_each_with_its_reason() {
         &[],
         "data must be at least 90 days old",
     );
-    refused(|r| r.min_members = 2, &[], "min_members is 2; the floor is 3");
     refused(
-        |r| r.metrics[0].filter = vec![coopbench_protocol::round::Filter {
-            field: "supplier".into(),
-            values: vec!["Mill".into()],
-        }],
+        |r| r.min_members = 2,
+        &[],
+        "min_members is 2; the floor is 3",
+    );
+    refused(
+        |r| {
+            r.metrics[0].filter = vec![coopbench_protocol::round::Filter {
+                field: "supplier".into(),
+                values: vec!["Mill".into()],
+            }]
+        },
         &[],
         "which schema sales.v1 does not have",
     );
@@ -253,7 +356,12 @@ fn a_round_signed_by_anyone_but_the_pinned_association_is_refused() {
     m.write_round(&fixture::example_round(), &stranger);
     let run = m.export(&[]);
     run.expect_code(1);
-    assert!(run.stderr.contains("not a round signed by the association you trusted"), "{}", run.stderr);
+    assert!(
+        run.stderr
+            .contains("not a round signed by the association you trusted"),
+        "{}",
+        run.stderr
+    );
     assert!(m.ledger_lines().is_empty());
 }
 
@@ -272,12 +380,18 @@ fn mixed_currencies_are_refused() {
 #[test]
 fn a_member_missing_from_the_roster_is_refused_before_spending() {
     let m = Member::new();
-    let others: Vec<_> = (0..3).map(|_| SigningKey::generate().unwrap().public()).collect();
+    let others: Vec<_> = (0..3)
+        .map(|_| SigningKey::generate().unwrap().public())
+        .collect();
     m.write_pool(&fixture::pool(&m.association, &others));
     m.run(&["join", "--yes", "pool.sig.json"]).expect_code(0);
     let run = m.export(&[]);
     run.expect_code(1);
-    assert!(run.stderr.contains("not on pool 'bakeries''s roster"), "{}", run.stderr);
+    assert!(
+        run.stderr.contains("not on pool 'bakeries''s roster"),
+        "{}",
+        run.stderr
+    );
     assert!(m.ledger_lines().is_empty());
 }
 
@@ -295,9 +409,19 @@ fn no_member_figure_reaches_the_contribution_the_terminal_or_the_ledger() {
     // Distinctive amounts: every raw value and every unnoised cell is recognisable.
     let mut sales = String::from(common::SALES_HEADER);
     sales.push('\n');
-    let mut secrets: Vec<String> = vec!["7013.17".into(), "3001.29".into(), "811".into(), "419".into(), "523".into(), "307".into()];
+    let mut secrets: Vec<String> = vec![
+        "7013.17".into(),
+        "3001.29".into(),
+        "811".into(),
+        "419".into(),
+        "523".into(),
+        "307".into(),
+    ];
     for (i, month) in ["2025-10", "2025-11", "2025-12"].iter().enumerate() {
-        for (j, cat) in ["bread", "pastry", "cakes", "savoury", "drinks", "other"].iter().enumerate() {
+        for (j, cat) in ["bread", "pastry", "cakes", "savoury", "drinks", "other"]
+            .iter()
+            .enumerate()
+        {
             let a = 7_013.17 + 1_009.0 * i as f64 + 113.0 * j as f64;
             let b = 3_001.29 + 7.0 * j as f64;
             sales.push_str(&format!("{month}-05,{cat},store,{a:.2},811,419,EUR,\n{month}-19,{cat},online,{b:.2},523,307,EUR,\n"));
@@ -308,7 +432,13 @@ fn no_member_figure_reaches_the_contribution_the_terminal_or_the_ledger() {
         }
     }
     m.dir.write("sales.csv", &sales);
-    let plan = m.run(&["plan", "--round", "round.sig.json", "sales.csv", "costs.csv"]);
+    let plan = m.run(&[
+        "plan",
+        "--round",
+        "round.sig.json",
+        "sales.csv",
+        "costs.csv",
+    ]);
     plan.expect_code(0);
     let export = m.export(&[]);
     export.expect_code(0);
@@ -325,11 +455,18 @@ fn no_member_figure_reaches_the_contribution_the_terminal_or_the_ledger() {
     for text in &texts {
         let tokens = number_tokens(text);
         for s in &secrets {
-            assert!(!tokens.contains(s), "member figure {s} leaked into:\n{text}");
+            assert!(
+                !tokens.contains(s),
+                "member figure {s} leaked into:\n{text}"
+            );
         }
     }
     // The contribution's values are not the unnoised cells.
-    let unnoised: Vec<i64> = secrets[6..].iter().step_by(3).map(|s| s.parse().unwrap()).collect();
+    let unnoised: Vec<i64> = secrets[6..]
+        .iter()
+        .step_by(3)
+        .map(|s| s.parse().unwrap())
+        .collect();
     assert_ne!(c.metrics[0].values, unnoised);
     assert_eq!(m.ledger_lines().len(), 1);
 }

@@ -74,7 +74,9 @@ pub fn costs() -> String {
     let mut s = String::from(super::COSTS_HEADER);
     s.push('\n');
     for month in ["2025-10", "2025-11", "2025-12"] {
-        s.push_str(&format!("{month}-01,rent,1500.00,EUR,Landlord,INV-R-{month}\n"));
+        s.push_str(&format!(
+            "{month}-01,rent,1500.00,EUR,Landlord,INV-R-{month}\n"
+        ));
         s.push_str(&format!("{month}-10,cogs,1900.00,EUR,Mill,INV-C-{month}\n"));
         s.push_str(&format!("{month}-28,wages,3000.00,EUR,,\n"));
     }
@@ -106,7 +108,9 @@ impl Member {
         )
         .unwrap();
         let m = Self { public, ..m };
-        let others: Vec<PublicKey> = (0..4).map(|_| SigningKey::generate().unwrap().public()).collect();
+        let others: Vec<PublicKey> = (0..4)
+            .map(|_| SigningKey::generate().unwrap().public())
+            .collect();
         let mut roster = vec![m.public];
         roster.extend(others);
         m.write_pool(&pool(&m.association, &roster));
@@ -126,13 +130,16 @@ impl Member {
 
     /// Signs and writes `pool.sig.json`.
     pub fn write_pool(&self, pool: &Pool) {
-        self.dir
-            .write("pool.sig.json", signed::sign(pool, &self.association).to_json());
+        self.dir.write(
+            "pool.sig.json",
+            signed::sign(pool, &self.association).to_json(),
+        );
     }
 
     /// Signs `round` with `key` and writes `round.sig.json`.
     pub fn write_round(&self, round: &Round, key: &SigningKey) {
-        self.dir.write("round.sig.json", signed::sign(round, key).to_json());
+        self.dir
+            .write("round.sig.json", signed::sign(round, key).to_json());
     }
 
     /// Runs `coopbench ARGS... --state-dir state` in the member's directory.
@@ -150,7 +157,13 @@ impl Member {
     /// `export --round round.sig.json sales.csv costs.csv -o contribution.json`.
     pub fn export(&self, extra: &[&str]) -> Run {
         let mut args = vec![
-            "export", "--round", "round.sig.json", "sales.csv", "costs.csv", "-o", "contribution.json",
+            "export",
+            "--round",
+            "round.sig.json",
+            "sales.csv",
+            "costs.csv",
+            "-o",
+            "contribution.json",
         ];
         args.extend_from_slice(extra);
         self.run(&args)

@@ -91,9 +91,7 @@ impl Dir {
         for (k, v) in env {
             cmd.env(k, v);
         }
-        let out = cmd
-            .output()
-            .expect("run the coopbench binary");
+        let out = cmd.output().expect("run the coopbench binary");
         Run {
             code: out.status.code().unwrap_or(-1),
             stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
@@ -233,7 +231,10 @@ pub fn aggregator_bin() -> PathBuf {
         .parent()
         .expect("target dir")
         .to_path_buf();
-    let bin = dir.join(format!("coopbench-aggregator{}", std::env::consts::EXE_SUFFIX));
+    let bin = dir.join(format!(
+        "coopbench-aggregator{}",
+        std::env::consts::EXE_SUFFIX
+    ));
     assert!(
         bin.exists(),
         "{} is missing: run the tests with `cargo test --workspace` (or `cargo build -p coopbench-aggregator` first)",

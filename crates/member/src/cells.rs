@@ -47,7 +47,12 @@ fn passes(agg: &SourceAgg, key: &[String], filters: &[Filter]) -> bool {
 }
 
 /// The labels of a group for `dims` (month from the group's month).
-fn dim_labels<'a>(agg: &'a SourceAgg, dims: &[String], month: &'a str, key: &'a [String]) -> Option<Vec<&'a str>> {
+fn dim_labels<'a>(
+    agg: &'a SourceAgg,
+    dims: &[String],
+    month: &'a str,
+    key: &'a [String],
+) -> Option<Vec<&'a str>> {
     dims.iter()
         .map(|d| {
             if d == "month" {
@@ -60,15 +65,25 @@ fn dim_labels<'a>(agg: &'a SourceAgg, dims: &[String], month: &'a str, key: &'a 
 }
 
 /// Σ of one term per group of `dims`.
-fn term_sums(agg: &SourceAgg, term: &Term, group_grid: &[Dimension], dims: &[String], out: &mut [f64]) {
+fn term_sums(
+    agg: &SourceAgg,
+    term: &Term,
+    group_grid: &[Dimension],
+    dims: &[String],
+    out: &mut [f64],
+) {
     let sign = if term.negate { -1.0 } else { 1.0 };
     let measure = term.measure.as_deref().and_then(|m| agg.measure_index(m));
     for ((month, key), (sums, count)) in &agg.groups {
         if !passes(agg, key, &term.filter) {
             continue;
         }
-        let Some(labels) = dim_labels(agg, dims, month, key) else { continue };
-        let Some(i) = cell_index(group_grid, &labels) else { continue };
+        let Some(labels) = dim_labels(agg, dims, month, key) else {
+            continue;
+        };
+        let Some(i) = cell_index(group_grid, &labels) else {
+            continue;
+        };
         out[i] += sign * measure.map_or(*count as f64, |j| sums[j]);
     }
 }
@@ -85,16 +100,30 @@ pub fn prepare(round: &Round, aggs: &Aggregates) -> Result<Vec<PreparedMetric>, 
             let grid = round.grid(m);
             let raw: Vec<i64> = match m.kind {
                 Kind::Ratio => {
-                    let bins = m.bins.ok_or_else(|| format!("metric '{}' has no bins", m.name))?;
+                    let bins = m
+                        .bins
+                        .ok_or_else(|| format!("metric '{}' has no bins", m.name))?;
                     let group_grid = &grid[..grid.len() - 1];
                     let groups = cell_count(group_grid);
                     let mut num = vec![0.0; groups];
                     let mut den = vec![0.0; groups];
                     for t in &m.numerator {
-                        term_sums(aggs.get(&t.source).unwrap_or(&empty), t, group_grid, &m.dims, &mut num);
+                        term_sums(
+                            aggs.get(&t.source).unwrap_or(&empty),
+                            t,
+                            group_grid,
+                            &m.dims,
+                            &mut num,
+                        );
                     }
                     for t in &m.denominator {
-                        term_sums(aggs.get(&t.source).unwrap_or(&empty), t, group_grid, &m.dims, &mut den);
+                        term_sums(
+                            aggs.get(&t.source).unwrap_or(&empty),
+                            t,
+                            group_grid,
+                            &m.dims,
+                            &mut den,
+                        );
                     }
                     num.iter()
                         .zip(&den)
@@ -105,7 +134,9 @@ pub fn prepare(round: &Round, aggs: &Aggregates) -> Result<Vec<PreparedMetric>, 
                         .collect()
                 }
                 kind => {
-                    let source = m.source.ok_or_else(|| format!("metric '{}' has no source", m.name))?;
+                    let source = m
+                        .source
+                        .ok_or_else(|| format!("metric '{}' has no source", m.name))?;
                     let agg = aggs.get(&source).unwrap_or(&empty);
                     let term = Term {
                         source,
@@ -149,5 +180,6 @@ fn fixed_cell(kind: Kind, v: f64, m: &Metric) -> Result<i64, String> {
         ));
     }
     let limit = (1i64 << 61) as f64;
-    fixed::to_fixed((v * m.scale).clamp(-limit, limit), 1.0).map_err(|e| format!("metric '{}': {e}", m.name))
+    fixed::to_fixed((v * m.scale).clamp(-limit, limit), 1.0)
+        .map_err(|e| format!("metric '{}': {e}", m.name))
 }

@@ -20,7 +20,14 @@ pub const EXIT_USAGE: i32 = 2;
 ///                                                your noised, signed contribution, to send
 ///   coopbench ledger                             what you have spent
 #[derive(Debug, Parser)]
-#[command(name = "coopbench", version, about, long_about, verbatim_doc_comment, max_term_width = 100)]
+#[command(
+    name = "coopbench",
+    version,
+    about,
+    long_about,
+    verbatim_doc_comment,
+    max_term_width = 100
+)]
 pub struct Cli {
     #[command(subcommand)]
     command: Command,

@@ -7,9 +7,7 @@ use coopbench_protocol::Date;
 /// Today's local date, or `$COOPBENCH_TODAY`.
 pub fn today() -> Result<Date, String> {
     match std::env::var("COOPBENCH_TODAY") {
-        Ok(s) if !s.is_empty() => {
-            Date::parse(&s).map_err(|e| format!("COOPBENCH_TODAY: {e}"))
-        }
+        Ok(s) if !s.is_empty() => Date::parse(&s).map_err(|e| format!("COOPBENCH_TODAY: {e}")),
         _ => Ok(Date(chrono::Local::now().date_naive())),
     }
 }

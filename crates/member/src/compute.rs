@@ -77,12 +77,20 @@ pub fn aggregate(
     kind: SourceKind,
 ) -> Result<SourceAgg, String> {
     let (keys, measures) = needs(round, kind);
-    let fail = |e: PolarsError| format!("{}: polars could not aggregate the file: {e}", source.display);
+    let fail = |e: PolarsError| {
+        format!(
+            "{}: polars could not aggregate the file: {e}",
+            source.display
+        )
+    };
     let lf = typed_scan(source, schema).map_err(fail)?;
     let mut group: Vec<Expr> = vec![col("date").dt().strftime("%Y-%m").alias(MONTH)];
     group.extend(keys.iter().map(|k| col(k.as_str())));
     group.push(col("currency"));
-    let mut aggs: Vec<Expr> = measures.iter().map(|m| col(m.as_str()).cast(DataType::Float64).sum()).collect();
+    let mut aggs: Vec<Expr> = measures
+        .iter()
+        .map(|m| col(m.as_str()).cast(DataType::Float64).sum())
+        .collect();
     aggs.push(len().alias(COUNT));
     let df = lf
         .group_by(group)
@@ -95,10 +103,13 @@ pub fn aggregate(
         let c = df.column(name).map_err(fail)?;
         let c = c.cast(&DataType::String).map_err(fail)?;
         let ca = c.str().map_err(fail)?;
-        Ok((0..ca.len()).map(|i| ca.get(i).map(str::to_string)).collect())
+        Ok((0..ca.len())
+            .map(|i| ca.get(i).map(str::to_string))
+            .collect())
     };
     let month_col = text(MONTH)?;
-    let key_cols: Vec<Vec<Option<String>>> = keys.iter().map(|k| text(k)).collect::<Result<_, _>>()?;
+    let key_cols: Vec<Vec<Option<String>>> =
+        keys.iter().map(|k| text(k)).collect::<Result<_, _>>()?;
     let currency_col = text("currency")?;
     let measure_cols: Vec<Vec<Option<f64>>> = measures
         .iter()
@@ -113,7 +124,9 @@ pub fn aggregate(
         .cast(&DataType::UInt64)
         .map_err(fail)?;
     let counts = counts.u64().map_err(fail)?;
-    let counts: Vec<u64> = (0..counts.len()).map(|i| counts.get(i).unwrap_or(0)).collect();
+    let counts: Vec<u64> = (0..counts.len())
+        .map(|i| counts.get(i).unwrap_or(0))
+        .collect();
     let mut out = SourceAgg {
         keys: keys.clone(),
         measures: measures.clone(),
@@ -129,7 +142,10 @@ pub fn aggregate(
         if let Some(c) = &currency_col[i] {
             out.currencies.insert(c.clone());
         }
-        let key: Vec<String> = key_cols.iter().map(|c| c[i].clone().unwrap_or_default()).collect();
+        let key: Vec<String> = key_cols
+            .iter()
+            .map(|c| c[i].clone().unwrap_or_default())
+            .collect();
         let entry = out
             .groups
             .entry((month, key))

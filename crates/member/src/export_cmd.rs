@@ -17,8 +17,8 @@ use crate::state::{write_atomic, State};
 use clap::Args;
 use coopbench_privacy::budget;
 use coopbench_privacy::ledger::{Ledger, LedgerEntry};
-use coopbench_privacy::Policy;
 use coopbench_privacy::noise;
+use coopbench_privacy::Policy;
 use coopbench_protocol::contribution::DISCRETE_GAUSSIAN;
 use coopbench_protocol::{signed, Contribution, MetricValues, NoiseParams, TOOLKIT_VERSION};
 use serde::{Deserialize, Serialize};
@@ -114,7 +114,11 @@ fn data_tag(key: &[u8], round_hash: &str, prepared: &[PreparedMetric]) -> String
             ctx.update(&v.to_le_bytes());
         }
     }
-    ctx.sign().as_ref().iter().map(|b| format!("{b:02x}")).collect()
+    ctx.sign()
+        .as_ref()
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
 }
 
 /// A refusal or failure with its exit code.
@@ -194,7 +198,10 @@ fn export(args: &ExportArgs) -> Result<(), Stop> {
     let tag = data_tag(&tag_key, round_hash, &prepared);
     let record_path = state.export_path(&round.pool_id, &round.id);
     let out = args.out.clone().unwrap_or_else(|| {
-        PathBuf::from(format!("contribution-{}-{}.sig.json", round.pool_id, round.id))
+        PathBuf::from(format!(
+            "contribution-{}-{}.sig.json",
+            round.pool_id, round.id
+        ))
     });
     let existing = ExportRecord::load(&record_path).map_err(usage)?;
     let (sequence, reason) = match &existing {
@@ -226,12 +233,16 @@ fn export(args: &ExportArgs) -> Result<(), Stop> {
         Some(rec) => (rec.sequence + 1, "supersede"),
         None => (1, "export"),
     };
-    let epsilon = budget::epsilon_for(round.rho, round.delta).map_err(|e| Stop(EXIT_INVALID, e.to_string()))?;
+    let epsilon = budget::epsilon_for(round.rho, round.delta)
+        .map_err(|e| Stop(EXIT_INVALID, e.to_string()))?;
     let policy = load_policy(&state).map_err(usage)?;
     let mut ledger = Ledger::open(&state.ledger_path()).map_err(usage)?;
-    let remaining = policy
-        .check(&ledger, now, round.rho)
-        .map_err(|e| Stop(EXIT_INVALID, format!("your privacy policy refuses this round: {e}")))?;
+    let remaining = policy.check(&ledger, now, round.rho).map_err(|e| {
+        Stop(
+            EXIT_INVALID,
+            format!("your privacy policy refuses this round: {e}"),
+        )
+    })?;
 
     // Charge first: from here on a crash can only over-charge.
     ledger
@@ -292,7 +303,8 @@ fn export(args: &ExportArgs) -> Result<(), Stop> {
     write_atomic(&record_path, &record_bytes)
         .map_err(|e| usage(format!("cannot write {}: {e}", record_path.display())))?;
     failpoint("before-output");
-    write_atomic(&out, &bytes).map_err(|e| usage(format!("cannot write {}: {e}", out.display())))?;
+    write_atomic(&out, &bytes)
+        .map_err(|e| usage(format!("cannot write {}: {e}", out.display())))?;
 
     for m in &prepared {
         let s = &m.clip_stats;
@@ -313,7 +325,12 @@ fn export(args: &ExportArgs) -> Result<(), Stop> {
     );
     println!(
         "Charged rho = {} (epsilon = {:.3} at delta = {:e}); spent in the last {} days: {} of {}.",
-        round.rho, epsilon, round.delta, policy.window_days, fmt_rho(remaining.after), fmt_rho(remaining.cap)
+        round.rho,
+        epsilon,
+        round.delta,
+        policy.window_days,
+        fmt_rho(remaining.after),
+        fmt_rho(remaining.cap)
     );
     println!("Send {} to your association.", out.display());
     Ok(())

@@ -104,7 +104,11 @@ pub fn load(
             return Err(InputError::Usage(format!(
                 "the round needs your {} file too (a CSV whose name contains \"{}\")",
                 k.as_str(),
-                if *k == SourceKind::Sales { "sales" } else { "cost" }
+                if *k == SourceKind::Sales {
+                    "sales"
+                } else {
+                    "cost"
+                }
             )));
         }
     }
@@ -112,7 +116,9 @@ pub fn load(
     let mut reports = Vec::new();
     for (kind, path) in picked {
         let schema = round.schema(kind);
-        match coopbench_schema::open(&path, &options).map_err(|e| InputError::Usage(e.to_string()))? {
+        match coopbench_schema::open(&path, &options)
+            .map_err(|e| InputError::Usage(e.to_string()))?
+        {
             Opened::Unreadable(p) => reports.push(coopbench_schema::FileReport::single(
                 &path.display().to_string(),
                 &schema.name,
@@ -137,7 +143,8 @@ pub fn load(
     let mut aggs = Aggregates::new();
     let mut summary = InputSummary::default();
     for (kind, source) in sources {
-        let agg = compute::aggregate(&source, round.schema(kind), r, kind).map_err(InputError::Usage)?;
+        let agg =
+            compute::aggregate(&source, round.schema(kind), r, kind).map_err(InputError::Usage)?;
         if let Some(other) = agg.currencies.iter().find(|c| **c != r.currency) {
             return Err(InputError::Refused(format!(
                 "{} has amounts in {other} in the round's period; this round is in {} and one metric cannot mix currencies",

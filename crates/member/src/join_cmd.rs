@@ -42,7 +42,9 @@ pub fn run(args: &JoinArgs) -> i32 {
         }
     };
     let pool = &verified.doc;
-    let key = pool.association_public_key().expect("checked by problems()");
+    let key = pool
+        .association_public_key()
+        .expect("checked by problems()");
     let existing = Pin::load(&state, &pool.id).ok();
     if let Some(old) = &existing {
         if old.association_key != pool.association_key {
@@ -72,7 +74,9 @@ pub fn run(args: &JoinArgs) -> i32 {
     }
     if existing.is_none() && !args.yes {
         if !std::io::stdin().is_terminal() {
-            eprintln!("error: not a terminal: pass --yes to trust this association key without asking");
+            eprintln!(
+                "error: not a terminal: pass --yes to trust this association key without asking"
+            );
             return EXIT_USAGE;
         }
         print!("Trust this association key for pool '{}'? [y/N] ", pool.id);

@@ -56,7 +56,10 @@ pub fn run(args: &KeygenArgs) -> i32 {
         return EXIT_USAGE;
     }
     println!("Created your member key in {}", state.dir.display());
-    println!("  private key: {} (mode 0600; keep it, never send it)", path.display());
+    println!(
+        "  private key: {} (mode 0600; keep it, never send it)",
+        path.display()
+    );
     println!();
     println!("Send this public key to your association:");
     println!("  {}", public.to_base64());

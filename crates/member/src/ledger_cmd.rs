@@ -86,16 +86,27 @@ pub fn run_ledger(args: &LedgerArgs) -> i32 {
     if ledger.entries().is_empty() {
         println!("Nothing spent yet.");
     } else {
-        println!("{:<21} {:<16} {:<12} {:>4} {:>8} {:>9}  reason", "when", "pool", "round", "seq", "rho", "epsilon");
+        println!(
+            "{:<21} {:<16} {:<12} {:>4} {:>8} {:>9}  reason",
+            "when", "pool", "round", "seq", "rho", "epsilon"
+        );
         for e in ledger.entries() {
             println!(
                 "{:<21} {:<16} {:<12} {:>4} {:>8} {:>9.3}  {}",
-                e.at, e.pool_id, e.round_id, e.sequence, fmt_rho(e.rho), e.epsilon, e.reason
+                e.at,
+                e.pool_id,
+                e.round_id,
+                e.sequence,
+                fmt_rho(e.rho),
+                e.epsilon,
+                e.reason
             );
         }
         let mut per_round: BTreeMap<(String, String), f64> = BTreeMap::new();
         for e in ledger.entries() {
-            *per_round.entry((e.pool_id.clone(), e.round_id.clone())).or_default() += e.rho;
+            *per_round
+                .entry((e.pool_id.clone(), e.round_id.clone()))
+                .or_default() += e.rho;
         }
         println!();
         println!("Per round:");
@@ -127,7 +138,11 @@ pub fn run_policy(args: &PolicyArgs) -> i32 {
                     "At most rho = {} in any {} days{}.",
                     fmt_rho(p.max_rho),
                     p.window_days,
-                    if state.policy_path().exists() { "" } else { " (the default)" }
+                    if state.policy_path().exists() {
+                        ""
+                    } else {
+                        " (the default)"
+                    }
                 );
                 EXIT_OK
             }
@@ -136,20 +151,32 @@ pub fn run_policy(args: &PolicyArgs) -> i32 {
                 EXIT_USAGE
             }
         },
-        Some(PolicyAction::Set { max_rho, window_days }) => {
+        Some(PolicyAction::Set {
+            max_rho,
+            window_days,
+        }) => {
             if !(max_rho.is_finite() && *max_rho > 0.0) || *window_days == 0 {
-                eprintln!("error: --max-rho must be a positive number and --window-days at least 1");
+                eprintln!(
+                    "error: --max-rho must be a positive number and --window-days at least 1"
+                );
                 return EXIT_INVALID;
             }
             let p = Policy {
                 max_rho: *max_rho,
                 window_days: *window_days,
             };
-            if let Err(e) = crate::state::ensure_parent(&state.policy_path()).map_err(|e| e.to_string()).and_then(|_| p.save(&state.policy_path()).map_err(|e| e.to_string())) {
+            if let Err(e) = crate::state::ensure_parent(&state.policy_path())
+                .map_err(|e| e.to_string())
+                .and_then(|_| p.save(&state.policy_path()).map_err(|e| e.to_string()))
+            {
                 eprintln!("error: {e}");
                 return EXIT_USAGE;
             }
-            println!("Policy set: at most rho = {} in any {} days.", fmt_rho(p.max_rho), p.window_days);
+            println!(
+                "Policy set: at most rho = {} in any {} days.",
+                fmt_rho(p.max_rho),
+                p.window_days
+            );
             EXIT_OK
         }
     }

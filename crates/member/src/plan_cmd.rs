@@ -100,7 +100,8 @@ fn plan(args: &PlanArgs) -> Result<(), Stop> {
             println!("Note: your key is not on the pool's roster; export will refuse until it is.");
         }
     }
-    let epsilon = budget::epsilon_for(round.rho, round.delta).map_err(|e| Stop(EXIT_INVALID, e.to_string()))?;
+    let epsilon = budget::epsilon_for(round.rho, round.delta)
+        .map_err(|e| Stop(EXIT_INVALID, e.to_string()))?;
     println!(
         "Privacy cost: rho = {} (zCDP), which is epsilon = {:.3} at delta = {:e}, for your whole firm's data in this round.",
         fmt_rho(round.rho),
@@ -140,12 +141,19 @@ fn plan(args: &PlanArgs) -> Result<(), Stop> {
             format!("{:?}", m.kind).to_lowercase(),
             m.description,
             p.cells,
-            if dims.is_empty() { "the whole period".into() } else { dims.join(" x ") },
+            if dims.is_empty() {
+                "the whole period".into()
+            } else {
+                dims.join(" x ")
+            },
             fmt_rho(p.rho)
         );
         let you = accuracy::per_member(p.sigma, p.scale);
         let u = unit(round, m.kind);
-        println!("    your contribution: +/- {} {u} per cell", fmt_num(you.half_width_95));
+        println!(
+            "    your contribution: +/- {} {u} per cell",
+            fmt_num(you.half_width_95)
+        );
         // Largest value a merged cell can take: n members at the clip bound (or 1 each).
         let per_member_max = match (m.kind, m.clip) {
             (Kind::Sum | Kind::Count, Some(c)) => c.hi.abs().max(c.lo.abs()),

@@ -98,7 +98,9 @@ impl SchemaView for View<'_> {
             numeric: matches!(f.field_type, FieldType::Number | FieldType::Integer),
             text: f.field_type == FieldType::String,
             allowed: f.constraints.enum_values.as_ref().map(|v| {
-                v.iter().filter_map(|x| x.as_str().map(str::to_string)).collect()
+                v.iter()
+                    .filter_map(|x| x.as_str().map(str::to_string))
+                    .collect()
             }),
         })
     }

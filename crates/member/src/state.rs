@@ -9,7 +9,7 @@
 
 use coopbench_protocol::SigningKey;
 use std::fs;
-use std::io::{self, Write};
+use std::io;
 use std::path::{Path, PathBuf};
 
 /// Where the member's state lives.
@@ -23,10 +23,14 @@ impl State {
     /// `flag`, else `$COOPBENCH_STATE_DIR`, else the per-user data directory.
     pub fn resolve(flag: Option<&Path>) -> Result<Self, String> {
         if let Some(p) = flag {
-            return Ok(Self { dir: p.to_path_buf() });
+            return Ok(Self {
+                dir: p.to_path_buf(),
+            });
         }
         if let Some(p) = std::env::var_os("COOPBENCH_STATE_DIR").filter(|p| !p.is_empty()) {
-            return Ok(Self { dir: PathBuf::from(p) });
+            return Ok(Self {
+                dir: PathBuf::from(p),
+            });
         }
         directories::ProjectDirs::from("org", "coopbench", "coopbench")
             .map(|d| Self {
@@ -92,82 +96,18 @@ impl State {
         let mut key = [0u8; 32];
         ring::rand::SecureRandom::fill(&ring::rand::SystemRandom::new(), &mut key)
             .map_err(|_| "the system random number generator failed".to_string())?;
-        write_new_secret(&path, &key).map_err(|e| format!("cannot write {}: {e}", path.display()))?;
+        write_new_secret(&path, &key)
+            .map_err(|e| format!("cannot write {}: {e}", path.display()))?;
         Ok(key.to_vec())
     }
 }
 
-#[cfg(unix)]
-fn check_private(path: &Path) -> Result<(), String> {
-    use std::os::unix::fs::PermissionsExt;
-    let mode = fs::metadata(path)
-        .map_err(|e| format!("cannot read {}: {e}", path.display()))?
-        .permissions()
-        .mode();
-    if mode & 0o077 != 0 {
-        return Err(format!(
-            "{} can be read by other users (mode {:o}); run `chmod 600 {}`",
-            path.display(),
-            mode & 0o777,
-            path.display()
-        ));
+pub use coopbench_fsio::{check_private, write_atomic, write_new as write_new_secret};
+
+/// Creates the parent directory of `path` (0700 for new directories).
+pub fn ensure_parent(path: &Path) -> io::Result<()> {
+    match path.parent().filter(|p| !p.as_os_str().is_empty()) {
+        Some(dir) => coopbench_fsio::ensure_dir(dir),
+        None => Ok(()),
     }
-    Ok(())
-}
-
-#[cfg(not(unix))]
-fn check_private(_path: &Path) -> Result<(), String> {
-    Ok(())
-}
-
-/// Creates the parent directory of `path` (0700 for new directories on unix).
-pub fn ensure_parent(path: &Path) -> io::Result<PathBuf> {
-    let dir = path
-        .parent()
-        .filter(|p| !p.as_os_str().is_empty())
-        .unwrap_or(Path::new("."))
-        .to_path_buf();
-    let mut b = fs::DirBuilder::new();
-    b.recursive(true);
-    #[cfg(unix)]
-    std::os::unix::fs::DirBuilderExt::mode(&mut b, 0o700);
-    b.create(&dir)?;
-    Ok(dir)
-}
-
-fn sync_dir(dir: &Path) -> io::Result<()> {
-    #[cfg(unix)]
-    fs::File::open(dir)?.sync_all()?;
-    let _ = dir;
-    Ok(())
-}
-
-/// Writes `bytes` to `path` atomically: a temporary file in the same
-/// directory, fsync'd, renamed over `path`, then the directory fsync'd. A
-/// crash leaves either the old file or the new one, never a part.
-pub fn write_atomic(path: &Path, bytes: &[u8]) -> io::Result<()> {
-    let dir = ensure_parent(path)?;
-    let mut tmp = tempfile::Builder::new()
-        .prefix(".coopbench-")
-        .suffix(".tmp")
-        .tempfile_in(&dir)?;
-    tmp.write_all(bytes)?;
-    tmp.as_file().sync_all()?;
-    tmp.persist(path).map_err(|e| e.error)?;
-    sync_dir(&dir)
-}
-
-/// Writes a secret to a new 0600 file; fails if `path` exists. The file
-/// appears whole or not at all (temporary file, then a no-clobber link).
-pub fn write_new_secret(path: &Path, bytes: &[u8]) -> io::Result<()> {
-    let dir = ensure_parent(path)?;
-    // tempfile creates its files 0600.
-    let mut tmp = tempfile::Builder::new()
-        .prefix(".coopbench-")
-        .suffix(".tmp")
-        .tempfile_in(&dir)?;
-    tmp.write_all(bytes)?;
-    tmp.as_file().sync_all()?;
-    tmp.persist_noclobber(path).map_err(|e| e.error)?;
-    sync_dir(&dir)
 }

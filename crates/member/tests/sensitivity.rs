@@ -11,7 +11,11 @@ use coopbench_protocol::Round;
 use proptest::prelude::*;
 
 fn round() -> Round {
-    let text = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../../examples/rounds/2025q4.toml")).unwrap();
+    let text = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../examples/rounds/2025q4.toml"
+    ))
+    .unwrap();
     toml::from_str(&text).unwrap()
 }
 
@@ -36,7 +40,12 @@ fn dataset(r: &Round, kind: SourceKind) -> impl Strategy<Value = SourceAgg> {
     months.push("2025-01".into());
     let labels: Vec<Vec<String>> = keys
         .iter()
-        .map(|k| r.dimensions.get(k).cloned().unwrap_or_else(|| vec!["x".into()]))
+        .map(|k| {
+            r.dimensions
+                .get(k)
+                .cloned()
+                .unwrap_or_else(|| vec!["x".into()])
+        })
         .collect();
     let n_measures = measures.len();
     let group = (
@@ -55,7 +64,10 @@ fn dataset(r: &Round, kind: SourceKind) -> impl Strategy<Value = SourceAgg> {
             ..Default::default()
         };
         for (month, key, sums, count) in groups {
-            let e = agg.groups.entry((month, key)).or_insert((vec![0.0; n_measures], 0));
+            let e = agg
+                .groups
+                .entry((month, key))
+                .or_insert((vec![0.0; n_measures], 0));
             for (a, b) in e.0.iter_mut().zip(sums) {
                 *a += b;
             }
@@ -115,11 +127,22 @@ fn the_extreme_pair_reaches_but_never_exceeds_the_sensitivity() {
     // distance of `revenue` is exactly Δ₂.
     let r = round();
     let (keys, measures) = needs(&r, SourceKind::Sales);
-    let mut hi = SourceAgg { keys: keys.clone(), measures: measures.clone(), ..Default::default() };
-    let lo = SourceAgg { keys: keys.clone(), measures: measures.clone(), ..Default::default() };
+    let mut hi = SourceAgg {
+        keys: keys.clone(),
+        measures: measures.clone(),
+        ..Default::default()
+    };
+    let lo = SourceAgg {
+        keys: keys.clone(),
+        measures: measures.clone(),
+        ..Default::default()
+    };
     for month in r.months() {
         for cat in &r.dimensions["category"] {
-            hi.groups.insert((month.clone(), vec![cat.clone()]), (vec![1e9; measures.len()], 1));
+            hi.groups.insert(
+                (month.clone(), vec![cat.clone()]),
+                (vec![1e9; measures.len()], 1),
+            );
         }
     }
     let mut a = Aggregates::new();
@@ -129,6 +152,10 @@ fn the_extreme_pair_reaches_but_never_exceeds_the_sensitivity() {
     let pa = prepare(&r, &a).unwrap();
     let pb = prepare(&r, &b).unwrap();
     let d = l2(&pa[0].clipped, &pb[0].clipped);
-    assert!((d - pa[0].params.l2).abs() <= 1e-6 * d, "{d} vs {}", pa[0].params.l2);
+    assert!(
+        (d - pa[0].params.l2).abs() <= 1e-6 * d,
+        "{d} vs {}",
+        pa[0].params.l2
+    );
     assert!(d <= pa[0].params.l2);
 }

@@ -58,7 +58,8 @@ pub fn noise_plans(round: &Round) -> Result<Vec<NoisePlan>, String> {
                 }
                 _ => sensitivity::l2_sensitivity(&vec![cell_bounds(m)?; cells]),
             };
-            let sigma = budget::sigma_for(l2, rho).map_err(|e| format!("metric '{}': {e}", m.name))?;
+            let sigma =
+                budget::sigma_for(l2, rho).map_err(|e| format!("metric '{}': {e}", m.name))?;
             Ok(NoisePlan {
                 l2,
                 rho,

@@ -6,7 +6,6 @@
 
 use std::{
     fs, io,
-    io::Write,
     path::{Path, PathBuf},
 };
 
@@ -196,20 +195,9 @@ impl Policy {
             path: path.to_path_buf(),
             source,
         };
-        let dir = match path.parent() {
-            Some(p) if !p.as_os_str().is_empty() => p,
-            _ => Path::new("."),
-        };
         let mut text = serde_json::to_vec_pretty(self).map_err(|e| io_err(io::Error::other(e)))?;
         text.push(b'\n');
-        let mut tmp = tempfile::NamedTempFile::new_in(dir).map_err(io_err)?;
-        tmp.write_all(&text).map_err(io_err)?;
-        tmp.as_file().sync_all().map_err(io_err)?;
-        tmp.persist(path).map_err(|e| io_err(e.error))?;
-        #[cfg(unix)]
-        fs::File::open(dir)
-            .and_then(|d| d.sync_all())
-            .map_err(io_err)?;
+        coopbench_fsio::write_atomic(path, &text).map_err(io_err)?;
         Ok(())
     }
 }

@@ -77,7 +77,10 @@ impl Contribution {
             out.push("made for a different version of the round (round hash differs)".into());
         }
         if self.pool_id != round.pool_id {
-            out.push(format!("for pool '{}', not '{}'", self.pool_id, round.pool_id));
+            out.push(format!(
+                "for pool '{}', not '{}'",
+                self.pool_id, round.pool_id
+            ));
         }
         if self.mode != round.mode {
             out.push("its mode differs from the round's".into());
@@ -94,12 +97,18 @@ impl Contribution {
         }
         for (mv, m) in self.metrics.iter().zip(&round.metrics) {
             if mv.name != m.name {
-                out.push(format!("metric '{}' where the round has '{}'", mv.name, m.name));
+                out.push(format!(
+                    "metric '{}' where the round has '{}'",
+                    mv.name, m.name
+                ));
                 continue;
             }
             let grid = round.grid(m);
             if mv.grid != grid {
-                out.push(format!("metric '{}': its cell grid differs from the round's", m.name));
+                out.push(format!(
+                    "metric '{}': its cell grid differs from the round's",
+                    m.name
+                ));
             }
             if mv.values.len() != cell_count(&grid) {
                 out.push(format!(
@@ -115,7 +124,10 @@ impl Contribution {
                 || !(n.rho.is_finite() && n.rho > 0.0)
                 || n.scale != m.scale
             {
-                out.push(format!("metric '{}': noise parameters are not valid", m.name));
+                out.push(format!(
+                    "metric '{}': noise parameters are not valid",
+                    m.name
+                ));
             }
         }
         out

@@ -30,7 +30,11 @@ pub trait SchemaView {
 /// version, fields the schemas lack, fields marked not shareable, sums over
 /// non-numbers, grouping by non-text fields, dimension labels outside a
 /// field's enum. Empty: fine.
-pub fn schema_problems(round: &Round, sales: &dyn SchemaView, costs: &dyn SchemaView) -> Vec<String> {
+pub fn schema_problems(
+    round: &Round,
+    sales: &dyn SchemaView,
+    costs: &dyn SchemaView,
+) -> Vec<String> {
     let mut out = Vec::new();
     for (want, have) in [(&round.schemas.sales, sales), (&round.schemas.costs, costs)] {
         if *want != have.schema_name() {

@@ -33,7 +33,10 @@ pub fn against_pool(pool: &Pool, round: &Round) -> Vec<String> {
             round.min_data_age_days, pool.policy.min_data_age_days
         ));
     }
-    let oldest_open = round.period.end.plus_days(i64::from(round.min_data_age_days));
+    let oldest_open = round
+        .period
+        .end
+        .plus_days(i64::from(round.min_data_age_days));
     if round.opens < oldest_open {
         out.push(format!(
             "the period ends {} and the round opens {}: data must be at least {} days old (open on {} or later)",

@@ -299,7 +299,10 @@ impl Round {
         }
         let p = self.period;
         if p.start > p.end {
-            out.push(format!("period starts ({}) after it ends ({})", p.start, p.end));
+            out.push(format!(
+                "period starts ({}) after it ends ({})",
+                p.start, p.end
+            ));
         }
         if !p.start.is_month_start() || !p.end.is_month_end() {
             out.push(format!(
@@ -308,7 +311,10 @@ impl Round {
             ));
         }
         if self.opens > self.closes {
-            out.push(format!("opens ({}) after closes ({})", self.opens, self.closes));
+            out.push(format!(
+                "opens ({}) after closes ({})",
+                self.opens, self.closes
+            ));
         }
         if !(self.rho.is_finite() && self.rho > 0.0) {
             out.push(format!("rho must be a positive number, not {}", self.rho));
@@ -317,7 +323,10 @@ impl Round {
             out.push(format!("delta must be in (0, 1), not {}", self.delta));
         }
         if self.currency.len() != 3 || !self.currency.bytes().all(|b| b.is_ascii_uppercase()) {
-            out.push(format!("currency '{}' is not an ISO 4217 code", self.currency));
+            out.push(format!(
+                "currency '{}' is not an ISO 4217 code",
+                self.currency
+            ));
         }
         if self.min_members < MIN_MEMBERS_FLOOR {
             out.push(format!(
@@ -374,7 +383,9 @@ impl Round {
         }
         for (i, d) in m.dims.iter().enumerate() {
             if d != "month" && !self.dimensions.contains_key(d) {
-                out.push(format!("dimension '{d}' is neither 'month' nor listed in [dimensions]"));
+                out.push(format!(
+                    "dimension '{d}' is neither 'month' nor listed in [dimensions]"
+                ));
             }
             if m.dims[..i].contains(d) {
                 out.push(format!("dimension '{d}' appears twice"));
@@ -398,7 +409,10 @@ impl Round {
             }
             if m.source.is_some() || m.measure.is_some() || m.clip.is_some() || !m.filter.is_empty()
             {
-                out.push("a ratio takes numerator/denominator terms, not source/measure/filter/clip".into());
+                out.push(
+                    "a ratio takes numerator/denominator terms, not source/measure/filter/clip"
+                        .into(),
+                );
             }
         } else {
             if m.source.is_none() {
@@ -418,11 +432,15 @@ impl Round {
                 (Kind::Active, Some(_)) => {
                     out.push("active metrics are 0/1 per cell and take no clip".into())
                 }
-                (Kind::Sum | Kind::Count, None) => out.push("clip bounds (lo, hi) are missing".into()),
+                (Kind::Sum | Kind::Count, None) => {
+                    out.push("clip bounds (lo, hi) are missing".into())
+                }
                 (_, Some(c)) if !(c.lo.is_finite() && c.hi.is_finite() && c.lo <= c.hi) => {
                     out.push("clip needs finite lo <= hi".into())
                 }
-                (Kind::Count, Some(c)) if c.lo < 0.0 => out.push("a count's clip lo must be >= 0".into()),
+                (Kind::Count, Some(c)) if c.lo < 0.0 => {
+                    out.push("a count's clip lo must be >= 0".into())
+                }
                 _ => {}
             }
         }
@@ -448,7 +466,12 @@ impl Round {
             for (s, measure, filters) in terms {
                 out.extend(measure.map(|f| (s, f.clone())));
                 out.extend(filters.iter().map(|f| (s, f.field.clone())));
-                out.extend(m.dims.iter().filter(|d| *d != "month").map(|d| (s, d.clone())));
+                out.extend(
+                    m.dims
+                        .iter()
+                        .filter(|d| *d != "month")
+                        .map(|d| (s, d.clone())),
+                );
             }
         }
         out.sort();

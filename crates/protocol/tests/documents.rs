@@ -66,7 +66,10 @@ fn the_bundled_round_is_well_formed_and_inside_the_guardrails() {
     let r = round();
     assert_eq!(r.problems(), Vec::<String>::new());
     let key = SigningKey::generate().unwrap();
-    assert_eq!(guardrails::against_pool(&pool(&key), &r), Vec::<String>::new());
+    assert_eq!(
+        guardrails::against_pool(&pool(&key), &r),
+        Vec::<String>::new()
+    );
     assert_eq!(
         guardrails::on_day(&pool(&key), &r, Date::parse("2026-11-23").unwrap()),
         Vec::<String>::new()
@@ -124,11 +127,18 @@ fn a_flipped_byte_is_a_bad_signature() {
     let key = SigningKey::generate().unwrap();
     let env = signed::sign(&round(), &key);
     let mut bytes = env.to_json();
-    let at = bytes.windows(10).position(|w| w == b"\"payload\":").unwrap() + 20;
+    let at = bytes
+        .windows(10)
+        .position(|w| w == b"\"payload\":")
+        .unwrap()
+        + 20;
     bytes[at] = if bytes[at] == b'A' { b'B' } else { b'A' };
     let tampered = Envelope::from_json(&bytes).unwrap();
     let e = signed::verify::<Round>(&tampered, &key.public()).unwrap_err();
-    assert!(matches!(e, VerifyError::BadSignature(_) | VerifyError::Malformed(_)), "{e}");
+    assert!(
+        matches!(e, VerifyError::BadSignature(_) | VerifyError::Malformed(_)),
+        "{e}"
+    );
     // A flipped bit in the signature itself.
     let mut env2 = env.clone();
     let mut sig = env2.signatures[0].sig.clone().into_bytes();
