@@ -5,6 +5,7 @@
 #![allow(dead_code)]
 
 pub mod fixture;
+pub mod round;
 
 use std::path::{Path, PathBuf};
 use std::process::Command;

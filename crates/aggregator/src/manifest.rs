@@ -270,7 +270,7 @@ pub fn parquet_metadata(
         ("rho".into(), round.rho.to_string()),
         ("epsilon".into(), epsilon.to_string()),
         ("delta".into(), round.delta.to_string()),
-        ("metric_rho".into(), metric_rho.to_string()),
+        ("metric_rho".into(), format!("{metric_rho:.6}")),
         ("contributions".into(), accepted.to_string()),
         ("min_members".into(), round.min_members.to_string()),
         ("toolkit_version".into(), TOOLKIT_VERSION.into()),

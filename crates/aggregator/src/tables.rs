@@ -144,9 +144,13 @@ pub fn build(round: &Round, outcome: &Outcome) -> Vec<Table> {
                             .iter()
                             .map(|s| *s as f64 / m.scale)
                             .collect();
+                        // The member count is the sum of the RAW noisy bins: an
+                        // unbiased estimate (sd σ·√bins). Summing the clamped
+                        // bins instead would add ~0.4σ for every empty bin.
+                        let members: f64 = noisy.iter().sum();
                         let hist = stats::clamp_histogram(&noisy);
-                        let total: f64 = hist.iter().sum();
-                        let figures = (total >= min).then(|| {
+                        let mass: f64 = hist.iter().sum();
+                        let figures = (members >= min && mass > 0.0).then(|| {
                             let w = bins.width();
                             let mut p = [0.0; 5];
                             for (slot, (_, q)) in p.iter_mut().zip(PERCENTILES) {
@@ -158,7 +162,7 @@ pub fn build(round: &Round, outcome: &Outcome) -> Vec<Table> {
                                 mean: stats::histogram_mean(&hist, bins.lo, w)
                                     .expect("total > 0"),
                                 bin_width: w,
-                                members_noisy: total,
+                                members_noisy: members,
                             }
                         });
                         Row {

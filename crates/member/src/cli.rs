@@ -13,7 +13,7 @@ pub const EXIT_USAGE: i32 = 2;
 ///
 /// Your sales and cost files never leave this machine. The usual order:
 ///   coopbench validate sales.csv costs.csv       check your files, fix what it lists
-///   coopbench keygen                             once: your key; send the public key to the association
+///   coopbench keygen                             once: your key (send the public one to the association)
 ///   coopbench join pool.sig.json                 once per pool: trust the association's key
 ///   coopbench plan --round round.sig.json        what a round asks, costs, and how accurate it is
 ///   coopbench export --round round.sig.json sales.csv costs.csv
