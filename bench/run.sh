@@ -17,4 +17,4 @@ export CARGO_TARGET_DIR=target/bench
 cargo build -q --profile bench --bin coopbench
 cargo build -q --profile bench -p coopbench-aggregator
 cargo build -q --profile bench -p coopbench-bench
-exec target/bench/bench/coopbench-bench "$@"
+exec target/bench/release/coopbench-bench "$@"  # the bench profile writes to release/
