@@ -127,3 +127,37 @@ fn kill_9_at_random_moments_never_breaks_the_invariants() {
         assert!(m.dir.path().join("contribution.json").exists());
     }
 }
+
+#[test]
+fn two_exports_at_once_charge_once_and_deliver_the_same_contribution() {
+    let m = Member::new();
+    let spawn = |out: &str| {
+        Command::new(env!("CARGO_BIN_EXE_coopbench"))
+            .args([
+                "export",
+                "--round",
+                "round.sig.json",
+                "sales.csv",
+                "costs.csv",
+                "-o",
+                out,
+                "--state-dir",
+                "state",
+            ])
+            .current_dir(m.dir.path())
+            .env("COOPBENCH_TODAY", "2026-11-23")
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap()
+    };
+    let (mut a, mut b) = (spawn("a.json"), spawn("b.json"));
+    assert!(a.wait().unwrap().success());
+    assert!(b.wait().unwrap().success());
+    assert_eq!(
+        m.ledger_lines().len(),
+        1,
+        "the state lock serialises the two exports"
+    );
+    assert_eq!(m.read("a.json"), m.read("b.json"));
+}

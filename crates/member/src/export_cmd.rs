@@ -167,6 +167,9 @@ fn usage(e: impl std::fmt::Display) -> Stop {
 
 fn export(args: &ExportArgs) -> Result<(), Stop> {
     let state: State = args.state.resolve().map_err(usage)?;
+    // One export at a time per state directory: the ledger check, the charge
+    // and the stored record must not interleave with another export's.
+    let _lock = state.lock().map_err(usage)?;
     let today = crate::clock::today().map_err(usage)?;
     let now = crate::clock::now().map_err(usage)?;
     let key = state.load_key().map_err(usage)?;

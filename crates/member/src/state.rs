@@ -67,6 +67,34 @@ impl State {
             .join(format!("{round_id}.json"))
     }
 
+    /// Takes the state directory's exclusive lock (held until the returned
+    /// file is dropped), so that two exports never interleave their ledger
+    /// checks and charges. Waits, saying so, if another process holds it.
+    pub fn lock(&self) -> Result<fs::File, String> {
+        let path = self.dir.join("state.lock");
+        coopbench_fsio::ensure_dir(&self.dir)
+            .map_err(|e| format!("cannot create {}: {e}", self.dir.display()))?;
+        let file = fs::OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(&path)
+            .map_err(|e| format!("cannot open {}: {e}", path.display()))?;
+        match file.try_lock() {
+            Ok(()) => Ok(file),
+            Err(fs::TryLockError::WouldBlock) => {
+                eprintln!(
+                    "waiting for another coopbench command using {} ...",
+                    self.dir.display()
+                );
+                file.lock()
+                    .map_err(|e| format!("cannot lock {}: {e}", path.display()))?;
+                Ok(file)
+            }
+            Err(fs::TryLockError::Error(e)) => Err(format!("cannot lock {}: {e}", path.display())),
+        }
+    }
+
     /// Loads the member's signing key; refuses a key file others can read.
     pub fn load_key(&self) -> Result<SigningKey, String> {
         let path = self.key_path();
