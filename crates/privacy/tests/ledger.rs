@@ -368,7 +368,9 @@ fn ten_rounds_of_a_fifth_fit_a_cap_of_two_but_not_an_eleventh() {
     let now = chrono::Utc::now();
     let policy = Policy::default();
     for i in 0..10u32 {
-        policy.check(&ledger, now, 0.2).unwrap_or_else(|e| panic!("round {i}: {e}"));
+        policy
+            .check(&ledger, now, 0.2)
+            .unwrap_or_else(|e| panic!("round {i}: {e}"));
         ledger
             .append(LedgerEntry {
                 at: coopbench_privacy::rfc3339(now),
