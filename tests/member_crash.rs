@@ -6,7 +6,6 @@ mod common;
 
 use common::fixture::Member;
 use coopbench_protocol::{signed, Contribution, Envelope};
-use std::process::Command;
 use std::time::Instant;
 
 /// The invariants that must hold after any crash.
@@ -99,24 +98,7 @@ fn kill_9_at_random_moments_never_breaks_the_invariants() {
     let full = t0.elapsed();
     for i in 0..8u32 {
         let m = Member::new();
-        let mut child = Command::new(env!("CARGO_BIN_EXE_coopbench"))
-            .args([
-                "export",
-                "--round",
-                "round.sig.json",
-                "sales.csv",
-                "costs.csv",
-                "-o",
-                "contribution.json",
-                "--state-dir",
-                "state",
-            ])
-            .current_dir(m.dir.path())
-            .env("COOPBENCH_TODAY", "2026-11-23")
-            .stdout(std::process::Stdio::null())
-            .stderr(std::process::Stdio::null())
-            .spawn()
-            .unwrap();
+        let mut child = m.spawn_export("contribution.json");
         std::thread::sleep(full.mul_f64(f64::from(i) / 7.0 * 1.1));
         let _ = child.kill(); // SIGKILL on unix
         let _ = child.wait();
@@ -131,26 +113,7 @@ fn kill_9_at_random_moments_never_breaks_the_invariants() {
 #[test]
 fn two_exports_at_once_charge_once_and_deliver_the_same_contribution() {
     let m = Member::new();
-    let spawn = |out: &str| {
-        Command::new(env!("CARGO_BIN_EXE_coopbench"))
-            .args([
-                "export",
-                "--round",
-                "round.sig.json",
-                "sales.csv",
-                "costs.csv",
-                "-o",
-                out,
-                "--state-dir",
-                "state",
-            ])
-            .current_dir(m.dir.path())
-            .env("COOPBENCH_TODAY", "2026-11-23")
-            .stdout(std::process::Stdio::null())
-            .stderr(std::process::Stdio::null())
-            .spawn()
-            .unwrap()
-    };
+    let spawn = |out: &str| m.spawn_export(out);
     let (mut a, mut b) = (spawn("a.json"), spawn("b.json"));
     assert!(a.wait().unwrap().success());
     assert!(b.wait().unwrap().success());

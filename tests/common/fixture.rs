@@ -169,6 +169,30 @@ impl Member {
         self.run(&args)
     }
 
+    /// Starts `export ... -o OUT` as a child process (output discarded), for
+    /// tests that kill it or run two at once.
+    pub fn spawn_export(&self, out: &str) -> std::process::Child {
+        std::process::Command::new(env!("CARGO_BIN_EXE_coopbench"))
+            .args([
+                "export",
+                "--round",
+                "round.sig.json",
+                "sales.csv",
+                "costs.csv",
+                "-o",
+                out,
+                "--state-dir",
+                "state",
+            ])
+            .current_dir(self.dir.path())
+            .env("COOPBENCH_TODAY", "2026-11-23")
+            .env_remove("COOPBENCH_CRASH_AT")
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .expect("start coopbench export")
+    }
+
     /// The ledger's lines (empty when there is no ledger).
     pub fn ledger_lines(&self) -> Vec<serde_json::Value> {
         std::fs::read_to_string(self.state().join("ledger.jsonl"))

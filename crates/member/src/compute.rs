@@ -77,9 +77,13 @@ pub fn aggregate(
     kind: SourceKind,
 ) -> Result<SourceAgg, String> {
     let (keys, measures) = needs(round, kind);
+    // Polars' message may quote a cell of the member's file: it stays out of
+    // the error (the file was validated, so this is a bug to report, not data).
     let fail = |e: PolarsError| {
+        let kind = format!("{e:?}");
+        let kind = kind.split(['(', ' ']).next().unwrap_or("error").to_string();
         format!(
-            "{}: polars could not aggregate the file: {e}",
+            "{}: polars could not aggregate the file ({kind}); please report this with the coopbench version",
             source.display
         )
     };

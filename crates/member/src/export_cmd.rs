@@ -239,7 +239,7 @@ fn export(args: &ExportArgs) -> Result<(), Stop> {
     let epsilon = budget::epsilon_for(round.rho, round.delta)
         .map_err(|e| Stop(EXIT_INVALID, e.to_string()))?;
     let policy = load_policy(&state).map_err(usage)?;
-    let mut ledger = Ledger::open(&state.ledger_path()).map_err(usage)?;
+    let mut ledger = Ledger::open(state.ledger_path()).map_err(usage)?;
     let remaining = policy.check(&ledger, now, round.rho).map_err(|e| {
         Stop(
             EXIT_INVALID,

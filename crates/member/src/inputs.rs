@@ -4,28 +4,69 @@
 use crate::cells::Aggregates;
 use crate::compute;
 use crate::round_load::LoadedRound;
-use crate::validate_cmd::{kind_from_name, parse_delimiter, parse_encoding};
+use crate::validate_cmd::kind_from_name;
 use clap::Args;
 use coopbench_protocol::round::SourceKind;
 use coopbench_schema::{Encoding, Mapping, Opened, ReadOptions, Report};
 use std::collections::BTreeSet;
 use std::path::PathBuf;
 
-/// How to read the member's files (the same options as `validate`).
+/// How to read the member's files: the options `validate`, `plan` and
+/// `export` share.
 #[derive(Debug, Args)]
 pub struct ReadArgs {
     /// The field separator: a single character such as ';', or 'tab'.
     #[arg(long, default_value = ",", value_parser = parse_delimiter)]
     delimiter: u8,
-    /// Numbers are written with a decimal comma (12,50).
+    /// Numbers are written with a decimal comma (12,50), as in much of Europe.
     #[arg(long)]
     decimal_comma: bool,
-    /// The files' encoding: utf-8, windows-1252, or latin1.
+    /// The files' encoding: utf-8 (with or without BOM), windows-1252, or latin1.
     #[arg(long, default_value = "utf-8", value_parser = parse_encoding)]
     encoding: Encoding,
-    /// A TOML file mapping your column names to schema fields (see `validate`).
+    /// A TOML file mapping your column names to schema fields, with an optional
+    /// date_format and columns to ignore (see the README).
     #[arg(long, value_name = "MAPPING")]
     map: Option<PathBuf>,
+}
+
+impl ReadArgs {
+    /// The read options these arguments describe, or a usage error.
+    pub fn options(&self) -> Result<ReadOptions, String> {
+        if self.decimal_comma && self.delimiter == b',' {
+            return Err(
+                "--decimal-comma needs another separator than ',': add --delimiter ';'".into(),
+            );
+        }
+        let mapping = match &self.map {
+            Some(p) => Mapping::from_path(p)?,
+            None => Mapping::default(),
+        };
+        Ok(ReadOptions {
+            delimiter: self.delimiter,
+            decimal_comma: self.decimal_comma,
+            encoding: self.encoding,
+            mapping,
+            progress: true,
+        })
+    }
+}
+
+fn parse_delimiter(s: &str) -> Result<u8, String> {
+    match s {
+        "tab" | "\\t" | "\t" => Ok(b'\t'),
+        s if s.len() == 1 && s.is_ascii() && s != "\"" && s != "\n" && s != "\r" => {
+            Ok(s.as_bytes()[0])
+        }
+        _ => Err(format!(
+            "{s:?} is not a single ASCII separator character (e.g. ',' ';' or 'tab')"
+        )),
+    }
+}
+
+fn parse_encoding(s: &str) -> Result<Encoding, String> {
+    Encoding::parse(s)
+        .ok_or_else(|| format!("unknown encoding {s:?}: use utf-8, windows-1252 or latin1"))
 }
 
 /// Why the files cannot be used.
@@ -52,22 +93,7 @@ pub fn load(
     read: &ReadArgs,
     round: &LoadedRound,
 ) -> Result<(Aggregates, InputSummary), InputError> {
-    let mapping = match &read.map {
-        Some(p) => Mapping::from_path(p).map_err(InputError::Usage)?,
-        None => Mapping::default(),
-    };
-    if read.decimal_comma && read.delimiter == b',' {
-        return Err(InputError::Usage(
-            "--decimal-comma needs another separator than ',': add --delimiter ';'".into(),
-        ));
-    }
-    let options = ReadOptions {
-        delimiter: read.delimiter,
-        decimal_comma: read.decimal_comma,
-        encoding: read.encoding,
-        mapping,
-        progress: true,
-    };
+    let options = read.options().map_err(InputError::Usage)?;
     let mut picked: Vec<(SourceKind, PathBuf)> = Vec::new();
     for f in files {
         let kind = match kind_from_name(f).as_deref() {

@@ -59,7 +59,7 @@ pub fn run_ledger(args: &LedgerArgs) -> i32 {
         Err(c) => return c,
     };
     let (ledger, policy, now) = match (
-        Ledger::open(&state.ledger_path()),
+        Ledger::open(state.ledger_path()),
         load_policy(&state),
         crate::clock::now(),
     ) {
@@ -167,7 +167,7 @@ pub fn run_policy(args: &PolicyArgs) -> i32 {
             };
             if let Err(e) = crate::state::ensure_parent(&state.policy_path())
                 .map_err(|e| e.to_string())
-                .and_then(|_| p.save(&state.policy_path()).map_err(|e| e.to_string()))
+                .and_then(|_| p.save(state.policy_path()).map_err(|e| e.to_string()))
             {
                 eprintln!("error: {e}");
                 return EXIT_USAGE;

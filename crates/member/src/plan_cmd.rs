@@ -109,7 +109,7 @@ fn plan(args: &PlanArgs) -> Result<(), Stop> {
         round.delta
     );
     let policy = load_policy(&state).map_err(|e| Stop(EXIT_USAGE, e))?;
-    let ledger = Ledger::open(&state.ledger_path()).map_err(|e| Stop(EXIT_USAGE, e.to_string()))?;
+    let ledger = Ledger::open(state.ledger_path()).map_err(|e| Stop(EXIT_USAGE, e.to_string()))?;
     match policy.check(&ledger, now, round.rho) {
         Ok(r) => println!(
             "Your budget: {} of {} spent in the last {} days; {} after this round.",
@@ -212,7 +212,7 @@ pub(crate) fn fmt_num(x: f64) -> String {
         let digits = i.unsigned_abs().to_string();
         let mut out = String::new();
         for (k, ch) in digits.chars().enumerate() {
-            if k > 0 && (digits.len() - k) % 3 == 0 {
+            if k > 0 && (digits.len() - k).is_multiple_of(3) {
                 out.push(',');
             }
             out.push(ch);

@@ -2,9 +2,7 @@
 
 use crate::cli::{EXIT_INVALID, EXIT_OK, EXIT_USAGE};
 use clap::{Args, ValueEnum};
-use coopbench_schema::{
-    builtin, Encoding, Mapping, ReadOptions, Report, TableSchema, BUILTIN_KINDS,
-};
+use coopbench_schema::{builtin, Report, TableSchema, BUILTIN_KINDS};
 use std::path::{Path, PathBuf};
 
 /// Check sales or cost CSV files against the published schema.
@@ -30,19 +28,8 @@ pub struct ValidateArgs {
     /// A Table Schema JSON file to check against instead of a published one.
     #[arg(long, value_name = "SCHEMA", conflicts_with = "kind")]
     schema: Option<PathBuf>,
-    /// The field separator: a single character such as ';', or 'tab'.
-    #[arg(long, default_value = ",", value_parser = parse_delimiter)]
-    delimiter: u8,
-    /// Numbers are written with a decimal comma (12,50), as in much of Europe.
-    #[arg(long)]
-    decimal_comma: bool,
-    /// The file's encoding: utf-8 (with or without BOM), windows-1252, or latin1.
-    #[arg(long, default_value = "utf-8", value_parser = parse_encoding)]
-    encoding: Encoding,
-    /// A TOML file mapping your column names to schema fields, with an optional
-    /// date_format and columns to ignore (see the README).
-    #[arg(long, value_name = "MAPPING")]
-    map: Option<PathBuf>,
+    #[command(flatten)]
+    read: crate::inputs::ReadArgs,
     /// Show at most this many problems per file (all are still counted).
     #[arg(long, default_value_t = 100, value_name = "N")]
     max_errors: usize,
@@ -57,23 +44,6 @@ enum Format {
     Text,
     /// One JSON document with the same facts.
     Json,
-}
-
-pub(crate) fn parse_delimiter(s: &str) -> Result<u8, String> {
-    match s {
-        "tab" | "\\t" | "\t" => Ok(b'\t'),
-        s if s.len() == 1 && s.is_ascii() && s != "\"" && s != "\n" && s != "\r" => {
-            Ok(s.as_bytes()[0])
-        }
-        _ => Err(format!(
-            "{s:?} is not a single ASCII separator character (e.g. ',' ';' or 'tab')"
-        )),
-    }
-}
-
-pub(crate) fn parse_encoding(s: &str) -> Result<Encoding, String> {
-    Encoding::parse(s)
-        .ok_or_else(|| format!("unknown encoding {s:?}: use utf-8, windows-1252 or latin1"))
 }
 
 /// The schema for a file: `--schema`, `--kind`, or the kind its name says.
@@ -105,27 +75,13 @@ pub(crate) fn kind_from_name(file: &Path) -> Option<String> {
 
 /// Runs `validate` and returns the exit code.
 pub fn run(args: &ValidateArgs) -> i32 {
-    let mapping = match &args.map {
-        Some(p) => match Mapping::from_path(p) {
-            Ok(m) => m,
-            Err(e) => {
-                eprintln!("error: {e}");
-                return EXIT_USAGE;
-            }
-        },
-        None => Mapping::default(),
+    let options = match args.read.options() {
+        Ok(o) => o,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return EXIT_USAGE;
+        }
     };
-    let options = ReadOptions {
-        delimiter: args.delimiter,
-        decimal_comma: args.decimal_comma,
-        encoding: args.encoding,
-        mapping,
-        progress: true,
-    };
-    if args.decimal_comma && args.delimiter == b',' {
-        eprintln!("error: --decimal-comma needs another separator than ',': add --delimiter ';'");
-        return EXIT_USAGE;
-    }
     let mut reports = Vec::with_capacity(args.files.len());
     for file in &args.files {
         let schema = match schema_for(args, file) {
