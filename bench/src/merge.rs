@@ -162,6 +162,7 @@ pub fn prepare(data: &Path, n: usize) -> Result<MergeSet> {
                     scale: plan.scale,
                 },
             }],
+            sealed_seed: None,
         };
         let file = set.contributions.join(format!("member-{:06}.json", i + 1));
         fs::write(&file, signed::sign(&c, key).to_json())?;

@@ -26,6 +26,9 @@ pub const EXIT_USAGE: i32 = 2;
 ///       contributions/ --out benchmarks
 ///   coopbench-aggregator inspect benchmarks
 ///
+/// Two-server rounds add an independent helper (`helper keygen`, `helper sum`)
+/// and a second merge step; see `merge --help`.
+///
 /// Exit codes: 0 done, 1 refused (the reasons are printed), 2 usage or I/O error.
 #[derive(Debug, Parser)]
 #[command(
@@ -48,6 +51,8 @@ enum Command {
     #[command(subcommand)]
     Round(crate::round_cmd::RoundCommand),
     Merge(crate::merge_cmd::MergeArgs),
+    #[command(subcommand)]
+    Helper(crate::helper_cmd::HelperCommand),
     Inspect(crate::inspect_cmd::InspectArgs),
 }
 
@@ -98,6 +103,7 @@ pub fn main() -> i32 {
         Command::Pool(c) => finish(crate::pool_cmd::run(c)),
         Command::Round(c) => finish(crate::round_cmd::run(c)),
         Command::Merge(args) => crate::merge_cmd::run(&args),
+        Command::Helper(c) => finish(crate::helper_cmd::run(c)),
         Command::Inspect(args) => finish(crate::inspect_cmd::run(&args)),
     }
 }

@@ -14,7 +14,9 @@
 pub mod cli;
 pub mod files;
 pub mod guard;
+mod helper_cmd;
 mod inspect_cmd;
+pub mod leader;
 pub mod manifest;
 pub mod merge;
 mod merge_cmd;

@@ -9,6 +9,7 @@
 use crate::merge::{Outcome, Status};
 use crate::publish::{partition, DATA_FILE};
 use crate::tables::Table;
+use coopbench_privacy::plan::{charged_rho, NoisePlan};
 use coopbench_protocol::round::Kind;
 use coopbench_protocol::{Mode, Round, TOOLKIT_VERSION};
 use serde::{Deserialize, Serialize};
@@ -78,6 +79,25 @@ pub struct Privacy {
     pub delta: f64,
     /// In words.
     pub statement: String,
+    /// Two-server mode's parameters (absent in local mode).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub two_server: Option<TwoServerFacts>,
+}
+
+/// What a two-server round's guarantee rests on.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct TwoServerFacts {
+    /// The fewest contributions the round could be merged with.
+    pub n_min: u32,
+    /// Colluding members tolerated.
+    pub t: u32,
+    /// The distributed discrete Gaussian's slack in ρ, summed over metrics
+    /// (included in `rho`).
+    pub slack: f64,
+    /// Who ran the helper.
+    pub helper_name: String,
+    /// The helper's signing-key fingerprint.
+    pub helper_key: String,
 }
 
 /// Counts of contributions.
@@ -145,7 +165,27 @@ pub fn mode_name(m: Mode) -> &'static str {
 }
 
 /// The privacy statement in words.
-pub fn statement(round: &Round, epsilon: f64, accepted: usize) -> String {
+pub fn statement(round: &Round, rho: f64, epsilon: f64, accepted: usize) -> String {
+    if let Some(t) = &round.two_server {
+        return format!(
+            "Every number in these tables was computed from {accepted} member contributions in two-server mode: each member added a share of \
+             OpenDP discrete Gaussian noise on its own machine and split its noised figures into two random-looking shares, one for the association \
+             and one sealed to the helper ({}); only the sums of all members' shares were combined, so neither server saw any member's figures, \
+             provided the association and the helper do not collude. The noise of any {} members (n_min {} less t {} colluding members) alone makes \
+             the central noise; by the distributed discrete Gaussian bound (Kairouz, Liu & Steinke 2021) the published figures satisfy \
+             rho = {} zCDP per member (slack included), which implies (epsilon = {:.3}, delta = {:e})-differential privacy. A cell is published only \
+             when its noisy number of active members is at least {}; suppressed cells have every figure null. Percentiles are interpolated inside \
+             histogram bins and are never a member's own value.",
+            t.helper_name,
+            t.parties(),
+            t.n_min,
+            t.t,
+            rho,
+            epsilon,
+            round.delta,
+            round.min_members
+        );
+    }
     format!(
         "Every number in these tables was computed from {accepted} member contributions, each already noised on the member's own machine \
          (OpenDP discrete Gaussian, {} mode) before it was sent: the association never saw an unnoised figure, and merging is post-processing. \
@@ -154,7 +194,7 @@ pub fn statement(round: &Round, epsilon: f64, accepted: usize) -> String {
          is at least {}; suppressed cells have every figure null. Percentiles are interpolated inside histogram bins and are never a member's own value.",
         mode_name(round.mode),
         round.id,
-        round.rho,
+        rho,
         epsilon,
         round.delta,
         round.min_members
@@ -165,6 +205,7 @@ pub fn statement(round: &Round, epsilon: f64, accepted: usize) -> String {
 pub fn build(
     round: &Round,
     round_hash: &str,
+    plans: &[NoisePlan],
     epsilon: f64,
     outcome: &Outcome,
     tables: &[Table],
@@ -227,10 +268,11 @@ pub fn build(
         },
         privacy: Privacy {
             unit: "member".into(),
-            rho: round.rho,
+            rho: charged_rho(round, plans),
             epsilon,
             delta: round.delta,
-            statement: statement(round, epsilon, outcome.accepted),
+            statement: statement(round, charged_rho(round, plans), epsilon, outcome.accepted),
+            two_server: two_server_facts(round, plans),
         },
         toolkit_version: TOOLKIT_VERSION.into(),
         merged_at,
@@ -248,10 +290,23 @@ pub fn build(
     })
 }
 
+/// A two-server round's facts for the manifest (None in local mode).
+pub fn two_server_facts(round: &Round, plans: &[NoisePlan]) -> Option<TwoServerFacts> {
+    let t = round.two_server.as_ref()?;
+    Some(TwoServerFacts {
+        n_min: t.n_min,
+        t: t.t,
+        slack: plans.iter().map(|p| p.slack).sum(),
+        helper_name: t.helper_name.clone(),
+        helper_key: t.signing_key().map(|k| k.fingerprint()).unwrap_or_default(),
+    })
+}
+
 /// The footer key-value metadata of one table's Parquet file.
 pub fn parquet_metadata(
     round: &Round,
     round_hash: &str,
+    plans: &[NoisePlan],
     epsilon: f64,
     metric_rho: f64,
     accepted: usize,
@@ -267,7 +322,7 @@ pub fn parquet_metadata(
         ("round_hash".into(), round_hash.into()),
         ("mode".into(), mode_name(round.mode).into()),
         ("privacy_unit".into(), "member".into()),
-        ("rho".into(), round.rho.to_string()),
+        ("rho".into(), charged_rho(round, plans).to_string()),
         ("epsilon".into(), epsilon.to_string()),
         ("delta".into(), round.delta.to_string()),
         ("metric_rho".into(), format!("{metric_rho:.6}")),
@@ -282,6 +337,12 @@ pub fn parquet_metadata(
         ("noise_sd".into(), table.noise_sd.to_string()),
         ("members_noisy_source".into(), table.members_source.clone()),
     ];
+    if let Some(f) = two_server_facts(round, plans) {
+        kv.push(("n_min".into(), f.n_min.to_string()));
+        kv.push(("t".into(), f.t.to_string()));
+        kv.push(("slack".into(), f.slack.to_string()));
+        kv.push(("helper".into(), f.helper_name));
+    }
     if let Some(m) = metric {
         let unit = match m.kind {
             Kind::Sum => round.currency.clone(),

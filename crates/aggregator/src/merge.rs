@@ -17,7 +17,9 @@
 use coopbench_privacy::plan::NoisePlan;
 use coopbench_protocol::round::cell_count;
 use coopbench_protocol::signed::{self, Verified};
-use coopbench_protocol::{sha256_hex, Contribution, Envelope, Pool, PublicKey, Round, VerifyError};
+use coopbench_protocol::{
+    sha256_hex, Contribution, Envelope, Mode, Pool, PublicKey, Round, SealedSeedDoc, VerifyError,
+};
 use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
 
@@ -57,6 +59,9 @@ pub enum Reason {
     Noise,
     /// A value at or beyond ±2^62.
     ValueRange,
+    /// Two-server mode: the sealed seed is missing, unsigned by the member or
+    /// made for another round, member, sequence or vector length.
+    SealedSeed,
     /// Identical bytes to another file: counted once.
     Duplicate,
     /// A higher sequence from the same member replaces it.
@@ -82,6 +87,7 @@ impl Reason {
             Reason::Grid => "grid",
             Reason::Noise => "noise_parameters",
             Reason::ValueRange => "value_range",
+            Reason::SealedSeed => "sealed_seed",
             Reason::Duplicate => "duplicate",
             Reason::Superseded => "superseded",
             Reason::Conflict => "conflict",
@@ -118,6 +124,8 @@ pub struct FileEntry {
     member: Option<(String, u32)>,
     /// σ per metric of a valid contribution.
     sigmas: Vec<f64>,
+    /// Two-server mode: the member's signed sealed seed (forwarded to the helper).
+    seed: Option<Envelope>,
 }
 
 impl FileEntry {
@@ -345,10 +353,12 @@ pub fn verify(ctx: &Context<'_>, bytes: &[u8]) -> Result<Verified<Contribution>,
                 ),
             ));
         }
+        // Two-server shares are uniform modulo 2^64: any value is possible.
         if let Some(i) = mv
             .values
             .iter()
             .position(|v| v.unsigned_abs() >= VALUE_LIMIT)
+            .filter(|_| round.mode == Mode::Local)
         {
             return Err((
                 Reason::ValueRange,
@@ -360,7 +370,40 @@ pub fn verify(ctx: &Context<'_>, bytes: &[u8]) -> Result<Verified<Contribution>,
             ));
         }
     }
+    if round.mode == Mode::TwoServer {
+        check_sealed_seed(ctx, &c).map_err(|m| (Reason::SealedSeed, m))?;
+    }
     Ok(c)
+}
+
+/// Two-server mode: the contribution's sealed seed is signed by the same
+/// member, for this round, member, sequence and number of cells. (Only the
+/// helper can open it; it checks the same facts again.)
+fn check_sealed_seed(ctx: &Context<'_>, c: &Verified<Contribution>) -> Result<(), String> {
+    let env = c
+        .doc
+        .sealed_seed
+        .as_ref()
+        .ok_or("a two-server contribution without its sealed seed")?;
+    let key = ctx
+        .roster
+        .get(&c.signer)
+        .ok_or("the sealed seed's member is not on the roster")?;
+    let seed: Verified<SealedSeedDoc> = signed::verify(env, key)
+        .map_err(|e| format!("the sealed seed is not signed by the contribution's member: {e}"))?;
+    let d = &seed.doc;
+    let cells: u64 = c.doc.metrics.iter().map(|m| m.values.len() as u64).sum();
+    if d.round_id != ctx.round.id
+        || d.round_hash != ctx.round_hash
+        || d.member_key_id != c.signer
+        || d.sequence != c.doc.sequence
+        || d.cells != cells
+    {
+        return Err(
+            "the sealed seed was made for another round, member, sequence or vector length".into(),
+        );
+    }
+    Ok(())
 }
 
 /// The first 16 hex digits of a key id, for messages.
@@ -397,6 +440,9 @@ pub struct Outcome {
     pub sigma_sq: Vec<f64>,
     /// Number of accepted contributions (one per member at most).
     pub accepted: usize,
+    /// Two-server mode: the accepted contributions' signed sealed seeds, by
+    /// member key id (sorted).
+    pub seeds: Vec<Envelope>,
 }
 
 impl Outcome {
@@ -445,6 +491,7 @@ impl<'a> Merger<'a> {
             status: Status::Accepted,
             member: None,
             sigmas: Vec::new(),
+            seed: None,
         };
         let bytes = match std::fs::read(path) {
             Ok(b) => b,
@@ -479,6 +526,7 @@ impl<'a> Merger<'a> {
         let seq = c.doc.sequence;
         entry.member = Some((member.clone(), seq));
         entry.sigmas = c.doc.metrics.iter().map(|m| m.noise.sigma).collect();
+        entry.seed = c.doc.sealed_seed.clone();
         self.files.push(entry);
 
         let state = self.members.entry(member.clone()).or_default();
@@ -537,6 +585,8 @@ impl<'a> Merger<'a> {
     pub fn finish(mut self) -> Outcome {
         let mut accepted = 0;
         let mut sigma_sq = vec![0.0; self.ctx.round.metrics.len()];
+        let mut seeds = Vec::new();
+        // BTreeMap order: by member key id, so the helper's batch is deterministic.
         let members = std::mem::take(&mut self.members);
         for (_, mf) in members {
             let seq_of = |i: usize| self.files[i].member.as_ref().map_or(0, |m| m.1);
@@ -590,6 +640,9 @@ impl<'a> Merger<'a> {
             }
             if let Some(w) = winner {
                 accepted += 1;
+                if let Some(seed) = self.files[w].seed.take() {
+                    seeds.push(seed);
+                }
                 for (acc, s) in sigma_sq.iter_mut().zip(&self.files[w].sigmas) {
                     *acc += s * s;
                 }
@@ -600,6 +653,7 @@ impl<'a> Merger<'a> {
             sums: self.sums,
             sigma_sq,
             accepted,
+            seeds,
         }
     }
 }
@@ -661,6 +715,7 @@ mod tests {
             Reason::Grid,
             Reason::Noise,
             Reason::ValueRange,
+            Reason::SealedSeed,
             Reason::Duplicate,
             Reason::Superseded,
             Reason::Conflict,

@@ -3,12 +3,13 @@
 
 use crate::cli::{Stop, EXIT_OK, EXIT_REFUSED, EXIT_USAGE};
 use crate::merge::{Context, Merger, Status};
+use crate::pool_dir::PoolDir;
 use crate::pool_dir::{read_signed_pool, PoolFileError};
 use crate::publish::{self, manifest_path, partition, Output, PublishError, DATA_FILE};
-use crate::{manifest, schemas, tables};
+use crate::{leader, manifest, schemas, tables};
 use clap::Args;
 use coopbench_protocol::signed::{self, Verified};
-use coopbench_protocol::{guardrails, Envelope, Pool, Round, VerifyError};
+use coopbench_protocol::{guardrails, Envelope, HelperBatch, Mode, Pool, Round, VerifyError};
 use std::path::{Path, PathBuf};
 
 /// Verify and merge the members' contributions into benchmark Parquet files.
@@ -30,9 +31,21 @@ use std::path::{Path, PathBuf};
 ///
 /// CONTRIBUTIONS are files, or directories whose *.json files are all read.
 ///
+/// Two-server rounds take two runs. The first (with --dir, whose association key
+/// signs it) sums the association's shares and writes the helper's batch: the
+/// accepted contributions' sealed seeds. The helper answers it once with its
+/// signed sum (`helper sum`). The second run, on the same files with
+/// --helper-sum, checks the helper's signature and that it answers exactly this
+/// batch, adds the two sums and publishes as in local mode.
+///
 /// Example:
 ///   coopbench-aggregator merge --pool pool/pool.sig.json \
 ///       --round pool/rounds/2025q4.sig.json contributions/ --out benchmarks
+/// Two-server example:
+///   coopbench-aggregator merge --dir pool --pool pool/pool.sig.json --round R \
+///       contributions/ --out benchmarks --batch batch.sig.json          (two-server, step 1)
+///   coopbench-aggregator merge --pool pool/pool.sig.json --round R contributions/ \
+///       --out benchmarks --helper-sum helper-sum.sig.json               (two-server, step 2)
 ///
 /// Exit codes: 0 published, 1 refused (nothing written), 2 usage or I/O error.
 #[derive(Debug, Args)]
@@ -50,6 +63,15 @@ pub struct MergeArgs {
     /// The benchmark directory (created if needed); rounds stack side by side in it.
     #[arg(long, value_name = "OUTDIR")]
     out: PathBuf,
+    /// Two-server, step 1: the pool directory whose association.key signs the batch.
+    #[arg(long, value_name = "POOLDIR", conflicts_with = "helper_sum")]
+    dir: Option<PathBuf>,
+    /// Two-server, step 1: where to write the helper's batch.
+    #[arg(long, value_name = "FILE", default_value = "helper-batch.sig.json")]
+    batch: PathBuf,
+    /// Two-server, step 2: the helper's signed sum; the round is then published.
+    #[arg(long, value_name = "FILE")]
+    helper_sum: Option<PathBuf>,
 }
 
 /// Runs `merge`.
@@ -106,6 +128,10 @@ fn load_round(path: &Path, pool: &Pool) -> Result<Verified<Round>, Stop> {
     })?;
     let mut problems = round.doc.problems();
     problems.extend(guardrails::against_pool(pool, &round.doc));
+    problems.extend(coopbench_privacy::plan::two_server_problems(
+        &round.doc,
+        pool.roster.len(),
+    ));
     problems.extend(schemas::problems(&round.doc));
     if !problems.is_empty() {
         return Err(Stop::refused_list(
@@ -171,7 +197,8 @@ fn merge(args: &MergeArgs) -> Result<(), Stop> {
     }
     let plans = coopbench_privacy::plan::noise_plans(r)
         .map_err(|e| Stop::refused(format!("the round's noise plan: {e}")))?;
-    let epsilon = coopbench_privacy::budget::epsilon_for(r.rho, r.delta)
+    let rho = coopbench_privacy::plan::charged_rho(r, &plans);
+    let epsilon = coopbench_privacy::budget::epsilon_for(rho, r.delta)
         .map_err(|e| Stop::refused(format!("the round's (epsilon, delta): {e}")))?;
     let files = expand(&args.contributions)?;
     println!("Purpose: {}", r.purpose);
@@ -187,7 +214,7 @@ fn merge(args: &MergeArgs) -> Result<(), Stop> {
     for f in &files {
         merger.add_file(f).map_err(|e| Stop::usage(e.to_string()))?;
     }
-    let outcome = merger.finish();
+    let mut outcome = merger.finish();
 
     for f in &outcome.files {
         if let Status::NotUsed {
@@ -228,9 +255,27 @@ fn merge(args: &MergeArgs) -> Result<(), Stop> {
         ));
     }
 
+    if r.mode == Mode::TwoServer {
+        let batch = leader::batch(r, &round.hash, &outcome);
+        let Some(sum_path) = &args.helper_sum else {
+            return write_batch(args, &pool.doc, r, &batch, outcome.accepted);
+        };
+        let bytes = read(sum_path)?;
+        let sum = leader::combine(r, &round.hash, &batch, &bytes, &mut outcome.sums)
+            .map_err(|e| Stop::refused(format!("{}: {e}", sum_path.display())))?;
+        println!(
+            "The helper's sum ({} contributions) verifies and answers this batch: combined.",
+            sum.doc.members.len()
+        );
+    } else if args.helper_sum.is_some() || args.dir.is_some() {
+        return Err(Stop::usage(
+            "--dir and --helper-sum are for two-server rounds; this round is in local mode",
+        ));
+    }
+
     let built = tables::build(r, &outcome);
     let merged_at = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
-    let man = manifest::build(r, &round.hash, epsilon, &outcome, &built, merged_at)
+    let man = manifest::build(r, &round.hash, &plans, epsilon, &outcome, &built, merged_at)
         .map_err(Stop::refused)?;
     let mut man_bytes = serde_json::to_vec_pretty(&man).expect("manifest serialises");
     man_bytes.push(b'\n');
@@ -238,7 +283,7 @@ fn merge(args: &MergeArgs) -> Result<(), Stop> {
         .iter()
         .zip(&plans)
         .map(|(t, p)| {
-            manifest::parquet_metadata(r, &round.hash, epsilon, p.rho, outcome.accepted, t)
+            manifest::parquet_metadata(r, &round.hash, &plans, epsilon, p.rho, outcome.accepted, t)
         })
         .collect();
     let output = Output {
@@ -271,12 +316,49 @@ fn merge(args: &MergeArgs) -> Result<(), Stop> {
     );
     println!(
         "Privacy: rho = {} per member (epsilon = {:.3} at delta = {:e}); see the manifest's statement.",
-        r.rho, epsilon, r.delta
+        rho, epsilon, r.delta
     );
     println!(
         "Look at it: coopbench-aggregator inspect {} --round {}",
         args.out.display(),
         r.id
+    );
+    Ok(())
+}
+
+/// Two-server, step 1: signs and writes the batch for the helper.
+fn write_batch(
+    args: &MergeArgs,
+    pool: &Pool,
+    r: &Round,
+    batch: &HelperBatch,
+    accepted: usize,
+) -> Result<(), Stop> {
+    let dir = args.dir.as_ref().ok_or_else(|| {
+        Stop::usage(
+            "two-server round: give --dir POOLDIR (its association key signs the helper's batch), or --helper-sum FILE once the helper has answered",
+        )
+    })?;
+    let key = PoolDir::new(dir).load_key_for(pool)?;
+    let n_min = r.two_server.as_ref().map_or(0, |t| t.n_min);
+    if accepted < n_min as usize {
+        return Err(Stop::refused(format!(
+            "{accepted} contributions accepted; this two-server round needs at least n_min = {n_min}, and the helper would refuse. Nothing was written"
+        )));
+    }
+    crate::files::write_atomic(&args.batch, &leader::signed_batch(batch, &key))
+        .map_err(|e| Stop::usage(format!("cannot write {}: {e}", args.batch.display())))?;
+    println!();
+    println!(
+        "Two-server round: summed the association's shares of {accepted} contributions; nothing is published yet."
+    );
+    println!(
+        "Wrote the helper's batch to {} (the {accepted} sealed seeds, signed with the association key).",
+        args.batch.display()
+    );
+    println!(
+        "Send it to the helper ({}), then run this same merge again with --helper-sum <their answer>.",
+        r.two_server.as_ref().map_or("", |t| t.helper_name.as_str())
     );
     Ok(())
 }

@@ -568,6 +568,7 @@ fn round_new_preview_sign_then_merge_and_inspect() {
                     },
                 })
                 .collect(),
+            sealed_seed: None,
         };
         std::fs::write(
             cwd.join(format!("in/member-{i}.json")),
@@ -656,6 +657,8 @@ fn help_teaches_with_examples() {
         vec!["round", "sign"],
         vec!["merge"],
         vec!["inspect"],
+        vec!["helper", "keygen"],
+        vec!["helper", "sum"],
     ] {
         let mut args = cmd.clone();
         args.push("--help");

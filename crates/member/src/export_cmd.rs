@@ -17,10 +17,8 @@ use crate::state::{write_atomic, State};
 use clap::Args;
 use coopbench_privacy::budget;
 use coopbench_privacy::ledger::{Ledger, LedgerEntry};
-use coopbench_privacy::noise;
 use coopbench_privacy::Policy;
-use coopbench_protocol::contribution::DISCRETE_GAUSSIAN;
-use coopbench_protocol::{signed, Contribution, MetricValues, NoiseParams, TOOLKIT_VERSION};
+use coopbench_protocol::{signed, Contribution, TOOLKIT_VERSION};
 use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
 
@@ -236,11 +234,13 @@ fn export(args: &ExportArgs) -> Result<(), Stop> {
         Some(rec) => (rec.sequence + 1, "supersede"),
         None => (1, "export"),
     };
-    let epsilon = budget::epsilon_for(round.rho, round.delta)
-        .map_err(|e| Stop(EXIT_INVALID, e.to_string()))?;
+    // Two-server mode charges the round's ρ plus the distributed noise's slack.
+    let rho = coopbench_privacy::plan::charged_rho(round, &loaded_plans(&prepared));
+    let epsilon =
+        budget::epsilon_for(rho, round.delta).map_err(|e| Stop(EXIT_INVALID, e.to_string()))?;
     let policy = load_policy(&state).map_err(usage)?;
     let mut ledger = Ledger::open(state.ledger_path()).map_err(usage)?;
-    let remaining = policy.check(&ledger, now, round.rho).map_err(|e| {
+    let remaining = policy.check(&ledger, now, rho).map_err(|e| {
         Stop(
             EXIT_INVALID,
             format!("your privacy policy refuses this round: {e}"),
@@ -255,7 +255,7 @@ fn export(args: &ExportArgs) -> Result<(), Stop> {
             round_id: round.id.clone(),
             round_hash: round_hash.clone(),
             sequence,
-            rho: round.rho,
+            rho,
             epsilon,
             delta: round.delta,
             reason: reason.into(),
@@ -263,24 +263,8 @@ fn export(args: &ExportArgs) -> Result<(), Stop> {
         .map_err(usage)?;
     failpoint("after-charge");
 
-    let mut metrics = Vec::with_capacity(prepared.len());
-    for m in &prepared {
-        let p = m.params;
-        let values = noise::add_discrete_gaussian(&m.clipped, p.sigma, p.l2, p.rho)
-            .map_err(|e| Stop(EXIT_INVALID, format!("metric '{}': {e}", m.name)))?;
-        metrics.push(MetricValues {
-            name: m.name.clone(),
-            grid: m.grid.clone(),
-            values,
-            noise: NoiseParams {
-                mechanism: DISCRETE_GAUSSIAN.into(),
-                sigma: p.sigma,
-                rho: p.rho,
-                l2_sensitivity: p.l2,
-                scale: p.scale,
-            },
-        });
-    }
+    let protected = crate::protect::protect(round, round_hash, &my_id, sequence, &key, &prepared)
+        .map_err(|e| Stop(EXIT_INVALID, e))?;
     let contribution = Contribution {
         round_id: round.id.clone(),
         round_hash: round_hash.clone(),
@@ -289,7 +273,8 @@ fn export(args: &ExportArgs) -> Result<(), Stop> {
         toolkit_version: TOOLKIT_VERSION.into(),
         sequence,
         mode: round.mode,
-        metrics,
+        metrics: protected.metrics,
+        sealed_seed: protected.sealed_seed,
     };
     let bytes = signed::sign(&contribution, &key).to_json();
     failpoint("before-record");
@@ -328,7 +313,7 @@ fn export(args: &ExportArgs) -> Result<(), Stop> {
     );
     println!(
         "Charged rho = {} (epsilon = {:.3} at delta = {:e}); spent in the last {} days: {} of {}.",
-        round.rho,
+        rho,
         epsilon,
         round.delta,
         policy.window_days,
@@ -337,6 +322,11 @@ fn export(args: &ExportArgs) -> Result<(), Stop> {
     );
     println!("Send {} to your association.", out.display());
     Ok(())
+}
+
+/// The noise plans behind the prepared metrics.
+fn loaded_plans(prepared: &[PreparedMetric]) -> Vec<coopbench_privacy::plan::NoisePlan> {
+    prepared.iter().map(|m| m.params).collect()
 }
 
 /// ρ for people: up to 4 significant decimals.

@@ -15,6 +15,7 @@ mod keygen_cmd;
 mod ledger_cmd;
 pub mod pins;
 mod plan_cmd;
+pub mod protect;
 pub mod round_load;
 pub mod state;
 mod validate_cmd;

@@ -11,7 +11,7 @@ use coopbench_privacy::accuracy;
 use coopbench_privacy::budget;
 use coopbench_privacy::ledger::Ledger;
 use coopbench_protocol::round::Kind;
-use coopbench_protocol::Round;
+use coopbench_protocol::{Mode, Round};
 use std::path::PathBuf;
 
 /// See what a round asks for and costs before you export anything.
@@ -82,10 +82,7 @@ fn plan(args: &PlanArgs) -> Result<(), Stop> {
         "Round '{}' of pool '{}' ({} mode). Period {} to {}; open for exports {} to {}.",
         round.id,
         round.pool_id,
-        match round.mode {
-            coopbench_protocol::Mode::Local => "local",
-            coopbench_protocol::Mode::TwoServer => "two-server",
-        },
+        mode_word(round.mode),
         round.period.start,
         round.period.end,
         round.opens,
@@ -100,17 +97,30 @@ fn plan(args: &PlanArgs) -> Result<(), Stop> {
             println!("Note: your key is not on the pool's roster; export will refuse until it is.");
         }
     }
-    let epsilon = budget::epsilon_for(round.rho, round.delta)
-        .map_err(|e| Stop(EXIT_INVALID, e.to_string()))?;
+    let plans = cells::noise_plans(round).map_err(|e| Stop(EXIT_INVALID, e))?;
+    let rho = coopbench_privacy::plan::charged_rho(round, &plans);
+    let epsilon =
+        budget::epsilon_for(rho, round.delta).map_err(|e| Stop(EXIT_INVALID, e.to_string()))?;
+    if let Some(t) = &round.two_server {
+        println!(
+            "Two-server mode: your figures are split between the association and the helper '{}' (signing key {}); neither sees them unless the two collude. \
+             Your noise is one share of {} (n_min {} less t {} colluding members tolerated).",
+            t.helper_name,
+            t.signing_key().map(|k| k.fingerprint()).unwrap_or_default(),
+            t.parties(),
+            t.n_min,
+            t.t
+        );
+    }
     println!(
         "Privacy cost: rho = {} (zCDP), which is epsilon = {:.3} at delta = {:e}, for your whole firm's data in this round.",
-        fmt_rho(round.rho),
+        fmt_rho(rho),
         epsilon,
         round.delta
     );
     let policy = load_policy(&state).map_err(|e| Stop(EXIT_USAGE, e))?;
     let ledger = Ledger::open(state.ledger_path()).map_err(|e| Stop(EXIT_USAGE, e.to_string()))?;
-    match policy.check(&ledger, now, round.rho) {
+    match policy.check(&ledger, now, rho) {
         Ok(r) => println!(
             "Your budget: {} of {} spent in the last {} days; {} after this round.",
             fmt_rho(r.spent),
@@ -120,13 +130,14 @@ fn plan(args: &PlanArgs) -> Result<(), Stop> {
         ),
         Err(e) => println!("Your budget: export would be refused: {e}"),
     }
-    let plans = cells::noise_plans(round).map_err(|e| Stop(EXIT_INVALID, e))?;
     let n = round.min_members_total.max(1) as usize;
     println!();
     println!(
-        "Expected noise per cell (95% range; 'merged' = the published benchmark at {n}, {} and {} contributions):",
+        "Expected noise per cell (95% range; 'merged' = the published benchmark at {n}, {} and {} contributions, \
+         in local mode and in two-server mode; this round is {}):",
         2 * n,
-        4 * n
+        4 * n,
+        mode_word(round.mode)
     );
     for (m, p) in round.metrics.iter().zip(&plans) {
         let grid = round.grid(m);
@@ -149,6 +160,7 @@ fn plan(args: &PlanArgs) -> Result<(), Stop> {
             fmt_rho(p.rho)
         );
         let you = accuracy::per_member(p.sigma, p.scale);
+        // In two-server mode nobody sees this alone: it is masked, and only sums are opened.
         let u = unit(round, m.kind);
         println!(
             "    your contribution: +/- {} {u} per cell",
@@ -160,14 +172,29 @@ fn plan(args: &PlanArgs) -> Result<(), Stop> {
             _ => 1.0,
         };
         for k in [n, 2 * n, 4 * n] {
-            let a = accuracy::merged_local(p.sigma, p.scale, k);
             let largest = per_member_max * k as f64;
+            let local = accuracy::merged_local(p.sigma_central, p.scale, k);
+            // Two-server: k members each add σ²/parties; a local round shown as
+            // if it were two-server with n_min = k and t = 0 (the central σ).
+            let parties = if round.mode == Mode::TwoServer {
+                p.parties as usize
+            } else {
+                k
+            };
+            let two = accuracy::merged_local(p.sigma_central / (parties as f64).sqrt(), p.scale, k);
+            let show = |a: accuracy::Accuracy| {
+                format!(
+                    "+/- {} ({:.0}%, {})",
+                    fmt_num(a.half_width_95),
+                    100.0 * a.half_width_95 / largest,
+                    verdict(a.half_width_95, largest)
+                )
+            };
             println!(
-                "    merged, {k:>4} members: +/- {} {u} per cell ({:.0}% of the largest possible cell, {}): {}",
-                fmt_num(a.half_width_95),
-                100.0 * a.half_width_95 / largest,
+                "    merged, {k:>4} members, of the largest possible cell {} {u}: local {} | two-server {}",
                 fmt_num(largest),
-                verdict(a.half_width_95, largest)
+                show(local),
+                show(two)
             );
         }
         if m.kind == Kind::Ratio {
@@ -202,6 +229,14 @@ fn plan(args: &PlanArgs) -> Result<(), Stop> {
         }
     }
     Ok(())
+}
+
+/// `local` or `two-server`.
+pub(crate) fn mode_word(m: Mode) -> &'static str {
+    match m {
+        Mode::Local => "local",
+        Mode::TwoServer => "two-server",
+    }
 }
 
 /// A number for people: thousands separated, sensible decimals.

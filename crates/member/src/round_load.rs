@@ -65,6 +65,10 @@ pub fn load(state: &State, path: &Path, today: Option<Date>) -> Result<LoadedRou
     })?;
     let mut problems = round.doc.problems();
     problems.extend(guardrails::against_pool(&pin.pool, &round.doc));
+    problems.extend(coopbench_privacy::plan::two_server_problems(
+        &round.doc,
+        pin.pool.roster.len(),
+    ));
     if let Some(day) = today {
         problems.extend(guardrails::on_day(&pin.pool, &round.doc, day));
     }

@@ -17,7 +17,10 @@
 //! 5. [`noise`]: OpenDP's exact discrete Gaussian, added to the integer cells
 //!    ([`add_discrete_gaussian`]); it refuses any σ that does not meet the ρ.
 //! 6. [`accuracy`]: the noise sd and 95 % half-width in the measure's units.
-//! 7. [`ledger`] and [`policy`]: the member's append-only, fsync'd record of
+//! 7. [`distributed`]: two-server mode's accounting, where each member adds
+//!    a share of the noise (the distributed discrete Gaussian bound), and
+//!    [`add_noise_share`], which samples it.
+//! 8. [`ledger`] and [`policy`]: the member's append-only, fsync'd record of
 //!    ρ spent and the cap it enforces over a rolling window.
 //!
 //! Privacy unit: the member (see DESIGN.md, "Privacy model"). No error of this
@@ -28,6 +31,7 @@
 pub mod accuracy;
 pub mod budget;
 pub mod clip;
+pub mod distributed;
 pub mod fixed;
 pub mod ledger;
 mod mech;
@@ -43,6 +47,6 @@ pub use clip::{
 };
 pub use fixed::{from_fixed, to_fixed, FixedError, FIXED_LIMIT};
 pub use ledger::{rfc3339, Ledger, LedgerEntry, LedgerError};
-pub use noise::{add_discrete_gaussian, NoiseError, NOISE_HEADROOM_SIGMAS};
+pub use noise::{add_discrete_gaussian, add_noise_share, NoiseError, NOISE_HEADROOM_SIGMAS};
 pub use policy::{Policy, PolicyError, Remaining};
 pub use sensitivity::{histogram_sensitivity, l2_distance, l2_sensitivity};

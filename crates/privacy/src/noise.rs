@@ -6,7 +6,7 @@
 
 use thiserror::Error;
 
-use crate::mech::{describe, gaussian};
+use crate::mech::{describe, gaussian, Gaussian};
 
 /// How many σ of headroom a cell must keep below the `i64` limit: a discrete
 /// Gaussian exceeds 40σ with probability below e^-800, so OpenDP's saturating
@@ -113,6 +113,54 @@ pub fn add_discrete_gaussian(
             rho,
         });
     }
+    sample(&meas, values, sigma)
+}
+
+/// Adds one member's share of two-server noise: discrete Gaussian noise of
+/// scale `sigma_share` (σ/√n) on every cell.
+///
+/// Refuses unless the distributed discrete Gaussian bound for `parties`
+/// members each adding this noise, at L2 sensitivity `l2` over the vector's
+/// cells, is within `rho` plus the negligible slack
+/// [`crate::distributed::MAX_SLACK_FRACTION`] allows (see
+/// [`crate::distributed`]); nothing is sampled then.
+pub fn add_noise_share(
+    values: &[i64],
+    sigma_share: f64,
+    l2: f64,
+    parties: u32,
+    rho: f64,
+) -> Result<Vec<i64>, NoiseError> {
+    if !(sigma_share.is_finite() && sigma_share >= 0.5) {
+        return Err(NoiseError::InvalidSigma { sigma: sigma_share });
+    }
+    if !(l2.is_finite() && l2 >= 0.0) {
+        return Err(NoiseError::InvalidSensitivity { l2 });
+    }
+    if !(rho.is_finite() && rho >= 0.0) || parties < 2 {
+        return Err(NoiseError::InvalidRho { rho });
+    }
+    let needed = crate::distributed::ddg_rho(l2, sigma_share, parties, values.len());
+    // The central term is l2²/(2σ²) computed in f64; allow its rounding (1e-12)
+    // on top of the slack the plan accepted.
+    let allowed = rho * (1.0 + crate::distributed::MAX_SLACK_FRACTION + 1e-12);
+    if needed > allowed {
+        return Err(NoiseError::BudgetExceeded {
+            sigma: sigma_share,
+            l2,
+            needed,
+            rho,
+        });
+    }
+    let meas = gaussian(sigma_share).map_err(|e| NoiseError::OpenDp {
+        context: "build the discrete Gaussian",
+        message: describe(&e),
+    })?;
+    sample(&meas, values, sigma_share)
+}
+
+/// Draws OpenDP's noise onto `values` after checking the `i64` headroom.
+fn sample(meas: &Gaussian, values: &[i64], sigma: f64) -> Result<Vec<i64>, NoiseError> {
     let margin = (NOISE_HEADROOM_SIGMAS * sigma).ceil();
     // 2^63 is exact in f64; below it the cast is exact too.
     if margin >= 9_223_372_036_854_775_808.0 {

@@ -25,8 +25,13 @@ pub struct Contribution {
     pub sequence: u32,
     /// The round's mode.
     pub mode: Mode,
-    /// One entry per round metric, in the round's order.
+    /// One entry per round metric, in the round's order. In two-server mode
+    /// the values are the leader's shares (uniform modulo 2^64).
     pub metrics: Vec<MetricValues>,
+    /// Two-server mode: the member's signed [`crate::SealedSeedDoc`], which the
+    /// leader forwards to the helper.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sealed_seed: Option<crate::dsse::Envelope>,
 }
 
 /// The noised cells of one metric.
@@ -84,6 +89,12 @@ impl Contribution {
         }
         if self.mode != round.mode {
             out.push("its mode differs from the round's".into());
+        }
+        if (self.mode == Mode::TwoServer) != self.sealed_seed.is_some() {
+            out.push(match self.mode {
+                Mode::TwoServer => "a two-server contribution without its sealed seed".into(),
+                Mode::Local => "a local-mode contribution carrying a sealed seed".into(),
+            });
         }
         if self.sequence == 0 {
             out.push("sequence number 0 (the first export is 1)".into());

@@ -21,6 +21,13 @@ pub fn against_pool(pool: &Pool, round: &Round) -> Vec<String> {
             round.opens, pool.sunset
         ));
     }
+    if let Some(ts) = &round.two_server {
+        if ts.helper_signing_key.trim() == pool.association_key.trim() {
+            out.push(
+                "the round's helper signs with the association's own key: the helper must be an independent party with its own key".into(),
+            );
+        }
+    }
     if round.min_members < pool.policy.min_members {
         out.push(format!(
             "min_members {} is below the pool's floor {}",

@@ -12,6 +12,7 @@ pub mod keys;
 pub mod pool;
 pub mod round;
 pub mod signed;
+pub mod two_server;
 
 pub use contribution::{Contribution, MetricValues, NoiseParams, CONTRIBUTION_TYPE};
 pub use date::Date;
@@ -20,6 +21,7 @@ pub use keys::{KeyError, PublicKey, SigningKey};
 pub use pool::{Pool, PoolPolicy, RosterEntry, POOL_TYPE};
 pub use round::{Dimension, Kind, Metric, Mode, Round, SourceKind, ROUND_TYPE};
 pub use signed::{Signed, Verified};
+pub use two_server::{HelperBatch, HelperSum, SealedSeedDoc, TwoServer};
 
 /// The toolkit version written into contributions and benchmark metadata.
 pub const TOOLKIT_VERSION: &str = concat!("coopbench ", env!("CARGO_PKG_VERSION"));

@@ -4,6 +4,7 @@
 
 use crate::date::{months_between, Date};
 use crate::pool::{is_identifier, MIN_MEMBERS_FLOOR};
+use crate::two_server::TwoServer;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
@@ -20,7 +21,7 @@ pub enum Mode {
     /// Each member adds the full noise; the association sums.
     Local,
     /// Each member adds a share of the noise and splits its vector between the
-    /// association and a helper (reserved in the format; not yet supported).
+    /// association (leader) and an independent helper (see `[two_server]`).
     TwoServer,
 }
 
@@ -203,6 +204,9 @@ pub struct Round {
     pub closes: Date,
     /// `local` or `two-server`.
     pub mode: Mode,
+    /// The helper and its parameters; required in two-server mode, absent in local mode.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub two_server: Option<TwoServer>,
     /// Total zCDP budget ρ one member spends on this round.
     pub rho: f64,
     /// δ at which the round states its (ε, δ) equivalent.
@@ -294,8 +298,16 @@ impl Round {
                 self.id
             ));
         }
-        if self.mode == Mode::TwoServer {
-            out.push("mode 'two-server' is not supported by this version of coopbench".into());
+        match (self.mode, &self.two_server) {
+            (Mode::TwoServer, None) => out.push(
+                "mode 'two-server' needs a [two_server] section: n_min, t and the helper's keys"
+                    .into(),
+            ),
+            (Mode::TwoServer, Some(ts)) => out.extend(ts.problems()),
+            (Mode::Local, Some(_)) => {
+                out.push("a [two_server] section is only for mode = 'two-server'".into())
+            }
+            (Mode::Local, None) => {}
         }
         let p = self.period;
         if p.start > p.end {

@@ -6,6 +6,9 @@ use crate::dsse::{sha256_hex, Envelope, VerifyError};
 use crate::keys::{PublicKey, SigningKey};
 use crate::pool::{Pool, POOL_TYPE};
 use crate::round::{Round, ROUND_TYPE};
+use crate::two_server::{
+    HelperBatch, HelperSum, SealedSeedDoc, BATCH_TYPE, HELPER_SUM_TYPE, SEALED_SEED_TYPE,
+};
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 
@@ -34,6 +37,15 @@ impl Signed for Round {
 }
 impl Signed for Contribution {
     const PAYLOAD_TYPE: &'static str = CONTRIBUTION_TYPE;
+}
+impl Signed for SealedSeedDoc {
+    const PAYLOAD_TYPE: &'static str = SEALED_SEED_TYPE;
+}
+impl Signed for HelperBatch {
+    const PAYLOAD_TYPE: &'static str = BATCH_TYPE;
+}
+impl Signed for HelperSum {
+    const PAYLOAD_TYPE: &'static str = HELPER_SUM_TYPE;
 }
 
 /// Signs a document.

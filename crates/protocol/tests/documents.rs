@@ -58,6 +58,7 @@ fn contribution(r: &Round, hash: &str, member: &SigningKey) -> Contribution {
                 }
             })
             .collect(),
+        sealed_seed: None,
     }
 }
 

@@ -130,6 +130,7 @@ impl Setup {
                     },
                 })
                 .collect(),
+            sealed_seed: None,
         }
     }
 
