@@ -89,14 +89,8 @@ pub fn protect(
 /// Replaces every metric's values by the leader's share under `seed`'s mask
 /// (one keystream over all metrics, in the round's order).
 pub fn mask(metrics: &mut [MetricValues], seed: &ts::Seed) {
-    let total: usize = metrics.iter().map(|m| m.values.len()).sum();
-    let words = ts::expand(seed, total);
-    let mut at = 0;
-    for m in metrics {
-        let n = m.values.len();
-        m.values = ts::leader_share(&m.values, &words[at..at + n]);
-        at += n;
-    }
+    let mut vectors: Vec<&mut Vec<i64>> = metrics.iter_mut().map(|m| &mut m.values).collect();
+    ts::mask_vectors(&mut vectors, seed);
 }
 
 fn b64(bytes: &[u8]) -> String {

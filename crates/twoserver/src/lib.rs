@@ -27,4 +27,4 @@ pub use hpke_seal::{
     open_seed, seal_seed, seed_aad, HelperKeyPair, HpkeError, SealedSeed, HPKE_INFO, HPKE_SUITE,
 };
 pub use prg::{expand, Seed, SEED_LEN};
-pub use shares::{add_into, combine, leader_share, to_signed};
+pub use shares::{add_into, combine, leader_share, mask_vectors, to_signed};

@@ -12,6 +12,19 @@ pub fn leader_share(values: &[i64], mask: &[u64]) -> Vec<i64> {
         .collect()
 }
 
+/// Masks every vector with one keystream of `seed` (the vectors in order, each
+/// in its own order): each value becomes the leader's share.
+pub fn mask_vectors(vectors: &mut [&mut Vec<i64>], seed: &crate::Seed) {
+    let total: usize = vectors.iter().map(|v| v.len()).sum();
+    let words = crate::expand(seed, total);
+    let mut at = 0;
+    for v in vectors.iter_mut() {
+        let n = v.len();
+        **v = leader_share(v, &words[at..at + n]);
+        at += n;
+    }
+}
+
 /// Adds `mask` into the running sums `acc`, modulo 2^64.
 pub fn add_into(acc: &mut [u64], mask: &[u64]) {
     for (a, m) in acc.iter_mut().zip(mask) {
