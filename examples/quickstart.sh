@@ -1,5 +1,9 @@
 #!/usr/bin/env bash
 # coopbench quick start: one whole round on the bundled example, end to end.
+#   examples/quickstart.sh                    local mode (each bakery adds full noise)
+#   examples/quickstart.sh --mode two-server  two-server mode: an independent helper
+#     (its own keys and state in examples/data/round/helper) holds one share of
+#     every bakery's figures; each bakery adds 1/25 of the noise variance (n_min 25)
 #  1. generate a year of sales and cost files for 30 example bakeries (seeded);
 #  2. the association creates the pool, each bakery creates its key, the
 #     association adds the keys to the roster, signs the pool and the example
@@ -14,6 +18,12 @@
 # any year. Re-running starts the round afresh (examples/data is scratch space).
 set -euo pipefail
 cd "$(dirname "$0")/.."
+mode=local
+case "${1:-} ${2:-}" in
+  "--mode two-server"|"--mode=two-server "*) mode=two-server ;;
+  "--mode local"|"--mode=local "*|" ") mode=local ;;
+  *) echo "usage: $0 [--mode local|two-server]" >&2; exit 2 ;;
+esac
 target="${CARGO_TARGET_DIR:-target}"
 export COOPBENCH_TODAY=2026-11-23
 echo "== building coopbench and coopbench-aggregator (debug) =="
@@ -35,6 +45,20 @@ assoc="$round/association"
 "$agg" pool init --dir "$assoc" --id bakeries --name "Independent Bakeries (example)" \
   --purpose "Benchmarks that help independent bakeries understand their market and costs, without exposing any bakery's figures." \
   --sunset 2029-12-31 | sed 's/^/  /'
+template=examples/rounds/2025q4.toml
+if [ "$mode" = two-server ]; then
+  helper="$round/helper"
+  echo "  -- two-server: the helper (an independent party) creates its keys in $helper"
+  "$agg" helper keygen --dir "$helper" --name "Example helper (an independent accounting firm)" \
+    --n-min 25 --t 0 > "$round/helper-block.toml"
+  template="$round/2025q4-two-server.toml"
+  # Two-server rounds need noise shares of σ ≥ ½: the 0/1 cells of the active and
+  # ratio metrics get a finer fixed-point scale (one member's 1 is worth 16 units).
+  sed -e 's/^mode = "local"$/mode = "two-server"/' \
+      -e 's/^kind = "\(active\|ratio\)"$/&\nscale = 16/' examples/rounds/2025q4.toml > "$template"
+  grep -v '^#' "$round/helper-block.toml" >> "$template"
+  echo "  the association pasted the helper's [two_server] block into $template"
+fi
 for m in "$data"/member-*; do
   name=$(basename "$m")
   "$member" keygen --state-dir "$round/$name/state" > /dev/null
@@ -42,7 +66,7 @@ for m in "$data"/member-*; do
 done
 echo "  30 members created their keys; the association added them to the roster"
 "$agg" pool sign --dir "$assoc" | sed 's/^/  /'
-"$agg" round new --dir "$assoc" --from examples/rounds/2025q4.toml | sed 's/^/  /'
+"$agg" round new --dir "$assoc" --from "$template" | sed 's/^/  /'
 "$agg" round preview --dir "$assoc" 2025q4 --expected-members 30 | sed 's/^/  /'
 "$agg" round sign --dir "$assoc" 2025q4 | sed 's/^/  /'
 
@@ -63,7 +87,16 @@ for m in "$data"/member-*; do
 done
 
 echo "== 4. the association merges them into benchmarks =="
-"$agg" merge --pool "$assoc/pool.sig.json" --round "$assoc/rounds/2025q4.sig.json" "$round/inbox" --out "$data/benchmarks" | sed 's/^/  /'
+merge=("$agg" merge --pool "$assoc/pool.sig.json" --round "$assoc/rounds/2025q4.sig.json" "$round/inbox" --out "$data/benchmarks")
+if [ "$mode" = two-server ]; then
+  "${merge[@]}" --dir "$assoc" --batch "$round/helper-batch.sig.json" | sed 's/^/  /'
+  echo "  -- the helper answers the batch (it holds only its own keys and state):"
+  "$agg" helper sum --dir "$helper" --pool "$assoc/pool.sig.json" --round "$assoc/rounds/2025q4.sig.json" \
+    --batch "$round/helper-batch.sig.json" -o "$round/helper-sum.sig.json" | sed 's/^/     /'
+  "${merge[@]}" --helper-sum "$round/helper-sum.sig.json" | sed 's/^/  /'
+else
+  "${merge[@]}" | sed 's/^/  /'
+fi
 "$agg" inspect "$data/benchmarks" | sed 's/^/  /'
 find "$data/benchmarks" -name '*.parquet' | sort | sed 's/^/  wrote /'
 

@@ -46,7 +46,9 @@ pub struct NewArgs {
 /// Preview a round's accuracy and suppression before anyone spends budget.
 ///
 /// For every metric: the noise sd and 95% half-width of each merged cell with N
-/// contributions (local mode: sigma * sqrt(N) / scale), and the expected share of
+/// contributions (sigma * sqrt(N) / scale, sigma being what one member adds: the
+/// full noise in local mode, a 1/(n_min - t) share of its variance in two-server
+/// mode), and the expected share of
 /// cells suppressed because their noisy number of active members falls below
 /// min_members. The suppression figure assumes a share of the N members is active
 /// in every cell (--active-share, default 1: every member active everywhere; lower
@@ -267,7 +269,8 @@ fn preview(a: &PreviewArgs) -> Result<(), Stop> {
     let plans =
         noise_plans(&round).map_err(|e| Stop::refused(format!("round '{}': {e}", round.id)))?;
     let n = a.expected_members;
-    let epsilon = coopbench_privacy::budget::epsilon_for(round.rho, round.delta)
+    let rho = coopbench_privacy::plan::charged_rho(&round, &plans);
+    let epsilon = coopbench_privacy::budget::epsilon_for(rho, round.delta)
         .map_err(|e| Stop::refused(e.to_string()))?;
     println!("Purpose: {}", round.purpose);
     println!(
@@ -275,11 +278,22 @@ fn preview(a: &PreviewArgs) -> Result<(), Stop> {
         round.id,
         round.period.start,
         round.period.end,
-        round.rho,
+        rho,
         epsilon,
         round.delta,
         crate::manifest::mode_name(round.mode)
     );
+    if let Some(t) = &round.two_server {
+        println!(
+            "Two-server: helper '{}'; each member adds a noise share of 1/{} of the variance (n_min {} less t {}), so at N contributions a cell's noise sd is sigma * sqrt(N / {}); slack of the distributed bound: {:e}.",
+            t.helper_name,
+            t.parties(),
+            t.n_min,
+            t.t,
+            t.parties(),
+            plans.iter().map(|p| p.slack).sum::<f64>()
+        );
+    }
     println!(
         "Preview with {n} contributions, {:.0}% of them active in every cell; a cell is suppressed below {} noisy active members.",
         100.0 * a.active_share,

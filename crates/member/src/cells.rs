@@ -3,7 +3,7 @@
 //! reports clipping for. Nothing here is printed or written.
 
 use crate::compute::SourceAgg;
-use coopbench_privacy::plan::cell_bounds;
+use coopbench_privacy::plan::{cell_bounds, unit};
 use coopbench_privacy::{clip, fixed};
 use coopbench_protocol::round::{cell_count, Filter, Kind, Metric, SourceKind, Term};
 use coopbench_protocol::{Dimension, Round};
@@ -130,6 +130,8 @@ pub fn prepare(round: &Round, aggs: &Aggregates) -> Result<Vec<PreparedMetric>, 
                         .flat_map(|(n, d)| {
                             let r = (*d > 0.0).then(|| n / d);
                             clip::one_hot_bin(r, bins.lo, bins.hi, bins.count as usize)
+                                .into_iter()
+                                .map(|b| b * unit(m))
                         })
                         .collect()
                 }
@@ -165,13 +167,13 @@ pub fn prepare(round: &Round, aggs: &Aggregates) -> Result<Vec<PreparedMetric>, 
         .collect()
 }
 
-/// One cell's fixed-point value before clipping: 0/1 for `active`; else the
+/// One cell's fixed-point value before clipping: 0 or [`unit`] for `active`; else the
 /// scaled sum, saturated at ±2^61 (far outside any clip bound) so that no
 /// figure can overflow. A NaN or infinite sum (the file has `NaN`/`INF`
 /// amounts, which Table Schema allows) is refused without showing it.
 fn fixed_cell(kind: Kind, v: f64, m: &Metric) -> Result<i64, String> {
     if kind == Kind::Active {
-        return Ok(i64::from(v > 0.0));
+        return Ok(i64::from(v > 0.0) * unit(m));
     }
     if v.is_nan() || v.is_infinite() {
         return Err(format!(

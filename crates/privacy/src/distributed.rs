@@ -39,13 +39,13 @@ pub enum DistributedError {
         parties: u32,
     },
     /// The per-member σ is below the theorem's ½.
-    #[error("each member's noise share would have σ = {sigma_share:.3}, below the 1/2 the distributed discrete Gaussian bound needs: raise the clip bounds' scale or lower n_min − t")]
+    #[error("each member's noise share would have σ = {sigma_share:.3}, below the 1/2 the distributed discrete Gaussian bound needs: give the metric a finer fixed-point scale (e.g. scale = 16: the same figures in units 16 times smaller, noise included), or lower n_min − t")]
     ShareTooSmall {
         /// σ_m.
         sigma_share: f64,
     },
     /// The slack term is not negligible.
-    #[error("the distributed discrete Gaussian's slack ({slack:e}) is more than {MAX_SLACK_FRACTION:e} of ρ = {rho}: each member's noise share (σ = {sigma_share:.3}) is too coarse; use a finer fixed-point scale or fewer parties")]
+    #[error("the distributed discrete Gaussian's slack ({slack:.3e}) is more than {MAX_SLACK_FRACTION:e} of ρ = {rho:.4}: each member's noise share (σ = {sigma_share:.3}) is too coarse for the sum of shares to behave as one discrete Gaussian; give the metric a finer fixed-point scale (e.g. scale = 16 for active and ratio metrics, whose cells are 0 or 1), or lower n_min − t")]
     SlackTooLarge {
         /// The slack in ρ.
         slack: f64,

@@ -49,4 +49,6 @@ pub use fixed::{from_fixed, to_fixed, FixedError, FIXED_LIMIT};
 pub use ledger::{rfc3339, Ledger, LedgerEntry, LedgerError};
 pub use noise::{add_discrete_gaussian, add_noise_share, NoiseError, NOISE_HEADROOM_SIGMAS};
 pub use policy::{Policy, PolicyError, Remaining};
-pub use sensitivity::{histogram_sensitivity, l2_distance, l2_sensitivity};
+pub use sensitivity::{
+    histogram_sensitivity, histogram_sensitivity_scaled, l2_distance, l2_sensitivity,
+};

@@ -34,11 +34,18 @@ pub struct NoisePlan {
     pub cells: usize,
 }
 
-/// The per-cell fixed-point clip bounds of a metric (0/1 for active cells and
-/// ratio histogram bins).
+/// The fixed-point value of "one" in an active cell or a ratio's histogram
+/// bin: the metric's scale, a whole number (1 unless the round sets a finer
+/// scale, which two-server mode needs for noise shares of at least ½).
+pub fn unit(m: &Metric) -> i64 {
+    m.scale.round().max(1.0) as i64
+}
+
+/// The per-cell fixed-point clip bounds of a metric (0 and [`unit`] for active
+/// cells and ratio histogram bins).
 pub fn cell_bounds(m: &Metric) -> Result<Bounds, String> {
     match m.kind {
-        Kind::Active | Kind::Ratio => Ok(Bounds { lo: 0, hi: 1 }),
+        Kind::Active | Kind::Ratio => Ok(Bounds { lo: 0, hi: unit(m) }),
         Kind::Sum | Kind::Count => {
             let c = m
                 .clip
@@ -65,7 +72,7 @@ pub fn noise_plans(round: &Round) -> Result<Vec<NoisePlan>, String> {
             let l2 = match m.kind {
                 Kind::Ratio => {
                     let bins = m.bins.map_or(1, |b| b.count as usize).max(1);
-                    sensitivity::histogram_sensitivity(cells / bins)
+                    sensitivity::histogram_sensitivity_scaled(cells / bins, unit(m))
                 }
                 _ => sensitivity::l2_sensitivity(&vec![cell_bounds(m)?; cells]),
             };

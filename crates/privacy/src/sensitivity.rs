@@ -31,6 +31,14 @@ pub fn histogram_sensitivity(groups: usize) -> f64 {
     sqrt_up(2 * groups as u128)
 }
 
+/// As [`histogram_sensitivity`] for one-hot cells worth `unit` each (a ratio
+/// metric with fixed-point scale `unit`): `sqrt(2 · groups) · unit`, from the
+/// exact integer `2 · groups · unit²`, rounded up.
+pub fn histogram_sensitivity_scaled(groups: usize, unit: i64) -> f64 {
+    let u = u128::from(unit.unsigned_abs());
+    sqrt_up(2 * groups as u128 * u * u)
+}
+
 /// The L2 distance between two integer vectors, rounded to nearest: exact
 /// integer sum of squares, then one rounding to `f64` and a correctly rounded
 /// square root (so it is monotone in the exact distance). Past `u128` the sum

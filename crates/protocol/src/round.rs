@@ -392,6 +392,13 @@ impl Round {
         }
         if !(m.scale.is_finite() && m.scale > 0.0) {
             out.push(format!("scale must be positive, not {}", m.scale));
+        } else if matches!(m.kind, Kind::Active | Kind::Ratio)
+            && (m.scale.fract() != 0.0 || m.scale > 1_048_576.0)
+        {
+            out.push(format!(
+                "scale of an active or ratio metric is the value of one member's 1 and must be a whole number up to 2^20, not {}",
+                m.scale
+            ));
         }
         for (i, d) in m.dims.iter().enumerate() {
             if d != "month" && !self.dimensions.contains_key(d) {
