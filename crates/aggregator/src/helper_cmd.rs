@@ -255,6 +255,13 @@ fn sum(a: &SumArgs) -> Result<(), Stop> {
         ));
     }
     check_pin(&a.dir, &pool)?;
+    println!(
+        "Pool '{}' ({}): {} members on its roster, association key {}. Check that this is the real membership.",
+        pool.id,
+        pool.name,
+        pool.roster.len(),
+        assoc.fingerprint()
+    );
 
     let batch_bytes = read(&a.batch)?;
     let batch_env = Envelope::from_json(&batch_bytes)
