@@ -12,7 +12,7 @@
 //! N = 20,000 samples is 1/√(2N) = 0.5%, so 5% is 10 standard errors; the
 //! ratio of two independent sds has a relative SE of 0.71%, and 10% is 14 of
 //! them: a correct implementation fails with probability far below 1e-20.
-//! σ_central = 20 (σ_m ≈ 3.65) keeps OpenDP's exact sampler quick in a debug
+//! σ_central = 2000 (σ_m ≈ 365) keeps OpenDP's exact sampler quick in a debug
 //! build while the slack of the bound stays below 1e-30.
 //!
 //! Also: `add_noise_share` refuses (and draws nothing) whenever the distributed
@@ -27,8 +27,8 @@ use std::time::Instant;
 
 const MEMBERS: u32 = 30;
 const CELLS: usize = 20_000;
-/// L2 sensitivity and ρ chosen so that σ_central = L2 / √(2ρ) = 20.
-const L2: f64 = 20.0;
+/// L2 sensitivity and ρ chosen so that σ_central = L2 / √(2ρ) = 2000.
+const L2: f64 = 2000.0;
 const RHO: f64 = 0.5;
 
 /// The fixed (clipped) vector every member holds: varied values, negative too.
@@ -83,7 +83,7 @@ fn two_server_error_is_central_and_local_error_is_sqrt_n_larger() {
     );
     let sigma_central = sigma_for(L2, RHO).unwrap();
     assert!((plan.sigma_central - sigma_central).abs() < 1e-9);
-    assert!((sigma_central - 20.0).abs() < 1e-6, "{sigma_central}");
+    assert!((sigma_central - 2000.0).abs() < 1e-6, "{sigma_central}");
     let share = plan.sigma_share;
     assert!((share * f64::from(MEMBERS).sqrt() / sigma_central - 1.0).abs() < 1e-9);
 
