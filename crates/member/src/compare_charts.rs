@@ -34,7 +34,9 @@ fn svg(
         draw(&root)?;
         root.present().map_err(err)?;
     }
-    Ok(out)
+    // Inline SVG in HTML needs no namespace declaration: dropping it leaves
+    // the report without a single URL, not even a namespace name.
+    Ok(out.replacen(" xmlns=\"http://www.w3.org/2000/svg\"", "", 1))
 }
 
 /// The p10–p90 band chart of one ratio metric, one row per group, with the
@@ -115,10 +117,17 @@ pub fn ratio_band(m: &RatioMetric) -> Result<String, String> {
                     }
                 }
                 _ => {
+                    // On the side of the chart away from the member's marker.
+                    let left = g.yours.is_none_or(|v| v > lo + (hi - lo) * 0.5);
+                    let x = if left {
+                        lo + pad
+                    } else {
+                        lo + (hi - lo) * 0.55
+                    };
                     chart
                         .draw_series(std::iter::once(Text::new(
                             g.text.clone(),
-                            (lo + pad, ym),
+                            (x, ym),
                             ("sans-serif", 13).into_font().color(&GREY),
                         )))
                         .map_err(err)?;
@@ -238,7 +247,6 @@ pub fn market_by_month(
                 None => runs.push(Vec::new()),
             }
         }
-        let mut first = true;
         for run in runs.iter().filter(|r| !r.is_empty()) {
             if run.len() > 1 {
                 let mut band: Vec<(f64, f64)> = run.iter().map(|p| (p.0, p.3)).collect();
@@ -258,18 +266,12 @@ pub fn market_by_month(
                     )))
                     .map_err(err)?;
             }
-            let s = chart
+            chart
                 .draw_series(std::iter::once(PathElement::new(
                     run.iter().map(|p| (p.0, p.1)).collect::<Vec<_>>(),
                     MARKET.stroke_width(2),
                 )))
                 .map_err(err)?;
-            if first {
-                s.label("market (estimate, 95% band)").legend(|(x, y)| {
-                    Rectangle::new([(x, y - 5), (x + 18, y + 5)], MARKET.mix(0.35).filled())
-                });
-                first = false;
-            }
             chart
                 .draw_series(
                     run.iter()
@@ -297,9 +299,7 @@ pub fn market_by_month(
                     .collect::<Vec<_>>(),
                 YOURS.stroke_width(2),
             )))
-            .map_err(err)?
-            .label("yours (right axis)")
-            .legend(|(x, y)| PathElement::new(vec![(x, y), (x + 18, y)], YOURS.stroke_width(2)));
+            .map_err(err)?;
         chart
             .draw_secondary_series(
                 cells
@@ -307,22 +307,6 @@ pub fn market_by_month(
                     .enumerate()
                     .map(|(i, c)| Circle::new((i as f64, c.yours), 4, YOURS.filled())),
             )
-            .map_err(err)?;
-        if first && cells.iter().all(|c| c.market.is_none()) {
-            // No published month: say so in the legend too.
-            chart
-                .draw_series(std::iter::empty::<Circle<(f64, f64), u32>>())
-                .map_err(err)?
-                .label("market: not published")
-                .legend(|(x, y)| Circle::new((x + 9, y), 4, GREY.filled()));
-        }
-        chart
-            .configure_series_labels()
-            .position(SeriesLabelPosition::UpperLeft)
-            .label_font(("sans-serif", 12))
-            .background_style(WHITE.mix(0.85))
-            .border_style(GREY.mix(0.5))
-            .draw()
             .map_err(err)?;
         Ok(())
     })

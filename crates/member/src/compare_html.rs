@@ -15,9 +15,9 @@ h2 { font-size: 20px; margin: 32px 0 8px; border-bottom: 2px solid #1f5ea0; padd
 .private { background: #fff4e5; border: 2px solid #d66014; border-radius: 6px; padding: 10px 14px; font-weight: 600; }
 .facts { color: #444; }
 .notes li { margin: 2px 0; }
-.grid { display: grid; grid-template-columns: repeat(auto-fill, minmax(540px, 1fr)); gap: 18px; }
+.grid { display: block; }
 figure { background: #fff; border: 1px solid #ddd; border-radius: 6px; margin: 12px 0; padding: 10px 12px; }
-figure svg { width: 100%; height: auto; display: block; }
+figure svg { width: 100%; max-width: 760px; height: auto; display: block; }
 figcaption { font-size: 14px; margin: 6px 0 8px; color: #333; }
 figcaption b { color: #000; }
 table { border-collapse: collapse; font-size: 13px; width: 100%; background: #fff; }
