@@ -333,7 +333,10 @@ fn grid_cells(dims: &[coopbench_protocol::Dimension]) -> Vec<Vec<String>> {
 
 /// Whether an interval is wider than the figure itself.
 pub fn too_noisy(estimate: f64, low: f64, high: f64) -> bool {
-    !(high - low < estimate.abs())
+    // NaN anywhere counts as too noisy.
+    (high - low)
+        .partial_cmp(&estimate.abs())
+        .is_none_or(|o| o != std::cmp::Ordering::Less)
 }
 
 /// Your share of a market total, with its range (see the module docs).

@@ -17,6 +17,15 @@ const YOURS: RGBColor = RGBColor(214, 96, 20);
 /// Greys for text and suppressed cells.
 const GREY: RGBColor = RGBColor(110, 110, 110);
 
+/// An axis label: thousands separated, and a plain "0".
+fn axis_num(v: f64) -> String {
+    if v.abs() < 1e-9 {
+        "0".into()
+    } else {
+        fmt_num(v)
+    }
+}
+
 fn err(e: impl std::fmt::Display) -> String {
     format!("drawing a chart failed: {e}")
 }
@@ -43,7 +52,7 @@ fn svg(
 /// member's value as a marker.
 pub fn ratio_band(m: &RatioMetric) -> Result<String, String> {
     let rows = m.groups.len().max(1);
-    let h = 90 + 56 * rows as u32;
+    let h = 90 + 70 * rows as u32;
     let (lo, hi) = (m.bins.lo, m.bins.hi);
     let pad = (hi - lo) * 0.02;
     svg(760, h, |root| {
@@ -66,8 +75,8 @@ pub fn ratio_band(m: &RatioMetric) -> Result<String, String> {
             .x_label_formatter(&|v| ratio_value(m, *v))
             .x_desc(if m.percent { "value (%)" } else { "value" })
             .axis_desc_style(("sans-serif", 13))
-            .label_style(("sans-serif", 12))
-            .light_line_style(RGBColor(235, 235, 235))
+            .label_style(("sans-serif", 13))
+            .light_line_style(RGBColor(247, 247, 247))
             .draw()
             .map_err(err)?;
         for (i, g) in m.groups.iter().enumerate() {
@@ -96,13 +105,13 @@ pub fn ratio_band(m: &RatioMetric) -> Result<String, String> {
                             MARKET.stroke_width(3),
                         )))
                         .map_err(err)?;
-                    let labels = [("p10", y1 + 0.08), ("p50", y1 + 0.08), ("p90", y1 + 0.08)];
+                    let labels = [("p10", y1 + 0.3), ("p50", y1 + 0.3), ("p90", y1 + 0.3)];
                     chart
                         .draw_series(labels.iter().map(|(k, yy)| {
                             Text::new(
                                 format!("{k} {}", ratio_value(m, q(k))),
                                 (q(k), *yy),
-                                ("sans-serif", 11).into_font().color(&GREY),
+                                ("sans-serif", 13).into_font().color(&GREY),
                             )
                         }))
                         .map_err(err)?;
@@ -111,7 +120,7 @@ pub fn ratio_band(m: &RatioMetric) -> Result<String, String> {
                             .draw_series(std::iter::once(Text::new(
                                 "too noisy to read",
                                 (lo + pad, y0 - 0.02),
-                                ("sans-serif", 12).into_font().color(&RGBColor(170, 60, 0)),
+                                ("sans-serif", 14).into_font().color(&RGBColor(170, 60, 0)),
                             )))
                             .map_err(err)?;
                     }
@@ -128,7 +137,7 @@ pub fn ratio_band(m: &RatioMetric) -> Result<String, String> {
                         .draw_series(std::iter::once(Text::new(
                             g.text.clone(),
                             (x, ym),
-                            ("sans-serif", 13).into_font().color(&GREY),
+                            ("sans-serif", 15).into_font().color(&GREY),
                         )))
                         .map_err(err)?;
                 }
@@ -161,7 +170,7 @@ pub fn ratio_band(m: &RatioMetric) -> Result<String, String> {
                     .draw_series(std::iter::once(Text::new(
                         label,
                         (x, y0 - 0.02),
-                        ("sans-serif", 12).into_font().color(&YOURS),
+                        ("sans-serif", 14).into_font().color(&YOURS),
                     )))
                     .map_err(err)?;
             }
@@ -210,16 +219,16 @@ pub fn market_by_month(
                     String::new()
                 }
             })
-            .y_label_formatter(&|v| fmt_num(*v))
+            .y_label_formatter(&|v| axis_num(*v))
             .y_desc(format!("market, {unit}"))
             .axis_desc_style(("sans-serif", 13))
-            .label_style(("sans-serif", 12))
-            .light_line_style(RGBColor(235, 235, 235))
+            .label_style(("sans-serif", 13))
+            .light_line_style(RGBColor(247, 247, 247))
             .draw()
             .map_err(err)?;
         chart
             .configure_secondary_axes()
-            .y_label_formatter(&|v| fmt_num(*v))
+            .y_label_formatter(&|v| axis_num(*v))
             .y_desc(format!("yours, {unit}"))
             .axis_desc_style(("sans-serif", 13).into_font().color(&YOURS))
             .label_style(("sans-serif", 12).into_font().color(&YOURS))

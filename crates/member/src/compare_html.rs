@@ -24,6 +24,8 @@ table { border-collapse: collapse; font-size: 13px; width: 100%; background: #ff
 th, td { border-bottom: 1px solid #e3e3e3; padding: 3px 6px; text-align: right; white-space: nowrap; }
 th:first-child, td:first-child { text-align: left; }
 th { background: #f0f3f7; }
+th.note { text-align: left; }
+.summary li { margin: 3px 0; }
 td.note { text-align: left; white-space: normal; }
 .suppressed td { color: #888; }
 .noisy { color: #a8460a; }
@@ -75,7 +77,9 @@ fn ratio_figure(out: &mut String, m: &RatioMetric) -> Result<(), String> {
     for k in PERCENTILES {
         let _ = write!(out, "<th>{k}</th>");
     }
-    out.push_str("<th>members (95% range)</th><th>where you stand</th></tr></thead><tbody>");
+    out.push_str(
+        "<th>members (95% range)</th><th class=\"note\">where you stand</th></tr></thead><tbody>",
+    );
     for g in &m.groups {
         let sup = g.status == Status::Suppressed;
         let _ = write!(
@@ -128,7 +132,7 @@ fn totals_rows(out: &mut String, m: &TotalMetric, cells: &[&TotalCell], dims: &[
     let _ = write!(
         out,
         "<th>yours ({u})</th><th>market ({u})</th><th>95% range</th><th>your share (range)</th>\
-         <th>your growth</th><th>market growth (range)</th><th>note</th></tr></thead><tbody>",
+         <th>your growth</th><th>market growth (range)</th><th class=\"note\">note</th></tr></thead><tbody>",
         u = esc(&m.unit)
     );
     for c in cells {
@@ -268,6 +272,49 @@ fn totals_section(out: &mut String, m: &TotalMetric) -> Result<(), String> {
     Ok(())
 }
 
+/// The report at a glance: each ratio's position, each total's readability.
+fn summary(out: &mut String, c: &Comparison) {
+    out.push_str("<h2>At a glance</h2><ul class=\"summary\">");
+    for m in &c.ratios {
+        for g in &m.groups {
+            let who = if g.labels.is_empty() {
+                String::new()
+            } else {
+                format!(" ({})", g.labels.join(" · "))
+            };
+            let yours = g.yours.map_or("—".into(), |v| ratio_value(m, v));
+            let _ = write!(
+                out,
+                "<li><b>{}</b>{}: yours {} — <span class=\"{}\">{}</span></li>",
+                esc(&m.name),
+                esc(&who),
+                esc(&yours),
+                note_class(g.status == Status::Suppressed, g.too_noisy),
+                esc(&g.text)
+            );
+        }
+    }
+    for m in &c.totals {
+        let n = m.cells.len();
+        let published = m
+            .cells
+            .iter()
+            .filter(|x| x.status == Status::Published)
+            .count();
+        let readable = m
+            .cells
+            .iter()
+            .filter(|x| x.status == Status::Published && !x.too_noisy)
+            .count();
+        let _ = write!(
+            out,
+            "<li><b>{}</b>: {published} of {n} cells published, {readable} precise enough to read your share from.</li>",
+            esc(&m.name)
+        );
+    }
+    out.push_str("</ul>");
+}
+
 /// Renders the whole report.
 pub fn render(c: &Comparison) -> Result<String, String> {
     let r = &c.round;
@@ -304,6 +351,7 @@ pub fn render(c: &Comparison) -> Result<String, String> {
          A figure is <span class=\"noisy\">too noisy to read</span> when its range is wider than the figure itself: \
          read the range, not the number. Cells with too few members are <i>not published</i> (never zero).</p>",
     );
+    summary(&mut out, c);
     if !c.notes.is_empty() {
         out.push_str("<ul class=\"notes\">");
         for n in &c.notes {
