@@ -186,9 +186,14 @@ pub fn render(c: &Comparison) -> String {
         out.push_str(&format!("Note: {n}\n"));
     }
     for m in &c.totals {
+        let unit = if m.description.contains(&m.unit) {
+            String::new()
+        } else {
+            format!(" ({})", m.unit)
+        };
         out.push_str(&format!(
-            "\n{} — {} ({}): your figure, the market total, your share of it\n",
-            m.name, m.description, m.unit
+            "\n{} — {}{unit}: your figure, the market total, your share of it\n",
+            m.name, m.description
         ));
         out.push_str(&format!("{}\n", totals_table(m, colour)));
     }
