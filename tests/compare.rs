@@ -571,6 +571,21 @@ fn compare_spends_nothing_and_writes_nothing_but_the_report() {
 }
 
 #[test]
+fn a_report_that_cannot_be_written_leaves_no_file() {
+    let m = setup(Value::Null);
+    // The report's path is a directory: an I/O error, and nothing half-written beside it.
+    std::fs::create_dir(m.dir.path().join("report.html")).unwrap();
+    let before = snapshot(m.dir.path());
+    let run = compare(
+        &m,
+        &["--round-file", "round.sig.json", "--html", "report.html"],
+    );
+    run.expect_code(2);
+    assert!(run.stderr.contains("report.html"), "{}", run.stderr);
+    assert_eq!(snapshot(m.dir.path()), before);
+}
+
+#[test]
 fn several_rounds_extra_manifest_fields_and_round_choice() {
     let m = setup(serde_json::json!({
         "mode": "two-server", "n_min": 10, "t": 2, "slack": 0.25,
@@ -609,12 +624,19 @@ fn files_that_do_not_match_the_round_are_refused_with_the_reason() {
         .unwrap()
         .replace(",EUR,", ",USD,");
     m.dir.write("sales.csv", sales);
-    let run = compare(&m, &["--round-file", "round.sig.json"]);
+    let run = compare(
+        &m,
+        &["--round-file", "round.sig.json", "--html", "report.html"],
+    );
     run.expect_code(1);
     assert!(
         run.stderr.contains("USD") && run.stderr.contains("EUR"),
         "{}",
         run.stderr
+    );
+    assert!(
+        !m.dir.path().join("report.html").exists(),
+        "no report from refused files"
     );
     // Another period: every row a year earlier.
     let m = setup(Value::Null);

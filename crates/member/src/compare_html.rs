@@ -371,3 +371,16 @@ pub fn render(c: &Comparison) -> Result<String, String> {
     out.push_str("</body></html>\n");
     Ok(out)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::esc;
+
+    #[test]
+    fn text_is_escaped() {
+        assert_eq!(
+            esc("<b a=\"x\">Café & 'co'</b>"),
+            "&lt;b a=&quot;x&quot;&gt;Café &amp; &#39;co&#39;&lt;/b&gt;"
+        );
+    }
+}
