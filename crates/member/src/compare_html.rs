@@ -129,11 +129,18 @@ fn totals_rows(out: &mut String, m: &TotalMetric, cells: &[&TotalCell], dims: &[
     for d in dims {
         let _ = write!(out, "<th>{}</th>", esc(&m.dims[*d]));
     }
+    // Growth only where there are months to grow between.
+    let growth = m.dims.iter().any(|d| d == "month");
     let _ = write!(
         out,
-        "<th>yours ({u})</th><th>market ({u})</th><th>95% range</th><th>your share (range)</th>\
-         <th>your growth</th><th>market growth (range)</th><th class=\"note\">note</th></tr></thead><tbody>",
-        u = esc(&m.unit)
+        "<th>yours ({u})</th><th>market ({u})</th><th>95% range</th><th>your share (range)</th>{g}\
+         <th class=\"note\">note</th></tr></thead><tbody>",
+        u = esc(&m.unit),
+        g = if growth {
+            "<th>your growth</th><th>market growth (range)</th>"
+        } else {
+            ""
+        }
     );
     for c in cells {
         let sup = c.status == Status::Suppressed;
@@ -184,13 +191,18 @@ fn totals_rows(out: &mut String, m: &TotalMetric, cells: &[&TotalCell], dims: &[
         };
         let _ = write!(
             out,
-            "<td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td class=\"note {}\">{}</td></tr>",
+            "<td>{}</td><td>{}</td><td>{}</td><td>{}</td>",
             esc(&yours),
             esc(&market),
             esc(&range),
-            esc(&share),
-            esc(&gy),
-            esc(&gm),
+            esc(&share)
+        );
+        if growth {
+            let _ = write!(out, "<td>{}</td><td>{}</td>", esc(&gy), esc(&gm));
+        }
+        let _ = write!(
+            out,
+            "<td class=\"note {}\">{}</td></tr>",
             note_class(sup, c.too_noisy),
             esc(text)
         );

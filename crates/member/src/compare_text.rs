@@ -65,13 +65,12 @@ fn note_cell(text: &str, suppressed: bool, noisy: bool, colour: bool) -> Cell {
 
 fn totals_table(m: &TotalMetric, colour: bool) -> Table {
     let mut header: Vec<&str> = m.dims.iter().map(String::as_str).collect();
-    header.extend([
-        "yours",
-        "market (95% range)",
-        "your share (range)",
-        "growth: yours / market",
-        "note",
-    ]);
+    let with_growth = m.dims.iter().any(|d| d == "month");
+    header.extend(["yours", "market (95% range)", "your share (range)"]);
+    if with_growth {
+        header.push("growth: yours / market");
+    }
+    header.push("note");
     let mut t = new_table(colour, header);
     for c in &m.cells {
         let mut row: Vec<Cell> = c.labels.iter().map(Cell::new).collect();
@@ -105,7 +104,9 @@ fn totals_table(m: &TotalMetric, colour: bool) -> Table {
             };
             format!("{y} / {mk}")
         });
-        row.push(Cell::new(growth).set_alignment(CellAlignment::Right));
+        if with_growth {
+            row.push(Cell::new(growth).set_alignment(CellAlignment::Right));
+        }
         let text = if c.text.is_empty() { "ok" } else { &c.text };
         row.push(note_cell(
             text,
