@@ -11,7 +11,10 @@
 #  3. each bakery joins, validates, plans and exports its noised contribution;
 #  4. the association merges the 30 contributions into benchmark Parquet files
 #     (examples/data/benchmarks/<table>/round=2025q4/data.parquet) and prints them;
-#  5. a dirty export and what `validate` says about it.
+#  5. a dirty export and what `validate` says about it;
+#  6. one bakery compares its own figures with the benchmarks (coopbench
+#     compare), on its own machine, and writes its HTML report
+#     (examples/data/compare-member-01.html).
 # Debug build on purpose: a cold build takes ~11 minutes on 2 cores (release: 30+).
 # The example round is dated (period Q4 2025, open until 2026-12-31): the script
 # pins "today" to 2026-11-23 with COOPBENCH_TODAY so it replays the same way in
@@ -107,3 +110,8 @@ code=$?
 set -e
 echo "(exit code $code: 0 valid, 1 invalid data, 2 usage or I/O error)"
 [ "$code" -eq 1 ]
+
+echo "== 6. member-01 sees where it stands (coopbench compare: local only, nothing sent or spent) =="
+"$member" compare --benchmarks "$data/benchmarks" "$data/member-01/sales.csv" "$data/member-01/costs.csv" \
+  --html "$data/compare-member-01.html" --state-dir "$round/member-01/state" | sed 's/^/  /'
+

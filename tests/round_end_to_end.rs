@@ -362,6 +362,24 @@ fn expected_noise_sd(spec: &Spec) -> f64 {
     sigma * (MEMBERS as f64).sqrt() / spec.scale
 }
 
+/// Every file under `dir` with its bytes.
+fn read_tree(dir: &Path) -> BTreeMap<PathBuf, Vec<u8>> {
+    let mut out = BTreeMap::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for e in std::fs::read_dir(&d).expect("list a directory") {
+            let p = e.expect("an entry").path();
+            if p.is_dir() {
+                stack.push(p);
+            } else {
+                let bytes = std::fs::read(&p).expect("read a file");
+                out.insert(p, bytes);
+            }
+        }
+    }
+    out
+}
+
 fn path_str(p: &Path) -> &str {
     p.to_str().expect("a UTF-8 temp path")
 }
@@ -785,6 +803,82 @@ fn thirty_members_one_round_true_totals_inside_intervals_and_nothing_suppressed_
         stats_chunks > 0 && stats_pages > 0,
         "no column statistics ({stats_chunks}) or page index pages ({stats_pages}) found: the statistics check was vacuous"
     );
+
+    // 8. A member compares its own figures with the real merged output: it
+    //    reads the round its export kept, every published and suppressed
+    //    cell is shown as the Parquet files say, and nothing in its state
+    //    directory changes.
+    let state_before = read_tree(&states[0]);
+    let dir0 = &summaries[0].dir;
+    let report = work.join("compare-member-01.html");
+    let run = coopbench(
+        work,
+        &[
+            "compare",
+            "--benchmarks",
+            path_str(&out),
+            "--format",
+            "json",
+            "--html",
+            path_str(&report),
+            path_str(&dir0.join("sales.csv")),
+            path_str(&dir0.join("costs.csv")),
+            "--state-dir",
+            path_str(&states[0]),
+        ],
+    );
+    run.expect_code(0);
+    assert_eq!(
+        read_tree(&states[0]),
+        state_before,
+        "compare changed the state directory"
+    );
+    let cmp = run.json();
+    assert_eq!(cmp["round"]["id"], ROUND_ID);
+    let mut compared = 0;
+    for metric in cmp["totals"].as_array().expect("totals") {
+        let name = metric["name"].as_str().unwrap();
+        let table = &tables[name];
+        let dims: Vec<&str> = metric["dims"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|d| d.as_str().unwrap())
+            .collect();
+        for cell in metric["cells"].as_array().unwrap() {
+            let labels: HashMap<&str, &str> = dims
+                .iter()
+                .zip(cell["labels"].as_array().unwrap())
+                .map(|(d, l)| (*d, l.as_str().unwrap()))
+                .collect();
+            let row = table
+                .rows
+                .iter()
+                .find(|r| {
+                    table
+                        .dims
+                        .iter()
+                        .zip(&r.labels)
+                        .all(|(d, l)| labels[d.as_str()] == l)
+                })
+                .expect("the cell is in the table");
+            assert_eq!(
+                cell["status"] == "suppressed",
+                row.suppressed,
+                "{name} {labels:?}"
+            );
+            if !row.suppressed {
+                assert_eq!(
+                    cell["market"]["estimate"].as_f64().unwrap(),
+                    row.get("estimate")
+                );
+            }
+            compared += 1;
+        }
+    }
+    assert!(compared > 1000, "only {compared} cells compared");
+    let html = std::fs::read_to_string(&report).expect("the report");
+    assert!(scraper::Html::parse_document(&html).errors.is_empty());
 
     // Coverage. The noise of different cells is independent (every member
     // draws it afresh per cell), so with n ≥ 1,000 published cells the share

@@ -184,30 +184,37 @@ fn load_keys(dir: &Path) -> Result<(SigningKey, ts::HelperKeyPair), Stop> {
     Ok((signing, hpke))
 }
 
-/// Trust on first use: the pool's association key is pinned the first time.
-fn check_pin(dir: &Path, pool: &Pool) -> Result<(), Stop> {
+/// Trust on first use: the pool's association key is pinned the first time a
+/// batch of the pool is answered. Returns the pin file to write when there is
+/// none yet (written only once the batch is answered, so a refused request
+/// pins nothing); refuses a pool re-keyed under the same id.
+fn check_pin(dir: &Path, pool: &Pool) -> Result<Option<PathBuf>, Stop> {
     let id = path_id("pool id", &pool.id).map_err(Stop::refused)?;
-    let pins = dir.join("pools");
-    let pin = pins.join(format!("{id}.pin"));
+    let pin = dir.join("pools").join(format!("{id}.pin"));
     match std::fs::read_to_string(&pin) {
-        Ok(k) if k.trim() == pool.association_key.trim() => Ok(()),
+        Ok(k) if k.trim() == pool.association_key.trim() => Ok(None),
         Ok(_) => Err(Stop::refused(format!(
             "pool '{}' is signed by another association key than the one this helper first saw ({}): refusing",
             pool.id,
             pin.display()
         ))),
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-            ensure_dir(&pins).map_err(|e| Stop::usage(format!("{}: {e}", pins.display())))?;
-            write_atomic(&pin, format!("{}\n", pool.association_key).as_bytes())
-                .map_err(|e| Stop::usage(format!("cannot write {}: {e}", pin.display())))?;
-            println!(
-                "First batch from pool '{}': pinned its association key.",
-                pool.id
-            );
-            Ok(())
-        }
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(Some(pin)),
         Err(e) => Err(Stop::usage(format!("cannot read {}: {e}", pin.display()))),
     }
+}
+
+/// Writes the pin of a pool answered for the first time.
+fn write_pin(pin: &Path, pool: &Pool) -> Result<(), Stop> {
+    if let Some(dir) = pin.parent() {
+        ensure_dir(dir).map_err(|e| Stop::usage(format!("{}: {e}", dir.display())))?;
+    }
+    write_atomic(pin, format!("{}\n", pool.association_key).as_bytes())
+        .map_err(|e| Stop::usage(format!("cannot write {}: {e}", pin.display())))?;
+    println!(
+        "First batch from pool '{}': pinned its association key.",
+        pool.id
+    );
+    Ok(())
 }
 
 fn sum(a: &SumArgs) -> Result<(), Stop> {
@@ -254,7 +261,7 @@ fn sum(a: &SumArgs) -> Result<(), Stop> {
             &problems,
         ));
     }
-    check_pin(&a.dir, &pool)?;
+    let new_pin = check_pin(&a.dir, &pool)?;
     println!(
         "Pool '{}' ({}): {} members on its roster, association key {}. Check that this is the real membership.",
         pool.id,
@@ -392,6 +399,9 @@ fn sum(a: &SumArgs) -> Result<(), Stop> {
         members: members.len(),
         sum: String::from_utf8(sum_bytes.clone()).expect("JSON is UTF-8"),
     };
+    if let Some(pin) = &new_pin {
+        write_pin(pin, &pool)?;
+    }
     ensure_dir(&answered_dir)
         .map_err(|e| Stop::usage(format!("{}: {e}", answered_dir.display())))?;
     // The record goes to disk (fsync'd, create-new) before the sum goes out:

@@ -868,12 +868,10 @@ fn the_leader_refuses_a_sum_not_signed_by_the_helper_or_for_another_batch() {
     assert!(manifest.exists());
 }
 
-/// `helper sum` documents "1 refused (nothing written)". On a first contact
-/// from a pool, the helper pins the pool's association key (trust on first
-/// use) before it checks the batch, so a refused batch still writes
-/// `pools/<pool>.pin` into the helper's state.
+/// `helper sum` documents "1 refused (nothing written)": on a first contact
+/// from a pool, a refused batch must not pin the pool's association key
+/// (trust on first use) nor write anything else into the helper's state.
 #[test]
-#[ignore = "bug: a refused first batch still writes the pool pin (pools/<pool>.pin) into the helper's state"]
 fn a_refused_first_batch_leaves_the_helper_state_untouched() {
     let f = Fixture::new();
     let inbox = f.write_honest("inbox", ACCEPTED);

@@ -25,6 +25,9 @@ pub struct PreparedMetric {
     pub clip_stats: clip::ClipStats,
     /// Public noise parameters.
     pub params: NoisePlan,
+    /// The figures before fixed point and clipping (SECRET; `compare` reads
+    /// the members' own ratios from here).
+    pub raw: RawFigures,
 }
 
 pub use coopbench_privacy::plan::{noise_plans, NoisePlan};
@@ -88,71 +91,101 @@ fn term_sums(
     }
 }
 
+/// The member's own figures of one metric before fixed-point conversion,
+/// clipping and noise (SECRET: never printed or written, except in the local
+/// `compare` report the member asks for).
+#[derive(Debug, Clone, PartialEq)]
+pub enum RawFigures {
+    /// `sum`, `count`, `active`: one value per cell of the metric's grid
+    /// (row-major), in the measure's units; `active` cells hold the row count.
+    Cells(Vec<f64>),
+    /// `ratio`: one ratio per cell group (the grid without its `bin`
+    /// dimension), `None` where the denominator is not positive.
+    Ratios(Vec<Option<f64>>),
+}
+
+/// Computes one metric's figures from the member's aggregates: the step
+/// `prepare` (and so `export`) and `compare` share.
+pub fn raw_figures(round: &Round, m: &Metric, aggs: &Aggregates) -> Result<RawFigures, String> {
+    let empty = SourceAgg::default();
+    let grid = round.grid(m);
+    match m.kind {
+        Kind::Ratio => {
+            let group_grid = &grid[..grid.len().saturating_sub(1)];
+            let groups = cell_count(group_grid);
+            let mut num = vec![0.0; groups];
+            let mut den = vec![0.0; groups];
+            for t in &m.numerator {
+                term_sums(
+                    aggs.get(&t.source).unwrap_or(&empty),
+                    t,
+                    group_grid,
+                    &m.dims,
+                    &mut num,
+                );
+            }
+            for t in &m.denominator {
+                term_sums(
+                    aggs.get(&t.source).unwrap_or(&empty),
+                    t,
+                    group_grid,
+                    &m.dims,
+                    &mut den,
+                );
+            }
+            Ok(RawFigures::Ratios(
+                num.iter()
+                    .zip(&den)
+                    .map(|(n, d)| (*d > 0.0).then(|| n / d))
+                    .collect(),
+            ))
+        }
+        _ => {
+            let source = m
+                .source
+                .ok_or_else(|| format!("metric '{}' has no source", m.name))?;
+            let agg = aggs.get(&source).unwrap_or(&empty);
+            let term = Term {
+                source,
+                measure: m.measure.clone(),
+                filter: m.filter.clone(),
+                negate: false,
+            };
+            let mut cells = vec![0.0; cell_count(&grid)];
+            term_sums(agg, &term, &grid, &m.dims, &mut cells);
+            Ok(RawFigures::Cells(cells))
+        }
+    }
+}
+
 /// Computes, clips and parameterises every metric of the round.
 pub fn prepare(round: &Round, aggs: &Aggregates) -> Result<Vec<PreparedMetric>, String> {
     let plans = noise_plans(round)?;
-    let empty = SourceAgg::default();
     round
         .metrics
         .iter()
         .zip(plans)
         .map(|(m, params)| {
             let grid = round.grid(m);
-            let raw: Vec<i64> = match m.kind {
-                Kind::Ratio => {
+            let figures = raw_figures(round, m, aggs)?;
+            let raw: Vec<i64> = match &figures {
+                RawFigures::Ratios(ratios) => {
                     let bins = m
                         .bins
                         .ok_or_else(|| format!("metric '{}' has no bins", m.name))?;
-                    let group_grid = &grid[..grid.len() - 1];
-                    let groups = cell_count(group_grid);
-                    let mut num = vec![0.0; groups];
-                    let mut den = vec![0.0; groups];
-                    for t in &m.numerator {
-                        term_sums(
-                            aggs.get(&t.source).unwrap_or(&empty),
-                            t,
-                            group_grid,
-                            &m.dims,
-                            &mut num,
-                        );
-                    }
-                    for t in &m.denominator {
-                        term_sums(
-                            aggs.get(&t.source).unwrap_or(&empty),
-                            t,
-                            group_grid,
-                            &m.dims,
-                            &mut den,
-                        );
-                    }
-                    num.iter()
-                        .zip(&den)
-                        .flat_map(|(n, d)| {
-                            let r = (*d > 0.0).then(|| n / d);
-                            clip::one_hot_bin(r, bins.lo, bins.hi, bins.count as usize)
+                    ratios
+                        .iter()
+                        .flat_map(|r| {
+                            clip::one_hot_bin(*r, bins.lo, bins.hi, bins.count as usize)
                                 .into_iter()
                                 .map(|b| b * unit(m))
                         })
                         .collect()
                 }
-                kind => {
-                    let source = m
-                        .source
-                        .ok_or_else(|| format!("metric '{}' has no source", m.name))?;
-                    let agg = aggs.get(&source).unwrap_or(&empty);
-                    let term = Term {
-                        source,
-                        measure: m.measure.clone(),
-                        filter: m.filter.clone(),
-                        negate: false,
-                    };
-                    let mut cells = vec![0.0; params.cells];
-                    term_sums(agg, &term, &grid, &m.dims, &mut cells);
-                    cells
-                        .iter()
-                        .map(|v| fixed_cell(kind, *v, m))
-                        .collect::<Result<Vec<i64>, String>>()?
-                }
+                RawFigures::Cells(cells) => cells
+                    .iter()
+                    .map(|v| fixed_cell(m.kind, *v, m))
+                    .collect::<Result<Vec<i64>, String>>()?,
             };
             let b = vec![cell_bounds(m)?; params.cells];
             let clipped = clip::clip_cells(&raw, &b);
@@ -162,6 +195,7 @@ pub fn prepare(round: &Round, aggs: &Aggregates) -> Result<Vec<PreparedMetric>, 
                 clipped: clipped.values,
                 clip_stats: clipped.stats,
                 params,
+                raw: figures,
             })
         })
         .collect()

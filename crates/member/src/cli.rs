@@ -19,6 +19,8 @@ pub const EXIT_USAGE: i32 = 2;
 ///   coopbench export --round round.sig.json sales.csv costs.csv
 ///                                                your noised, signed contribution, to send
 ///   coopbench ledger                             what you have spent
+///   coopbench compare --benchmarks DIR sales.csv costs.csv
+///                                                where you stand (local only: nothing sent or spent)
 #[derive(Debug, Parser)]
 #[command(
     name = "coopbench",
@@ -42,6 +44,7 @@ enum Command {
     Export(crate::export_cmd::ExportArgs),
     Ledger(crate::ledger_cmd::LedgerArgs),
     Policy(crate::ledger_cmd::PolicyArgs),
+    Compare(crate::compare_cmd::CompareArgs),
 }
 
 /// Where the member's keys, ledger and exports live.
@@ -78,5 +81,6 @@ pub fn main() -> i32 {
         Command::Export(args) => crate::export_cmd::run(&args),
         Command::Ledger(args) => crate::ledger_cmd::run_ledger(&args),
         Command::Policy(args) => crate::ledger_cmd::run_policy(&args),
+        Command::Compare(args) => crate::compare_cmd::run(&args),
     }
 }

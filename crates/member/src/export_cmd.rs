@@ -148,6 +148,20 @@ pub(crate) fn input_stop(e: InputError) -> Stop {
     }
 }
 
+/// Keeps the signed round of this export in the state directory (unless the
+/// same bytes are already there), so that `compare` later knows the round's
+/// metrics and grid without the member finding the round file again. The
+/// round is the association's public document: nothing of the member's data.
+fn store_round(state: &State, loaded: &round_load::LoadedRound) -> Result<(), Stop> {
+    let r = &loaded.round.doc;
+    let path = state.round_path(&r.pool_id, &r.id);
+    let bytes = loaded.envelope.to_json();
+    if std::fs::read(&path).is_ok_and(|old| old == bytes) {
+        return Ok(());
+    }
+    write_atomic(&path, &bytes).map_err(|e| usage(format!("cannot write {}: {e}", path.display())))
+}
+
 /// Runs `export`.
 pub fn run(args: &ExportArgs) -> i32 {
     match export(args) {
@@ -207,6 +221,7 @@ fn export(args: &ExportArgs) -> Result<(), Stop> {
     let existing = ExportRecord::load(&record_path).map_err(usage)?;
     let (sequence, reason) = match &existing {
         Some(rec) if rec.round_hash == *round_hash && rec.data_tag == tag => {
+            store_round(&state, &loaded)?;
             write_atomic(&out, rec.contribution.as_bytes())
                 .map_err(|e| usage(format!("cannot write {}: {e}", out.display())))?;
             println!(
@@ -290,6 +305,7 @@ fn export(args: &ExportArgs) -> Result<(), Stop> {
     record_bytes.push(b'\n');
     write_atomic(&record_path, &record_bytes)
         .map_err(|e| usage(format!("cannot write {}: {e}", record_path.display())))?;
+    store_round(&state, &loaded)?;
     failpoint("before-output");
     write_atomic(&out, &bytes)
         .map_err(|e| usage(format!("cannot write {}: {e}", out.display())))?;

@@ -2,11 +2,18 @@
 //! firm's own machine. The binary in the root package is a thin `main` over
 //! [`cli::main`]; each command lives in its own module (`*_cmd`), over shared
 //! pieces: the state directory, pinned pools, round loading, the member's
-//! figures (polars group-bys) and their clipped cells.
+//! figures (polars group-bys) and their clipped cells, and the published
+//! benchmarks `compare` reads (arrow-rs, never the aggregator's code).
 
+pub mod benchmarks;
 pub mod cells;
 pub mod cli;
 pub mod clock;
+pub mod compare;
+mod compare_charts;
+mod compare_cmd;
+mod compare_html;
+mod compare_text;
 pub mod compute;
 mod export_cmd;
 pub mod inputs;

@@ -16,6 +16,8 @@ use std::path::Path;
 pub struct LoadedRound {
     /// The verified round and its hash.
     pub round: Verified<Round>,
+    /// The signed file it was read from (export keeps a copy for `compare`).
+    pub envelope: coopbench_protocol::Envelope,
     /// The pool pin it was verified against.
     pub pin: Pin,
     /// The sales schema.
@@ -77,6 +79,7 @@ pub fn load(state: &State, path: &Path, today: Option<Date>) -> Result<LoadedRou
     problems.extend(schema_problems(&round.doc, &View(&sales), &View(&costs)));
     let loaded = LoadedRound {
         round,
+        envelope: env,
         pin,
         sales,
         costs,

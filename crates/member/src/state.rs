@@ -5,7 +5,8 @@
 //! the per-user data directory, e.g. `~/.local/share/coopbench` on Linux):
 //! `member.key` (PKCS#8, 0600), `member.pub`, `tag.key` (0600, keys the local
 //! data tags), `pools/<pool>.json`, `ledger.jsonl`, `policy.json`,
-//! `exports/<pool>/<round>.json`.
+//! `exports/<pool>/<round>.json`, `rounds/<pool>/<round>.sig.json` (the
+//! signed round last exported, which `compare` reads).
 
 use coopbench_protocol::SigningKey;
 use std::fs;
@@ -65,6 +66,15 @@ impl State {
             .join("exports")
             .join(pool_id)
             .join(format!("{round_id}.json"))
+    }
+
+    /// The signed round file of the last export of one round (public: the
+    /// association's document, kept so `compare` knows the round's metrics).
+    pub fn round_path(&self, pool_id: &str, round_id: &str) -> PathBuf {
+        self.dir
+            .join("rounds")
+            .join(pool_id)
+            .join(format!("{round_id}.sig.json"))
     }
 
     /// Takes the state directory's exclusive lock (held until the returned

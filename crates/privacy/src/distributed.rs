@@ -18,9 +18,11 @@
 //!
 //! The first term alone is the central guarantee Δ²/(2σ²) = ρ; the rest is the
 //! slack, stated in the round and the manifest. Parameters whose slack exceeds
-//! [`MAX_SLACK_FRACTION`] of ρ are refused: at coopbench's noise scales
-//! (σ_m of several units or more) τ is below 10⁻³⁰ and the slack is exactly 0.0
-//! in floating point.
+//! [`MAX_SLACK_FRACTION`] of ρ are refused. τ falls like exp(−π²σ_m²): at
+//! σ_m ≈ 3.6 the slack is about 10⁻⁷ of ρ, at σ_m ≥ 5 below 10⁻¹⁸, and for
+//! money sums (σ_m in the thousands) it is 0.0 in floating point. Metrics
+//! whose cells are 0 or 1 (active, ratio) need a whole-number `scale` in
+//! two-server rounds to keep σ_m large enough.
 
 use crate::budget::{sigma_for, BudgetError};
 use std::f64::consts::PI;

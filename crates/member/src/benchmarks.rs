@@ -1,0 +1,295 @@
+//! Published benchmarks as a member reads them: the rounds in a benchmark
+//! directory (`DIR/manifests/<id>.json`), and one metric's table
+//! (`DIR/<metric>/round=<id>/data.parquet`) read with arrow-rs.
+//!
+//! This follows the aggregator's published format (README, "For analysts"),
+//! not its code: the member never links the aggregator. Manifests are read
+//! tolerantly: fields this version does not know (a two-server round's
+//! `n_min`, `t`, `slack`, …) are ignored.
+
+use arrow_array::cast::AsArray;
+use arrow_array::types::Float64Type;
+use arrow_array::Array;
+use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
+use serde::Deserialize;
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+/// The facts of one published round that `compare` uses, from its manifest.
+#[derive(Debug, Clone, Deserialize)]
+pub struct ManifestView {
+    /// The round merged.
+    pub round: RoundFacts,
+    /// When it was merged (RFC 3339).
+    #[serde(default)]
+    pub merged_at: String,
+    /// How many contributions were accepted.
+    #[serde(default)]
+    pub contributions: Option<Counts>,
+}
+
+/// The round's public facts in a manifest.
+#[derive(Debug, Clone, Deserialize)]
+pub struct RoundFacts {
+    /// Round id.
+    pub id: String,
+    /// Pool id.
+    pub pool_id: String,
+    /// First day of the period (`YYYY-MM-DD`).
+    pub period_start: String,
+    /// Last day of the period.
+    pub period_end: String,
+    /// Hex SHA-256 of the signed round the benchmark was merged from.
+    pub round_hash: String,
+    /// `local` or `two-server` (absent in old manifests: local).
+    #[serde(default = "local")]
+    pub mode: String,
+    /// Currency of money figures.
+    pub currency: String,
+    /// Fewest noisy active members for a published cell.
+    pub min_members: u32,
+    /// Member schemas by source, e.g. `sales` → `sales.v1`.
+    #[serde(default)]
+    pub schemas: BTreeMap<String, String>,
+}
+
+fn local() -> String {
+    "local".into()
+}
+
+/// Counts of contributions.
+#[derive(Debug, Clone, Deserialize)]
+pub struct Counts {
+    /// Accepted contributions.
+    pub accepted: u64,
+}
+
+/// One round found in a benchmark directory.
+#[derive(Debug, Clone)]
+pub struct PublishedRound {
+    /// The manifest's facts.
+    pub manifest: ManifestView,
+    /// The manifest file.
+    pub path: PathBuf,
+}
+
+/// Every round published in `dir`, oldest first (by period end, then merge
+/// time, then id). A manifest that cannot be read is an error naming it.
+pub fn rounds(dir: &Path) -> Result<Vec<PublishedRound>, String> {
+    let manifests = dir.join("manifests");
+    let entries = std::fs::read_dir(&manifests).map_err(|e| {
+        format!(
+            "{} holds no benchmarks: cannot read {} ({e}); pass the folder `coopbench-aggregator merge --out` wrote",
+            dir.display(),
+            manifests.display()
+        )
+    })?;
+    let mut out = Vec::new();
+    for entry in entries {
+        let path = entry
+            .map_err(|e| format!("cannot list {}: {e}", manifests.display()))?
+            .path();
+        if path.extension().and_then(|e| e.to_str()) != Some("json") {
+            continue;
+        }
+        out.push(read_manifest(&path)?);
+    }
+    if out.is_empty() {
+        return Err(format!(
+            "{} holds no published round (no manifests/<round>.json)",
+            dir.display()
+        ));
+    }
+    out.sort_by(|a, b| {
+        let (x, y) = (&a.manifest, &b.manifest);
+        (&x.round.period_end, &x.merged_at, &x.round.id).cmp(&(
+            &y.round.period_end,
+            &y.merged_at,
+            &y.round.id,
+        ))
+    });
+    Ok(out)
+}
+
+/// Reads one manifest.
+pub fn read_manifest(path: &Path) -> Result<PublishedRound, String> {
+    let bytes = std::fs::read(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+    let manifest: ManifestView = serde_json::from_slice(&bytes)
+        .map_err(|e| format!("{} is not a benchmark manifest: {e}", path.display()))?;
+    Ok(PublishedRound {
+        manifest,
+        path: path.to_path_buf(),
+    })
+}
+
+/// Picks the round `id` (or the latest) from `dir`.
+pub fn pick(dir: &Path, id: Option<&str>) -> Result<PublishedRound, String> {
+    let all = rounds(dir)?;
+    match id {
+        None => Ok(all
+            .into_iter()
+            .next_back()
+            .expect("rounds() is never empty")),
+        Some(id) => {
+            let known: Vec<String> = all.iter().map(|r| r.manifest.round.id.clone()).collect();
+            all.into_iter()
+                .find(|r| r.manifest.round.id == id)
+                .ok_or_else(|| {
+                    format!(
+                        "{} has no round '{id}'; it has: {}",
+                        dir.display(),
+                        known.join(", ")
+                    )
+                })
+        }
+    }
+}
+
+/// One row of a published table.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TableRow {
+    /// Dimension column → label.
+    pub labels: BTreeMap<String, String>,
+    /// Figure column → value (`None`: null, as in every suppressed row).
+    pub figures: BTreeMap<String, Option<f64>>,
+    /// The `suppressed` flag.
+    pub suppressed: bool,
+}
+
+impl TableRow {
+    /// A figure, if present and not null.
+    pub fn get(&self, column: &str) -> Option<f64> {
+        self.figures.get(column).copied().flatten()
+    }
+}
+
+/// One published table.
+#[derive(Debug, Clone)]
+pub struct Table {
+    /// The file.
+    pub path: PathBuf,
+    /// Dimension (Utf8) column names, in file order.
+    pub dims: Vec<String>,
+    /// The rows.
+    pub rows: Vec<TableRow>,
+    /// The footer's key-value metadata (`noise_sd`, `min_members`, …).
+    pub metadata: BTreeMap<String, String>,
+}
+
+impl Table {
+    /// A footer value parsed as a number.
+    pub fn meta_f64(&self, key: &str) -> Option<f64> {
+        self.metadata.get(key).and_then(|v| v.parse().ok())
+    }
+}
+
+/// The file of `metric`'s table for `round_id` in `dir`.
+pub fn table_path(dir: &Path, metric: &str, round_id: &str) -> PathBuf {
+    dir.join(metric)
+        .join(format!("round={round_id}"))
+        .join("data.parquet")
+}
+
+/// Reads `metric`'s table of `round_id` from `dir`: every Utf8 column is a
+/// dimension, every Float64 column a figure, `suppressed` the flag.
+pub fn read_table(dir: &Path, metric: &str, round_id: &str) -> Result<Table, String> {
+    let path = table_path(dir, metric, round_id);
+    let fail = |e: &dyn std::fmt::Display| format!("{}: {e}", path.display());
+    let file = std::fs::File::open(&path).map_err(|e| {
+        format!(
+            "the benchmark has no table for metric '{metric}': cannot open {} ({e})",
+            path.display()
+        )
+    })?;
+    let builder = ParquetRecordBatchReaderBuilder::try_new(file).map_err(|e| fail(&e))?;
+    let metadata: BTreeMap<String, String> = builder
+        .metadata()
+        .file_metadata()
+        .key_value_metadata()
+        .map(|kv| {
+            kv.iter()
+                .map(|k| (k.key.clone(), k.value.clone().unwrap_or_default()))
+                .collect()
+        })
+        .unwrap_or_default();
+    let schema = builder.schema().clone();
+    let mut dims = Vec::new();
+    let mut figures = Vec::new();
+    let mut has_flag = false;
+    for f in schema.fields() {
+        // The type's name; arrow's DataType lives in arrow-schema, which the
+        // member does not need to name.
+        let t = format!("{:?}", f.data_type());
+        match t.as_str() {
+            "Utf8" | "LargeUtf8" | "Utf8View" => dims.push(f.name().clone()),
+            "Float64" => figures.push(f.name().clone()),
+            "Boolean" if f.name() == "suppressed" => has_flag = true,
+            _ => {}
+        }
+    }
+    if !has_flag {
+        return Err(format!(
+            "{} is not a coopbench benchmark table: it has no `suppressed` column",
+            path.display()
+        ));
+    }
+    let reader = builder.build().map_err(|e| fail(&e))?;
+    let mut rows = Vec::new();
+    for batch in reader {
+        let batch = batch.map_err(|e| fail(&e))?;
+        let mut dim_cols = Vec::new();
+        for d in &dims {
+            let col = batch
+                .column_by_name(d)
+                .ok_or_else(|| fail(&"a column vanished"))?;
+            let values: Vec<String> = match col.as_string_opt::<i32>() {
+                Some(a) => (0..a.len()).map(|i| a.value(i).to_string()).collect(),
+                None => match col.as_string_opt::<i64>() {
+                    Some(a) => (0..a.len()).map(|i| a.value(i).to_string()).collect(),
+                    None => {
+                        let a = col
+                            .as_string_view_opt()
+                            .ok_or_else(|| fail(&format!("column {d} is not text")))?;
+                        (0..a.len()).map(|i| a.value(i).to_string()).collect()
+                    }
+                },
+            };
+            dim_cols.push(values);
+        }
+        let fig_cols: Vec<_> = figures
+            .iter()
+            .map(|c| {
+                batch
+                    .column_by_name(c)
+                    .and_then(|a| a.as_primitive_opt::<Float64Type>().cloned())
+                    .ok_or_else(|| fail(&format!("column {c} is not Float64")))
+            })
+            .collect::<Result<_, _>>()?;
+        let flag = batch
+            .column_by_name("suppressed")
+            .and_then(|a| a.as_boolean_opt().cloned())
+            .ok_or_else(|| fail(&"column suppressed is not Boolean"))?;
+        for i in 0..batch.num_rows() {
+            rows.push(TableRow {
+                labels: dims
+                    .iter()
+                    .zip(&dim_cols)
+                    .map(|(d, c)| (d.clone(), c[i].clone()))
+                    .collect(),
+                figures: figures
+                    .iter()
+                    .zip(&fig_cols)
+                    .map(|(n, c)| (n.clone(), (!c.is_null(i)).then(|| c.value(i))))
+                    .collect(),
+                // A null flag cannot be read as "published".
+                suppressed: flag.is_null(i) || flag.value(i),
+            });
+        }
+    }
+    Ok(Table {
+        path,
+        dims,
+        rows,
+        metadata,
+    })
+}
