@@ -160,12 +160,19 @@ fn plan(args: &PlanArgs) -> Result<(), Stop> {
             fmt_rho(p.rho)
         );
         let you = accuracy::per_member(p.sigma, p.scale);
-        // In two-server mode nobody sees this alone: it is masked, and only sums are opened.
         let u = unit(round, m.kind);
-        println!(
-            "    your contribution: +/- {} {u} per cell",
-            fmt_num(you.half_width_95)
-        );
+        if round.mode == Mode::TwoServer {
+            // Nobody sees it alone: it is masked, and only sums are opened.
+            println!(
+                "    your contribution: masked (neither server can read it); your share of the noise: +/- {} {u} per cell",
+                fmt_num(you.half_width_95)
+            );
+        } else {
+            println!(
+                "    your contribution: +/- {} {u} per cell",
+                fmt_num(you.half_width_95)
+            );
+        }
         // Largest value a merged cell can take: n members at the clip bound (or 1 each).
         let per_member_max = match (m.kind, m.clip) {
             (Kind::Sum | Kind::Count, Some(c)) => c.hi.abs().max(c.lo.abs()),
