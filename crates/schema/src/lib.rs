@@ -9,9 +9,12 @@
 //! parsing expressions give later stages typed columns ([`typed_scan`]), so
 //! what export reads is exactly what validate accepted.
 
+mod batches;
+mod dups;
 mod header;
 mod mapping;
 mod model;
+mod pattern;
 mod report;
 mod rules;
 mod scan;
@@ -24,4 +27,4 @@ pub use model::{builtin, Constraints, Field, FieldType, SchemaError, TableSchema
 pub use report::{FileReport, Problem, Report, RuleCount};
 pub use scan::typed_scan;
 pub use source::{open, Encoding, Opened, ReadOptions, Source, SourceError};
-pub use validate::{validate, validate_source, ValidateError};
+pub use validate::{validate, validate_source, validate_source_with, BatchQuery, ValidateError};

@@ -48,6 +48,12 @@ pub(crate) struct StructureScanner {
     /// Any byte of the current record seen at all.
     started: bool,
     records: u64,
+    /// File offset of the next byte fed.
+    pos: u64,
+    /// File offset just past the line end of the last complete record.
+    last_end: u64,
+    /// File offset just past the header record.
+    header_end: u64,
     shape: Structure,
 }
 
@@ -61,6 +67,9 @@ impl StructureScanner {
             nonblank: false,
             started: false,
             records: 0,
+            pos: 0,
+            last_end: 0,
+            header_end: 0,
             shape: Structure::default(),
         }
     }
@@ -82,7 +91,7 @@ impl StructureScanner {
                         self.nonblank = true;
                         self.cells += 1;
                     } else if b == b'\n' {
-                        self.end_record();
+                        self.end_record(i);
                     } else {
                         self.nonblank |= b != b'\r';
                         self.state = State::Unquoted;
@@ -101,7 +110,7 @@ impl StructureScanner {
                             self.cells += 1;
                             self.state = State::StartField;
                         } else {
-                            self.end_record();
+                            self.end_record(i);
                         }
                     }
                 },
@@ -121,7 +130,7 @@ impl StructureScanner {
                         self.cells += 1;
                         State::StartField
                     } else if b == b'\n' {
-                        self.end_record();
+                        self.end_record(i);
                         State::StartField
                     } else {
                         State::Unquoted
@@ -129,6 +138,27 @@ impl StructureScanner {
                 }
             }
         }
+        self.pos += input.len() as u64;
+    }
+
+    /// Complete records so far, the header included.
+    pub fn records(&self) -> u64 {
+        self.records
+    }
+
+    /// File offset just past the last complete record (0 before the first).
+    pub fn last_end(&self) -> u64 {
+        self.last_end
+    }
+
+    /// File offset just past the header record (once it is complete).
+    pub fn header_end(&self) -> u64 {
+        self.header_end
+    }
+
+    /// The shape found so far (ragged and blank rows of complete records).
+    pub fn shape(&self) -> &Structure {
+        &self.shape
     }
 
     fn mark(&mut self, bytes: &[u8]) {
@@ -137,8 +167,13 @@ impl StructureScanner {
         }
     }
 
-    /// Ends the current record (its last cell included).
-    fn end_record(&mut self) {
+    /// Ends the current record (its last cell included); `next` is the index
+    /// in the current input just past its line end.
+    fn end_record(&mut self, next: usize) {
+        self.last_end = self.pos + next as u64;
+        if self.records == 0 {
+            self.header_end = self.last_end;
+        }
         let cells = self.cells + 1;
         let blank = !self.nonblank;
         if self.records == 0 {
@@ -159,12 +194,19 @@ impl StructureScanner {
         self.state = State::StartField;
     }
 
-    /// Ends the input (a last record without a line end counts) and returns the shape.
-    pub fn finish(mut self) -> Structure {
+    /// Ends the input: a last record without a line end counts, and ends at
+    /// the end of the input.
+    pub fn end_input(&mut self) {
         if self.started {
-            self.end_record();
+            self.end_record(0);
         }
+        self.last_end = self.pos;
         self.shape.data_rows = self.records.saturating_sub(1);
+    }
+
+    /// Ends the input and returns the shape.
+    pub fn finish(mut self) -> Structure {
+        self.end_input();
         self.shape
     }
 }
