@@ -18,7 +18,7 @@ use std::sync::mpsc::{sync_channel, Receiver};
 use std::sync::Mutex;
 
 /// Bytes read per call.
-const READ_BYTES: usize = 1 << 20;
+const READ_BYTES: usize = 256 << 10;
 /// A batch is cut once it holds this many bytes of whole records.
 const BATCH_BYTES: usize = 4 << 20;
 
@@ -91,7 +91,7 @@ pub(crate) fn run<T: Send>(
     std::thread::scope(|s| {
         let stop = &stop;
         let reader = s.spawn(move || {
-            read(&path, delimiter, &mut |b| {
+            read(&path, delimiter, READ_BYTES, BATCH_BYTES, &mut |b| {
                 !stop.load(Ordering::Relaxed) && batch_tx.send(b).is_ok()
             })
         });
@@ -176,62 +176,62 @@ fn parse(batch: &Batch, schema: &Schema, options: &CsvParseOptions) -> PolarsRes
 fn read(
     path: &std::path::Path,
     delimiter: u8,
+    read_bytes: usize,
+    batch_bytes: usize,
     emit: &mut dyn FnMut(Batch) -> bool,
 ) -> Result<Structure, BatchError> {
     let mut file = File::open(path).map_err(BatchError::Io)?;
     let mut scanner = StructureScanner::new(delimiter);
-    // Bytes from file offset `start` on, not yet handed out.
-    let mut pending: Vec<u8> = Vec::with_capacity(BATCH_BYTES + READ_BYTES);
+    // Bytes from file offset `start` on, not yet handed out; the file is read
+    // straight into it (no intermediate copy).
+    let capacity = batch_bytes + 2 * read_bytes;
+    let mut pending: Vec<u8> = Vec::with_capacity(capacity);
     let mut start = 0u64;
+    // Bytes of `pending` checked and fed to the scanner; the rest (at most an
+    // incomplete UTF-8 sequence) waits for the next read.
+    let mut checked = 0usize;
     // The header record has been cut off.
     let mut header_done = false;
     let mut rows_out = 0u64; // data rows handed out
     let (mut ragged_seen, mut blank_seen) = (0usize, 0usize);
-    let mut carry: Vec<u8> = Vec::new(); // an incomplete UTF-8 sequence at a read's end
-    let mut buf = vec![0u8; READ_BYTES];
-    let mut offset = 0u64; // file offset of the next byte read
     loop {
-        let n = file.read(&mut buf).map_err(BatchError::Io)?;
+        let n = (&mut file)
+            .take(read_bytes as u64)
+            .read_to_end(&mut pending)
+            .map_err(BatchError::Io)?;
         let at_eof = n == 0;
-        // The bytes to check: the carried incomplete sequence, then this read.
-        let mut chunk = std::mem::take(&mut carry);
-        chunk.extend_from_slice(&buf[..n]);
-        let chunk_start = offset - (chunk.len() - n) as u64;
-        offset += n as u64;
-        let good = match std::str::from_utf8(&chunk) {
-            Ok(_) => chunk.len(),
-            Err(e) if e.error_len().is_none() && !at_eof => {
-                carry = chunk[e.valid_up_to()..].to_vec();
-                e.valid_up_to()
-            }
+        let fresh = &pending[checked..];
+        let good = match std::str::from_utf8(fresh) {
+            Ok(_) => fresh.len(),
+            Err(e) if e.error_len().is_none() && !at_eof => e.valid_up_to(),
             Err(e) => {
-                let at = chunk_start + e.valid_up_to() as u64;
-                let bad = &chunk[e.valid_up_to()..];
+                let at = start + (checked + e.valid_up_to()) as u64;
+                let bad = &fresh[e.valid_up_to()..];
                 let bad = bad[..e.error_len().unwrap_or(bad.len()).min(bad.len())].to_vec();
                 let line = line_of(path, at).map_err(BatchError::Io)?;
                 return Err(BatchError::Encoding(at, line, bad));
             }
         };
-        let valid = &chunk[..good];
-        scanner.feed(valid);
-        pending.extend_from_slice(valid);
+        scanner.feed(&fresh[..good]);
+        checked += good;
         if at_eof {
             scanner.end_input();
         }
         if !header_done && scanner.records() >= 1 {
-            let cut = (scanner.header_end() - start) as usize;
-            pending.drain(..cut.min(pending.len()));
+            let cut = ((scanner.header_end() - start) as usize).min(pending.len());
+            pending.drain(..cut);
+            checked -= cut;
             start += cut as u64;
             header_done = true;
         }
-        let ready = scanner.last_end().saturating_sub(start) as usize;
-        if header_done && (ready >= BATCH_BYTES || (at_eof && ready > 0)) {
-            let rest = pending.split_off(ready.min(pending.len()));
-            let bytes = std::mem::replace(&mut pending, rest);
-            if pending.capacity() < BATCH_BYTES {
-                pending.reserve(BATCH_BYTES);
-            }
-            start += bytes.len() as u64;
+        let ready = (scanner.last_end().saturating_sub(start) as usize).min(checked);
+        if header_done && (ready >= batch_bytes || (at_eof && ready > 0)) {
+            let mut rest = Vec::with_capacity(capacity.max(pending.len() - ready + read_bytes));
+            rest.extend_from_slice(&pending[ready..]);
+            let mut bytes = std::mem::replace(&mut pending, rest);
+            bytes.truncate(ready);
+            checked -= ready;
+            start += ready as u64;
             let done = scanner.records().saturating_sub(1);
             let rows = done - rows_out;
             let first_row = rows_out;
@@ -272,5 +272,70 @@ fn line_of(path: &std::path::Path, at: u64) -> std::io::Result<u64> {
             return Ok(lines);
         }
         lines += memchr::memchr_iter(b'\n', &buf[..n]).count() as u64;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn batches_hold_whole_records_in_order_whatever_the_sizes() {
+        let mut text = String::from("\u{feff}a,b,c\r\n");
+        for i in 0..300 {
+            match i % 7 {
+                0 => text.push_str(&format!("\"x\ny{i}\",\"q\"\"\",3\r\n")),
+                3 => text.push_str("1,2\n"),
+                5 => text.push('\n'),
+                _ => text.push_str(&format!("{i},Jürgen,{i}\n")),
+            }
+        }
+        text.push_str("last,row,x");
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("f.csv");
+        std::fs::write(&path, &text).unwrap();
+        let header_len = text.find('\n').unwrap() + 1;
+        for (read_bytes, batch_bytes) in [(1, 1), (3, 10), (64, 100), (1 << 16, 1 << 20)] {
+            let mut got = Vec::new();
+            let mut rows = 0;
+            let mut skipped = Vec::new();
+            let shape = read(&path, b',', read_bytes, batch_bytes, &mut |b| {
+                assert_eq!(b.first_row, rows);
+                rows += b.rows;
+                skipped.extend(b.skipped.iter().copied());
+                got.extend_from_slice(&b.bytes);
+                true
+            })
+            .unwrap();
+            assert_eq!(
+                got,
+                text.as_bytes()[header_len..].to_vec(),
+                "{read_bytes}/{batch_bytes}"
+            );
+            assert_eq!(rows, shape.data_rows);
+            assert_eq!(shape.data_rows, 301);
+            let mut want: Vec<u32> = shape.ragged.iter().map(|r| r.0).collect();
+            want.extend(&shape.blank);
+            want.sort_unstable();
+            assert_eq!(skipped, want);
+            assert_eq!(shape.blank.len(), 43);
+        }
+    }
+
+    #[test]
+    fn invalid_utf8_is_located_even_across_reads() {
+        let mut bytes = b"a,b\n1,caf\xc3\xa9\n2,".to_vec();
+        bytes.extend_from_slice(b"x\xe9y\n");
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("f.csv");
+        std::fs::write(&path, &bytes).unwrap();
+        for read_bytes in [1, 2, 5, 100] {
+            match read(&path, b',', read_bytes, 4, &mut |_| true) {
+                Err(BatchError::Encoding(at, line, bad)) => {
+                    assert_eq!((at, line, bad), (15, 3, vec![0xe9]));
+                }
+                _ => panic!("expected an encoding error"),
+            }
+        }
     }
 }

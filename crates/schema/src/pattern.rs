@@ -96,10 +96,8 @@ impl FixedPattern {
         e.map(
             move |c: Column| {
                 let ca = c.str()?;
-                let out: BooleanChunked = ca
-                    .iter()
-                    .map(|v| v.map(|s| pattern.matches(s.as_bytes())))
-                    .collect();
+                let out: BooleanChunked =
+                    arity::unary_elementwise_values(ca, |s: &str| pattern.matches(s.as_bytes()));
                 Ok(out.with_name(c.name().clone()).into_column())
             },
             |_, f| Ok(Field::new(f.name().clone(), DataType::Boolean)),
