@@ -1,37 +1,65 @@
 //! One read of a member's file, in batches of whole records: a reader thread
-//! streams the bytes once (never a memory map, so memory does not grow with
-//! the file), checks UTF-8, counts cells per record (the structural pass) and
-//! cuts the data into batches of a few MB at record boundaries; workers parse
-//! each batch with polars' CSV parser into text columns with the row index and
-//! run the caller's polars queries on it. Each batch is dropped once its
-//! (small) result is handed to the caller.
+//! walks the file once through a read-only memory map (no copy into buffers),
+//! checks UTF-8, counts cells per record (the structural pass) and cuts the
+//! data into batches of a few MB at record boundaries; workers parse each
+//! batch with polars' CSV parser into text columns with the row index, run the
+//! caller's polars queries on it, and then release the batch's pages from the
+//! process (`MADV_DONTNEED`; they stay in the page cache), so that resident
+//! memory stays a few batches whatever the file's size. (polars' own scan maps
+//! the whole file and keeps every page it touched resident.)
 
 use crate::scan::ROW;
 use crate::source::Source;
 use crate::structure::{Structure, StructureScanner};
+use memmap2::{Advice, Mmap, UncheckedAdvice};
 use polars::io::csv::read::_csv_read_internal::read_chunk;
 use polars::prelude::*;
 use std::fs::File;
-use std::io::Read;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::{sync_channel, Receiver};
+use std::sync::Arc;
 use std::sync::Mutex;
 
-/// Bytes read per call.
+/// Bytes checked and scanned per step.
 const READ_BYTES: usize = 256 << 10;
 /// A batch is cut once it holds this many bytes of whole records.
 const BATCH_BYTES: usize = 4 << 20;
 
 /// Whole records of the file, ready to parse.
 pub(crate) struct Batch {
-    /// The records' bytes (no header).
-    pub bytes: Vec<u8>,
+    /// The mapped file.
+    map: Arc<Mmap>,
+    /// Where the records are in it (no header).
+    range: std::ops::Range<usize>,
     /// Data-row index (0-based, as polars' row index) of the first record.
     pub first_row: u64,
     /// Records in the batch.
     pub rows: u64,
     /// Data rows of this batch that are ragged or blank (their cells are not checked).
     pub skipped: Vec<u32>,
+}
+
+impl Batch {
+    /// The records' bytes.
+    pub fn bytes(&self) -> &[u8] {
+        &self.map[self.range.clone()]
+    }
+
+    /// Drops the batch's whole pages from the process's resident memory.
+    fn release(&self) {
+        let page = 4096;
+        let start = self.range.start.div_ceil(page) * page;
+        let end = self.range.end / page * page;
+        if end > start {
+            // SAFETY: the mapping is read-only and private and never written,
+            // so dropping its pages loses nothing: a later access reads them
+            // from the file again. Failure only means the pages stay resident.
+            let _ = unsafe {
+                self.map
+                    .unchecked_advise_range(UncheckedAdvice::DontNeed, start, end - start)
+            };
+        }
+    }
 }
 
 /// Why a batched read stopped.
@@ -105,6 +133,7 @@ pub(crate) fn run<T: Send>(
                         continue;
                     }
                     let out = parse(&batch, schema, parse_options).and_then(|df| work(&batch, df));
+                    batch.release();
                     if out.is_err() {
                         stop.store(true, Ordering::Relaxed);
                     }
@@ -146,11 +175,12 @@ fn next(rx: &Mutex<Receiver<Batch>>) -> Option<Batch> {
 fn parse(batch: &Batch, schema: &Schema, options: &CsvParseOptions) -> PolarsResult<DataFrame> {
     let projection: Vec<usize> = (0..schema.len()).collect();
     let rows = batch.rows as usize;
-    let df = if batch.bytes.is_empty() {
+    let bytes = batch.bytes();
+    let df = if bytes.is_empty() {
         DataFrame::empty_with_schema(schema)
     } else {
         read_chunk(
-            &batch.bytes,
+            bytes,
             options,
             schema,
             false,
@@ -159,7 +189,7 @@ fn parse(batch: &Batch, schema: &Schema, options: &CsvParseOptions) -> PolarsRes
             rows,
             None,
             usize::MAX,
-            batch.bytes.len(),
+            bytes.len(),
             Some(0),
         )?
     };
@@ -176,62 +206,61 @@ fn parse(batch: &Batch, schema: &Schema, options: &CsvParseOptions) -> PolarsRes
 fn read(
     path: &std::path::Path,
     delimiter: u8,
-    read_bytes: usize,
+    step: usize,
     batch_bytes: usize,
     emit: &mut dyn FnMut(Batch) -> bool,
 ) -> Result<Structure, BatchError> {
-    let mut file = File::open(path).map_err(BatchError::Io)?;
+    let file = File::open(path).map_err(BatchError::Io)?;
     let mut scanner = StructureScanner::new(delimiter);
-    // Bytes from file offset `start` on, not yet handed out; the file is read
-    // straight into it (no intermediate copy).
-    let capacity = batch_bytes + 2 * read_bytes;
-    let mut pending: Vec<u8> = Vec::with_capacity(capacity);
-    let mut start = 0u64;
-    // Bytes of `pending` checked and fed to the scanner; the rest (at most an
-    // incomplete UTF-8 sequence) waits for the next read.
-    let mut checked = 0usize;
+    if file.metadata().map_err(BatchError::Io)?.len() == 0 {
+        return Ok(scanner.finish());
+    }
+    // SAFETY: the map is only read. A member's file changed by another
+    // program while it is validated can give wrong results (or SIGBUS if it
+    // is truncated), exactly as with polars' own memory-mapped scan.
+    let map = Arc::new(unsafe { Mmap::map(&file) }.map_err(BatchError::Io)?);
+    let _ = map.advise(Advice::Sequential);
+    let len = map.len();
+    // Bytes before `start` are handed out; before `checked`, checked and scanned.
+    let (mut start, mut checked) = (0usize, 0usize);
     // The header record has been cut off.
     let mut header_done = false;
     let mut rows_out = 0u64; // data rows handed out
     let (mut ragged_seen, mut blank_seen) = (0usize, 0usize);
+    let mut tried_to = 0usize;
     loop {
-        let n = (&mut file)
-            .take(read_bytes as u64)
-            .read_to_end(&mut pending)
-            .map_err(BatchError::Io)?;
-        let at_eof = n == 0;
-        let fresh = &pending[checked..];
+        let end = (checked + step).max(tried_to + 1).min(len);
+        let at_eof = end == len;
+        let fresh = &map[checked..end];
         let good = match std::str::from_utf8(fresh) {
             Ok(_) => fresh.len(),
             Err(e) if e.error_len().is_none() && !at_eof => e.valid_up_to(),
             Err(e) => {
-                let at = start + (checked + e.valid_up_to()) as u64;
+                let at = (checked + e.valid_up_to()) as u64;
                 let bad = &fresh[e.valid_up_to()..];
                 let bad = bad[..e.error_len().unwrap_or(bad.len()).min(bad.len())].to_vec();
-                let line = line_of(path, at).map_err(BatchError::Io)?;
-                return Err(BatchError::Encoding(at, line, bad));
+                return Err(BatchError::Encoding(at, line_of(&map[..at as usize]), bad));
             }
         };
-        scanner.feed(&fresh[..good]);
+        // An incomplete UTF-8 sequence at the window's end is checked with the
+        // next window, which reaches further.
+        tried_to = end;
+        scanner.feed(&map[checked..checked + good]);
         checked += good;
+        let at_eof = checked == len;
         if at_eof {
             scanner.end_input();
         }
         if !header_done && scanner.records() >= 1 {
-            let cut = ((scanner.header_end() - start) as usize).min(pending.len());
-            pending.drain(..cut);
-            checked -= cut;
-            start += cut as u64;
+            start = scanner.header_end() as usize;
             header_done = true;
         }
-        let ready = (scanner.last_end().saturating_sub(start) as usize).min(checked);
+        let ready = (scanner.last_end() as usize)
+            .min(checked)
+            .saturating_sub(start);
         if header_done && (ready >= batch_bytes || (at_eof && ready > 0)) {
-            let mut rest = Vec::with_capacity(capacity.max(pending.len() - ready + read_bytes));
-            rest.extend_from_slice(&pending[ready..]);
-            let mut bytes = std::mem::replace(&mut pending, rest);
-            bytes.truncate(ready);
-            checked -= ready;
-            start += ready as u64;
+            let range = start..start + ready;
+            start += ready;
             let done = scanner.records().saturating_sub(1);
             let rows = done - rows_out;
             let first_row = rows_out;
@@ -246,7 +275,8 @@ fn read(
             ragged_seen = shape.ragged.len();
             blank_seen = shape.blank.len();
             if !emit(Batch {
-                bytes,
+                map: Arc::clone(&map),
+                range,
                 first_row,
                 rows,
                 skipped,
@@ -261,18 +291,9 @@ fn read(
     Ok(scanner.finish())
 }
 
-/// The 1-based line of a byte offset (only computed for an encoding error).
-fn line_of(path: &std::path::Path, at: u64) -> std::io::Result<u64> {
-    let mut file = File::open(path)?.take(at);
-    let mut buf = vec![0u8; READ_BYTES];
-    let mut lines = 1u64;
-    loop {
-        let n = file.read(&mut buf)?;
-        if n == 0 {
-            return Ok(lines);
-        }
-        lines += memchr::memchr_iter(b'\n', &buf[..n]).count() as u64;
-    }
+/// The 1-based line of the byte after `before` (only computed for an encoding error).
+fn line_of(before: &[u8]) -> u64 {
+    1 + memchr::memchr_iter(b'\n', before).count() as u64
 }
 
 #[cfg(test)]
@@ -303,7 +324,7 @@ mod tests {
                 assert_eq!(b.first_row, rows);
                 rows += b.rows;
                 skipped.extend(b.skipped.iter().copied());
-                got.extend_from_slice(&b.bytes);
+                got.extend_from_slice(b.bytes());
                 true
             })
             .unwrap();
