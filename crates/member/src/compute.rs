@@ -67,36 +67,13 @@ pub fn needs(round: &Round, source: SourceKind) -> (Vec<String>, Vec<String>) {
     (keys.into_iter().collect(), measures.into_iter().collect())
 }
 
-/// Name of the derived month key: year × 12 + month − 1.
-const MONTH_KEY: &str = "__month_key";
-
-/// The month key (year × 12 + month − 1) of a date column, in whole-column
-/// integer arithmetic (Howard Hinnant's civil-from-days) rather than a
-/// calendar conversion per value.
-fn month_key(date: Expr) -> Expr {
-    // Integer division truncates: shifting by 2,000 years (5 × 400, a whole
-    // number of Gregorian cycles) keeps every value non-negative from year
-    // -2000 on, where truncation is floor division.
-    const SHIFT_CYCLES: i64 = 5;
-    let i = |v: i64| lit(v);
-    let z = date.cast(DataType::Int64) + i(719_468 + SHIFT_CYCLES * 146_097);
-    let era = z.clone() / i(146_097);
-    let doe = z - era.clone() * i(146_097);
-    let yoe = (doe.clone() - doe.clone() / i(1_460) + doe.clone() / i(36_524)
-        - doe.clone() / i(146_096))
-        / i(365);
-    let doy = doe - (i(365) * yoe.clone() + yoe.clone() / i(4) - yoe.clone() / i(100));
-    let mp = (i(5) * doy + i(2)) / i(153);
-    // March-based month 0..11 → year and month: Jan and Feb belong to the next year.
-    let late = mp.clone().gt_eq(i(10)).cast(DataType::Int64);
-    let month0 = mp + i(2) - i(12) * late.clone(); // 0 = January
-    let year = yoe + (era - i(SHIFT_CYCLES)) * i(400) + late;
-    year * i(12) + month0
-}
+/// Name of the derived year and month columns.
+const YEAR: &str = "__year";
+const MONTH_NO: &str = "__month_no";
 
 /// The grouping of one file for `round`: year, month, the key fields, currency.
 fn group_keys(keys: &[String]) -> Vec<Expr> {
-    let mut group: Vec<Expr> = vec![col(MONTH_KEY)];
+    let mut group: Vec<Expr> = vec![col(YEAR), col(MONTH_NO)];
     group.extend(keys.iter().map(|k| col(k.as_str())));
     group.push(col("currency"));
     group
@@ -117,7 +94,10 @@ pub fn batch_query(
             .collect();
         aggs.push(len().alias(COUNT));
         typed
-            .with_column(month_key(col("date")).alias(MONTH_KEY))
+            .with_columns([
+                col("date").dt().year().alias(YEAR),
+                col("date").dt().month().alias(MONTH_NO),
+            ])
             .group_by(group_keys(&keys))
             .agg(aggs)
             .collect()
@@ -177,16 +157,10 @@ pub fn aggregate(
         let ca = c.i64().map_err(fail)?;
         Ok((0..ca.len()).map(|i| ca.get(i)).collect())
     };
-    let month_col: Vec<Option<String>> = int(MONTH_KEY)?
+    let month_col: Vec<Option<String>> = int(YEAR)?
         .into_iter()
-        .map(|k| {
-            let k = k?;
-            Some(format!(
-                "{:04}-{:02}",
-                k.div_euclid(12),
-                k.rem_euclid(12) + 1
-            ))
-        })
+        .zip(int(MONTH_NO)?)
+        .map(|(y, m)| Some(format!("{:04}-{:02}", y?, m?)))
         .collect();
     let key_cols: Vec<Vec<Option<String>>> =
         keys.iter().map(|k| text(k)).collect::<Result<_, _>>()?;
@@ -231,33 +205,4 @@ pub fn aggregate(
         entry.1 += counts[i];
     }
     Ok(out)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn month_keys_match_the_calendar() {
-        // Every day from 1899-12-25 to 2101-01-05 and some around year -2000, as polars dates.
-        let days: Vec<i32> = (-1_450_000..-1_449_000).chain(-25_574..47_500).collect();
-        let frame = df!("d" => days.clone()).unwrap();
-        let out = frame
-            .lazy()
-            .select([
-                month_key(col("d").cast(DataType::Date)).alias("k"),
-                col("d").cast(DataType::Date).dt().year().alias("y"),
-                col("d").cast(DataType::Date).dt().month().alias("m"),
-            ])
-            .collect()
-            .unwrap();
-        let k = out.column("k").unwrap().i64().unwrap().clone();
-        let y = out.column("y").unwrap().i32().unwrap().clone();
-        let m = out.column("m").unwrap().cast(&DataType::Int64).unwrap();
-        let m = m.i64().unwrap();
-        for i in 0..days.len() {
-            let want = i64::from(y.get(i).unwrap()) * 12 + m.get(i).unwrap() - 1;
-            assert_eq!(k.get(i), Some(want), "day {}", days[i]);
-        }
-    }
 }
