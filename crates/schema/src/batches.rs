@@ -147,7 +147,7 @@ pub(crate) fn run<T: Send>(
         let mut outcome = Ok(());
         for r in result_rx.iter() {
             if outcome.is_ok() {
-                outcome = r.map_err(BatchError::from).and_then(|t| sink(t));
+                outcome = r.map_err(BatchError::from).and_then(&mut *sink);
                 if outcome.is_err() {
                     stop.store(true, Ordering::Relaxed);
                 }

@@ -4,8 +4,8 @@
 //! in a round, and if not, saying exactly what to fix. It reads the published
 //! schemas ([`TableSchema`]), decodes the member's file ([`Source`], with
 //! encodings, delimiters, decimal commas and a column [`Mapping`]), checks the
-//! header, and runs every cell rule as a polars column expression over a
-//! streaming scan, collecting only the failing rows ([`validate`]). The same
+//! header, and runs every cell rule as a polars column expression over the
+//! file read once in batches, collecting only the failing rows ([`validate`]). The same
 //! parsing expressions give later stages typed columns ([`typed_scan`]), so
 //! what export reads is exactly what validate accepted.
 

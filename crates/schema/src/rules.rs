@@ -513,6 +513,7 @@ mod tests {
             "١",
         ];
         let frame = df!("v" => texts.to_vec()).unwrap();
+        let int_re = regex::Regex::new(INTEGER_RE).unwrap();
         for comma in [false, true] {
             let re = regex::Regex::new(if comma { NUMBER_COMMA_RE } else { NUMBER_RE }).unwrap();
             let out = frame
@@ -526,7 +527,6 @@ mod tests {
                 .unwrap();
             let n = out.column("n").unwrap().f64().unwrap().clone();
             let i = out.column("i").unwrap().i64().unwrap().clone();
-            let int_re = regex::Regex::new(INTEGER_RE).unwrap();
             for (k, t) in texts.iter().enumerate() {
                 assert_eq!(
                     n.get(k).is_some(),

@@ -82,8 +82,9 @@ impl SourceError {
     }
 }
 
-/// A member file ready to scan: valid UTF-8 on disk (the original, or a
-/// transcoded temporary copy deleted on drop) and its header labels.
+/// A member file ready to scan: UTF-8 on disk (the original, whose bytes are
+/// checked as validation reads them, or a transcoded temporary copy deleted on
+/// drop) and its header labels.
 #[derive(Debug)]
 pub struct Source {
     /// The name used in reports (the path as the member typed it).
@@ -158,7 +159,6 @@ impl Source {
             .as_ref()
             .map_or_else(|| path.to_path_buf(), |t| t.path().to_path_buf());
         if first_line_blank(&utf8_path).map_err(|e| SourceError::io(path, e))? {
-            // Unless the blank line hides an encoding problem further on, as before.
             return file_problem(
                 1,
                 "empty-file",

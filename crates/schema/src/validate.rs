@@ -395,7 +395,7 @@ impl BatchPlan<'_> {
             'rows: for (r, row) in rows.iter().enumerate() {
                 for (i, f) in cols.iter().enumerate() {
                     if f.get(r) == Some(true) {
-                        pending.push((row.unwrap_or(0) as u32, i));
+                        pending.push((row.unwrap_or(0), i));
                         if pending.len() >= self.max_errors {
                             break 'rows;
                         }
@@ -410,7 +410,7 @@ impl BatchPlan<'_> {
             let present: Vec<(u64, u32)> = k
                 .iter()
                 .zip(ids.iter())
-                .filter_map(|(h, r)| Some((h?, r? as u32)))
+                .filter_map(|(h, r)| Some((h?, r?)))
                 .collect();
             keys.push(present);
         }
