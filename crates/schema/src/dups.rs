@@ -5,7 +5,7 @@
 //! is then one partition (1/256 of the keys), whatever the file's size.
 
 use std::fs::File;
-use std::io::{BufReader, BufWriter, Read, Seek, SeekFrom, Write};
+use std::io::{BufReader, Read, Seek, SeekFrom, Write};
 
 /// Partitions, by the top 8 bits of the hash.
 const PARTS: usize = 256;
@@ -18,7 +18,9 @@ const ENTRY: usize = 12;
 pub(crate) struct DupFinder {
     held: Vec<Vec<(u64, u32)>>,
     held_len: usize,
-    spill: Option<Vec<BufWriter<File>>>,
+    spill: Option<Vec<File>>,
+    /// Scratch buffer for one partition's bytes.
+    scratch: Vec<u8>,
 }
 
 /// The repeats found: how many rows repeat an earlier row's key, and the
@@ -38,6 +40,7 @@ impl DupFinder {
             held: vec![Vec::new(); PARTS],
             held_len: 0,
             spill: None,
+            scratch: Vec::new(),
         }
     }
 
@@ -56,18 +59,18 @@ impl DupFinder {
     fn spill_all(&mut self) -> std::io::Result<()> {
         if self.spill.is_none() {
             let files = (0..PARTS)
-                .map(|_| tempfile::tempfile().map(|f| BufWriter::with_capacity(1 << 14, f)))
+                .map(|_| tempfile::tempfile())
                 .collect::<std::io::Result<Vec<_>>>()?;
             self.spill = Some(files);
         }
         let files = self.spill.as_mut().expect("spill files just created");
         for (part, file) in self.held.iter_mut().zip(files.iter_mut()) {
+            self.scratch.clear();
             for &(h, r) in part.iter() {
-                let mut e = [0u8; ENTRY];
-                e[..8].copy_from_slice(&h.to_le_bytes());
-                e[8..].copy_from_slice(&r.to_le_bytes());
-                file.write_all(&e)?;
+                self.scratch.extend_from_slice(&h.to_le_bytes());
+                self.scratch.extend_from_slice(&r.to_le_bytes());
             }
+            file.write_all(&self.scratch)?;
             part.clear();
         }
         self.held_len = 0;
@@ -81,7 +84,7 @@ impl DupFinder {
         for part in std::mem::take(&mut self.held) {
             let mut entries = part;
             if let Some(file) = files.as_mut().and_then(Iterator::next) {
-                let mut file = file.into_inner().map_err(|e| e.into_error())?;
+                let mut file = file;
                 file.seek(SeekFrom::Start(0))?;
                 let mut bytes = Vec::new();
                 BufReader::new(file).read_to_end(&mut bytes)?;

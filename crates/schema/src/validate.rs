@@ -407,11 +407,15 @@ impl BatchPlan<'_> {
         let mut keys = Vec::with_capacity(self.uniques.len());
         for i in 0..self.uniques.len() {
             let k = out.column(&key(i))?.u64()?;
-            let present: Vec<(u64, u32)> = k
-                .iter()
-                .zip(ids.iter())
-                .filter_map(|(h, r)| Some((h?, r?)))
-                .collect();
+            let present: Vec<(u64, u32)> = match (k.cont_slice(), ids.cont_slice()) {
+                // No missing keys (the usual case): straight from the buffers.
+                (Ok(k), Ok(r)) => k.iter().copied().zip(r.iter().copied()).collect(),
+                _ => k
+                    .iter()
+                    .zip(ids.iter())
+                    .filter_map(|(h, r)| Some((h?, r?)))
+                    .collect(),
+            };
             keys.push(present);
         }
         let extra = match self.extra {
