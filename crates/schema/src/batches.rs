@@ -23,7 +23,7 @@ use std::sync::Mutex;
 /// Bytes checked and scanned per step.
 const READ_BYTES: usize = 256 << 10;
 /// A batch is cut once it holds this many bytes of whole records.
-const BATCH_BYTES: usize = 4 << 20;
+const BATCH_BYTES: usize = 2 << 20;
 
 /// Whole records of the file, ready to parse.
 pub(crate) struct Batch {
@@ -45,15 +45,18 @@ impl Batch {
         &self.map[self.range.clone()]
     }
 
-    /// Drops the batch's whole pages from the process's resident memory.
+    /// Drops the batch's pages from the process's resident memory: from the
+    /// page holding its first byte up to the page holding its end, which the
+    /// next batch shares and releases in its turn.
     fn release(&self) {
         let page = 4096;
-        let start = self.range.start.div_ceil(page) * page;
+        let start = self.range.start / page * page;
         let end = self.range.end / page * page;
         if end > start {
             // SAFETY: the mapping is read-only and private and never written,
-            // so dropping its pages loses nothing: a later access reads them
-            // from the file again. Failure only means the pages stay resident.
+            // so dropping its pages loses nothing: a later access (another
+            // worker still parsing the shared first page) reads them from the
+            // file again. Failure only means the pages stay resident.
             let _ = unsafe {
                 self.map
                     .unchecked_advise_range(UncheckedAdvice::DontNeed, start, end - start)
