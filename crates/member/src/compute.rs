@@ -1,16 +1,14 @@
-//! The member's figures, computed with one polars lazy group-by per file over
-//! the whole file (never row by row): per month and per grouping field, the
-//! sum of every measure a metric needs and the row count. Everything later
+//! The member's figures, computed with polars group-bys over the whole file
+//! (never row by row), in the same batched read that validates it: a partial
+//! group-by per batch, then one over the partials. Per month and per grouping
+//! field, the sum of every measure a metric needs and the row count. Everything later
 //! (cells, ratios, clipping) works on this small table.
 
 use coopbench_protocol::round::SourceKind;
 use coopbench_protocol::Round;
-use coopbench_schema::{typed_scan, Source, TableSchema};
 use polars::prelude::*;
 use std::collections::{BTreeSet, HashMap};
 
-/// Name of the derived month column (`YYYY-MM`).
-const MONTH: &str = "__month";
 /// Name of the row count column.
 const COUNT: &str = "__rows";
 
@@ -69,10 +67,47 @@ pub fn needs(round: &Round, source: SourceKind) -> (Vec<String>, Vec<String>) {
     (keys.into_iter().collect(), measures.into_iter().collect())
 }
 
-/// Aggregates one validated file for `round`.
+/// Name of the derived year and month columns.
+const YEAR: &str = "__year";
+const MONTH_NO: &str = "__month_no";
+
+/// The grouping of one file for `round`: year, month, the key fields, currency.
+fn group_keys(keys: &[String]) -> Vec<Expr> {
+    let mut group: Vec<Expr> = vec![col(YEAR), col(MONTH_NO)];
+    group.extend(keys.iter().map(|k| col(k.as_str())));
+    group.push(col("currency"));
+    group
+}
+
+/// The partial group-by `export` runs on every batch of a file while it is
+/// validated (one read of the file for both): per year, month, key fields and
+/// currency, the sum of each measure and the row count.
+pub fn batch_query(
+    round: &Round,
+    kind: SourceKind,
+) -> impl Fn(LazyFrame) -> PolarsResult<DataFrame> + Sync {
+    let (keys, measures) = needs(round, kind);
+    move |typed: LazyFrame| {
+        let mut aggs: Vec<Expr> = measures
+            .iter()
+            .map(|m| col(m.as_str()).cast(DataType::Float64).sum())
+            .collect();
+        aggs.push(len().alias(COUNT));
+        typed
+            .with_columns([
+                col("date").dt().year().alias(YEAR),
+                col("date").dt().month().alias(MONTH_NO),
+            ])
+            .group_by(group_keys(&keys))
+            .agg(aggs)
+            .collect()
+    }
+}
+
+/// Combines the partial results of [`batch_query`] over a validated file.
 pub fn aggregate(
-    source: &Source,
-    schema: &TableSchema,
+    display: &str,
+    partials: Vec<DataFrame>,
     round: &Round,
     kind: SourceKind,
 ) -> Result<SourceAgg, String> {
@@ -83,25 +118,29 @@ pub fn aggregate(
         let kind = format!("{e:?}");
         let kind = kind.split(['(', ' ']).next().unwrap_or("error").to_string();
         format!(
-            "{}: polars could not aggregate the file ({kind}); please report this with the coopbench version",
-            source.display
+            "{display}: polars could not aggregate the file ({kind}); please report this with the coopbench version"
         )
     };
-    let lf = typed_scan(source, schema).map_err(fail)?;
-    let mut group: Vec<Expr> = vec![col("date").dt().strftime("%Y-%m").alias(MONTH)];
-    group.extend(keys.iter().map(|k| col(k.as_str())));
-    group.push(col("currency"));
-    let mut aggs: Vec<Expr> = measures
-        .iter()
-        .map(|m| col(m.as_str()).cast(DataType::Float64).sum())
-        .collect();
-    aggs.push(len().alias(COUNT));
-    let df = lf
-        .group_by(group)
+    let mut out = SourceAgg {
+        keys: keys.clone(),
+        measures: measures.clone(),
+        ..Default::default()
+    };
+    let mut parts = partials.into_iter();
+    let Some(mut all) = parts.next() else {
+        return Ok(out);
+    };
+    for p in parts {
+        all.vstack_mut(&p).map_err(fail)?;
+    }
+    let mut aggs: Vec<Expr> = measures.iter().map(|m| col(m.as_str()).sum()).collect();
+    aggs.push(col(COUNT).sum());
+    let df = all
+        .lazy()
+        .group_by(group_keys(&keys))
         .agg(aggs)
-        .collect_with_engine(Engine::Streaming)
-        .map_err(fail)?
-        .unwrap_single();
+        .collect()
+        .map_err(fail)?;
     let months: BTreeSet<String> = round.months().into_iter().collect();
     let text = |name: &str| -> Result<Vec<Option<String>>, String> {
         let c = df.column(name).map_err(fail)?;
@@ -111,7 +150,18 @@ pub fn aggregate(
             .map(|i| ca.get(i).map(str::to_string))
             .collect())
     };
-    let month_col = text(MONTH)?;
+    // The result is one row per group (months × keys × currency): small.
+    let int = |name: &str| -> Result<Vec<Option<i64>>, String> {
+        let c = df.column(name).map_err(fail)?;
+        let c = c.cast(&DataType::Int64).map_err(fail)?;
+        let ca = c.i64().map_err(fail)?;
+        Ok((0..ca.len()).map(|i| ca.get(i)).collect())
+    };
+    let month_col: Vec<Option<String>> = int(YEAR)?
+        .into_iter()
+        .zip(int(MONTH_NO)?)
+        .map(|(y, m)| Some(format!("{:04}-{:02}", y?, m?)))
+        .collect();
     let key_cols: Vec<Vec<Option<String>>> =
         keys.iter().map(|k| text(k)).collect::<Result<_, _>>()?;
     let currency_col = text("currency")?;
@@ -131,11 +181,6 @@ pub fn aggregate(
     let counts: Vec<u64> = (0..counts.len())
         .map(|i| counts.get(i).unwrap_or(0))
         .collect();
-    let mut out = SourceAgg {
-        keys: keys.clone(),
-        measures: measures.clone(),
-        ..Default::default()
-    };
     for i in 0..df.height() {
         let month = month_col[i].clone().unwrap_or_default();
         if !months.contains(&month) {

@@ -151,12 +151,15 @@ pub fn load(
                 p,
             )),
             Opened::Ready(source) => {
-                let report = coopbench_schema::validate_source(&source, schema, 100)
-                    .map_err(|e| InputError::Usage(e.to_string()))?;
+                // Validation and the round's group-by share one read of the file.
+                let query = compute::batch_query(&round.round.doc, kind);
+                let (report, partials) =
+                    coopbench_schema::validate_source_with(&source, schema, 100, Some(&query))
+                        .map_err(|e| InputError::Usage(e.to_string()))?;
                 let ok = report.valid;
                 reports.push(report);
                 if ok {
-                    sources.push((kind, source));
+                    sources.push((kind, source, partials));
                 }
             }
         }
@@ -168,9 +171,9 @@ pub fn load(
     let r = &round.round.doc;
     let mut aggs = Aggregates::new();
     let mut summary = InputSummary::default();
-    for (kind, source) in sources {
+    for (kind, source, partials) in sources {
         let agg =
-            compute::aggregate(&source, round.schema(kind), r, kind).map_err(InputError::Usage)?;
+            compute::aggregate(&source.display, partials, r, kind).map_err(InputError::Usage)?;
         if let Some(other) = agg.currencies.iter().find(|c| **c != r.currency) {
             return Err(InputError::Refused(format!(
                 "{} has amounts in {other} in the round's period; this round is in {} and one metric cannot mix currencies",

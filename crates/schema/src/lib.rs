@@ -4,14 +4,17 @@
 //! in a round, and if not, saying exactly what to fix. It reads the published
 //! schemas ([`TableSchema`]), decodes the member's file ([`Source`], with
 //! encodings, delimiters, decimal commas and a column [`Mapping`]), checks the
-//! header, and runs every cell rule as a polars column expression over a
-//! streaming scan, collecting only the failing rows ([`validate`]). The same
+//! header, and runs every cell rule as a polars column expression over the
+//! file read once in batches, collecting only the failing rows ([`validate`]). The same
 //! parsing expressions give later stages typed columns ([`typed_scan`]), so
 //! what export reads is exactly what validate accepted.
 
+mod batches;
+mod dups;
 mod header;
 mod mapping;
 mod model;
+mod pattern;
 mod report;
 mod rules;
 mod scan;
@@ -24,4 +27,4 @@ pub use model::{builtin, Constraints, Field, FieldType, SchemaError, TableSchema
 pub use report::{FileReport, Problem, Report, RuleCount};
 pub use scan::typed_scan;
 pub use source::{open, Encoding, Opened, ReadOptions, Source, SourceError};
-pub use validate::{validate, validate_source, ValidateError};
+pub use validate::{validate, validate_source, validate_source_with, BatchQuery, ValidateError};

@@ -3,15 +3,19 @@
 //! columns later stages read are parsed by the same expressions validate used.
 
 use crate::model::{anchored, Field, FieldType, TableSchema};
+use crate::pattern::FixedPattern;
 use polars::prelude::*;
 use serde_json::Value;
 
 /// Integers as Table Schema writes them (`bareNumber` true).
 const INTEGER_RE: &str = r"^[+-]?[0-9]+$";
-/// Numbers with a decimal point, plus the spec's special values.
+/// Numbers with a decimal point, plus the spec's special values (what
+/// [`parse_number`] accepts, checked in the tests).
+#[cfg(test)]
 const NUMBER_RE: &str =
     r"^[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?$|^(?:NaN|INF|-INF)$";
 /// Numbers with a decimal comma (`--decimal-comma`).
+#[cfg(test)]
 const NUMBER_COMMA_RE: &str =
     r"^[+-]?(?:[0-9]+(?:,[0-9]*)?|,[0-9]+)(?:[eE][+-]?[0-9]+)?$|^(?:NaN|INF|-INF)$";
 /// The spec's default date format, strictly: four-digit year, two-digit month and day.
@@ -41,11 +45,25 @@ impl Dialect {
 }
 
 /// True where the cell is missing: absent (a short row) or one of `missingValues`.
+/// A few missing values are compared directly (cheaper than a hash lookup).
 pub(crate) fn is_missing(schema: &TableSchema, name: &str) -> Expr {
-    let missing = Series::new("".into(), schema.missing_values.clone());
     col(name)
         .is_null()
-        .or(col(name).is_in(lit(missing).implode(false), false))
+        .or(one_of(col(name), &schema.missing_values))
+}
+
+/// True where the text equals one of `values` (null stays null).
+fn one_of(e: Expr, values: &[String]) -> Expr {
+    if values.len() <= 8 {
+        values
+            .iter()
+            .map(|v| e.clone().eq(lit(v.as_str())))
+            .reduce(|a, b| a.or(b))
+            .unwrap_or(lit(false))
+    } else {
+        let set = Series::new("".into(), values.to_vec());
+        e.is_in(lit(set).implode(false), false)
+    }
 }
 
 fn to_date(c: Expr, format: &str) -> Expr {
@@ -57,41 +75,53 @@ fn to_date(c: Expr, format: &str) -> Expr {
     })
 }
 
+/// The typed value of a number cell, or null where it is not one. polars'
+/// cast accepts exactly Table Schema's numerals (`[+-]`, digits, one decimal
+/// point, exponent), plus spellings of infinity and NaN of which the spec
+/// allows only `NaN`, `INF` and `-INF`: a non-finite value whose text has an
+/// `n` is one of those spellings (a numeral that overflows to infinity has
+/// none).
+fn parse_number(c: Expr, decimal_comma: bool) -> Expr {
+    let text = if decimal_comma {
+        c.clone().str().replace(lit(","), lit("."), true)
+    } else {
+        c.clone()
+    };
+    let v = text.cast(DataType::Float64);
+    let spelled = c
+        .clone()
+        .str()
+        .contains_literal(lit("n"))
+        .or(c.clone().str().contains_literal(lit("N")));
+    let special = one_of(c.clone(), &["NaN".into(), "INF".into(), "-INF".into()]);
+    let mut ok = v
+        .clone()
+        .is_not_null()
+        .and(v.clone().is_finite().or(spelled.not()).or(special));
+    if decimal_comma {
+        ok = ok.and(c.str().contains_literal(lit(".")).not());
+    }
+    when(ok)
+        .then(v)
+        .otherwise(lit(NULL).cast(DataType::Float64))
+}
+
 /// The typed value of a cell, or null where it is missing or not of the type.
 pub(crate) fn parse(schema: &TableSchema, field: &Field, dialect: &Dialect) -> Expr {
-    let c = col(field.name.as_str());
     let present = is_missing(schema, &field.name).not();
-    let value = match field.field_type {
+    when(present)
+        .then(parse_present(field, dialect))
+        .otherwise(lit(NULL).cast(dtype(field.field_type)))
+}
+
+/// The typed value of a cell assumed present (null where it is not of the type).
+fn parse_present(field: &Field, dialect: &Dialect) -> Expr {
+    let c = col(field.name.as_str());
+    match field.field_type {
         FieldType::String => c,
-        FieldType::Integer => when(c.clone().str().contains(lit(INTEGER_RE), true))
-            .then(
-                c.str()
-                    .replace(lit("+"), lit(""), true)
-                    .cast(DataType::Int64),
-            )
-            .otherwise(lit(NULL).cast(DataType::Int64)),
-        FieldType::Number => {
-            let (re, text) = if dialect.decimal_comma {
-                (
-                    NUMBER_COMMA_RE,
-                    c.clone().str().replace(lit(","), lit("."), true),
-                )
-            } else {
-                (NUMBER_RE, c.clone())
-            };
-            let text = text.str().replace(lit("+"), lit(""), true);
-            when(c.str().contains(lit(re), true))
-                .then(
-                    when(text.clone().eq(lit("INF")))
-                        .then(lit(f64::INFINITY))
-                        .when(text.clone().eq(lit("-INF")))
-                        .then(lit(f64::NEG_INFINITY))
-                        .when(text.clone().eq(lit("NaN")))
-                        .then(lit(f64::NAN))
-                        .otherwise(text.cast(DataType::Float64)),
-                )
-                .otherwise(lit(NULL).cast(DataType::Float64))
-        }
+        // polars' cast parses exactly `[+-]?[0-9]+` within 64 bits, else null.
+        FieldType::Integer => c.cast(DataType::Int64),
+        FieldType::Number => parse_number(c, dialect.decimal_comma),
         FieldType::Date => {
             if field.format.as_deref() == Some("any") && dialect.date_format.is_none() {
                 let mut e = to_date(c.clone(), ANY_DATE_FORMATS[0]);
@@ -105,7 +135,11 @@ pub(crate) fn parse(schema: &TableSchema, field: &Field, dialect: &Dialect) -> E
                 let format = dialect.date_format(field);
                 let parsed = to_date(c.clone(), format);
                 if format == "%Y-%m-%d" {
-                    when(c.str().contains(lit(ISO_DATE_RE), true))
+                    let shape = match FixedPattern::compile(ISO_DATE_RE) {
+                        Some(fixed) => fixed.expr(c),
+                        None => c.str().contains(lit(ISO_DATE_RE), true),
+                    };
+                    when(shape)
                         .then(parsed)
                         .otherwise(lit(NULL).cast(DataType::Date))
                 } else {
@@ -122,10 +156,7 @@ pub(crate) fn parse(schema: &TableSchema, field: &Field, dialect: &Dialect) -> E
                 .then(lit(false))
                 .otherwise(lit(NULL).cast(DataType::Boolean))
         }
-    };
-    when(present)
-        .then(value)
-        .otherwise(lit(NULL).cast(dtype(field.field_type)))
+    }
 }
 
 /// The polars type of a field's parsed values.
@@ -228,37 +259,48 @@ fn value_series(field: &Field, values: &[Value]) -> Series {
     }
 }
 
-/// The row-local checks for every bound field. Rows listed in `ragged` (data
-/// row indices) are reported by the structural pass and skipped here.
+/// The column holding a bound field's typed value in [`row_checks`]' first stage.
+pub(crate) fn typed_name(field: usize) -> String {
+    format!("__p{field}")
+}
+
+fn missing_name(field: usize) -> String {
+    format!("__m{field}")
+}
+
+/// The row-local checks for every bound field: first the columns every check
+/// reads, computed once (each field's missing flag, then its typed value),
+/// as stages of `with_columns`; then one "fails here" expression per rule.
+/// Ragged and blank rows are left out by the caller.
 pub(crate) fn row_checks(
     schema: &TableSchema,
     bound: &[usize],
     dialect: &Dialect,
-    ragged: &[u32],
-) -> Vec<Check> {
+) -> (Vec<Vec<Expr>>, Vec<Check>) {
+    let mut missing_stage = Vec::new();
+    let mut stage = Vec::new();
     let mut checks = Vec::new();
-    let complete = if ragged.is_empty() {
-        lit(true)
-    } else {
-        col(crate::scan::ROW)
-            .is_in(
-                lit(Series::new("".into(), ragged.to_vec())).implode(false),
-                false,
-            )
-            .not()
-    };
     for &fi in bound {
         let field = &schema.fields[fi];
         let name = field.name.as_str();
-        let missing = is_missing(schema, name);
+        missing_stage.push(is_missing(schema, name).alias(missing_name(fi)));
+        let missing = col(missing_name(fi));
         let present = missing.clone().not();
-        let parsed = parse(schema, field, dialect);
+        if field.field_type != FieldType::String {
+            stage.push(
+                when(present.clone())
+                    .then(parse_present(field, dialect))
+                    .otherwise(lit(NULL).cast(dtype(field.field_type)))
+                    .alias(typed_name(fi)),
+            );
+        }
+        let parsed = col(typed_name(fi));
         let c = &field.constraints;
         let mut add = |rule: &'static str, fail: Expr| {
             checks.push(Check {
                 field: Some(fi),
                 rule,
-                fail: fail.and(complete.clone()).fill_null(lit(false)),
+                fail: fail.fill_null(lit(false)),
             })
         };
         if c.required || schema.primary_key.iter().any(|k| k == name) {
@@ -292,28 +334,38 @@ pub(crate) fn row_checks(
             );
         }
         if let Some(values) = &c.enum_values {
-            let target = match field.field_type {
-                FieldType::Integer | FieldType::Number => parsed.clone(),
-                _ => col(name),
+            let (target, ok) = match field.field_type {
+                FieldType::Integer | FieldType::Number => {
+                    let ok = parsed
+                        .clone()
+                        .is_in(lit(value_series(field, values)).implode(false), false);
+                    (parsed.clone(), ok)
+                }
+                _ => {
+                    let texts: Vec<String> = values
+                        .iter()
+                        .map(|v| match v {
+                            Value::String(s) => s.clone(),
+                            other => other.to_string(),
+                        })
+                        .collect();
+                    (col(name), one_of(col(name), &texts))
+                }
             };
-            let ok = target
-                .clone()
-                .is_in(lit(value_series(field, values)).implode(false), false);
             add(
                 "enum",
                 present.clone().and(target.is_not_null()).and(ok.not()),
             );
         }
         if let Some(p) = &c.pattern {
-            add(
-                "pattern",
-                present
-                    .clone()
-                    .and(col(name).str().contains(lit(anchored(p)), true).not()),
-            );
+            let matches = match FixedPattern::compile(p) {
+                Some(fixed) => fixed.expr(col(name)),
+                None => col(name).str().contains(lit(anchored(p)), true),
+            };
+            add("pattern", present.clone().and(matches.not()));
         }
     }
-    checks
+    (vec![missing_stage, stage], checks)
 }
 
 /// Explains one failure of `rule` on a cell whose raw text is `raw`.
@@ -415,6 +467,81 @@ fn type_message(field: &Field, raw: &str, dialect: &Dialect) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The cast-based parsers accept exactly what the spec's regexes accept.
+    #[test]
+    fn numbers_and_integers_parse_as_the_spec_regexes_say() {
+        let texts = [
+            "1",
+            "+1",
+            "-1",
+            "007",
+            "+-1",
+            "1.",
+            ".5",
+            "+.5",
+            "-.5e3",
+            "1.5e",
+            "1e5",
+            "1E+5",
+            "1e-5",
+            "1.2.3",
+            "1,5",
+            "1,2,3",
+            "1.5,2",
+            "NaN",
+            "nan",
+            "INF",
+            "-INF",
+            "+INF",
+            "inf",
+            "Infinity",
+            "-infinity",
+            "1e999",
+            "-1e999",
+            " 1",
+            "1 ",
+            "0x10",
+            "1_000",
+            "",
+            ".",
+            "e5",
+            "--1",
+            "9223372036854775807",
+            "9223372036854775808",
+            "-9223372036854775808",
+            "١",
+        ];
+        let frame = df!("v" => texts.to_vec()).unwrap();
+        let int_re = regex::Regex::new(INTEGER_RE).unwrap();
+        for comma in [false, true] {
+            let re = regex::Regex::new(if comma { NUMBER_COMMA_RE } else { NUMBER_RE }).unwrap();
+            let out = frame
+                .clone()
+                .lazy()
+                .select([
+                    parse_number(col("v"), comma).alias("n"),
+                    col("v").cast(DataType::Int64).alias("i"),
+                ])
+                .collect()
+                .unwrap();
+            let n = out.column("n").unwrap().f64().unwrap().clone();
+            let i = out.column("i").unwrap().i64().unwrap().clone();
+            for (k, t) in texts.iter().enumerate() {
+                assert_eq!(
+                    n.get(k).is_some(),
+                    re.is_match(t),
+                    "number {t:?} comma {comma}"
+                );
+                let in_range = t.trim_start_matches('+').parse::<i64>().is_ok();
+                assert_eq!(
+                    i.get(k).is_some(),
+                    int_re.is_match(t) && in_range,
+                    "integer {t:?}"
+                );
+            }
+        }
+    }
 
     #[test]
     fn civil_days_match_known_dates() {

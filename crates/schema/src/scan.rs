@@ -41,6 +41,18 @@ pub(crate) fn raw_scan(
         .finish()
 }
 
+/// The names of the file's columns, by header position: the schema field a
+/// column is bound to, or a placeholder for an unbound one.
+pub(crate) fn column_names(
+    source: &Source,
+    schema: &TableSchema,
+    binding: &Binding,
+) -> Vec<PlSmallStr> {
+    (0..source.header.len())
+        .map(|pos| binding.column_name(schema, pos).into())
+        .collect()
+}
+
 /// The dialect (decimal comma, date format) a source was opened with.
 pub(crate) fn dialect(source: &Source) -> Dialect {
     Dialect {

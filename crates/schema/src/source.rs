@@ -3,7 +3,6 @@
 
 use crate::mapping::Mapping;
 use crate::report::Problem;
-use crate::structure::{Structure, StructureScanner};
 use std::fs::File;
 use std::io::{BufReader, BufWriter, Read, Write};
 use std::path::{Path, PathBuf};
@@ -83,8 +82,9 @@ impl SourceError {
     }
 }
 
-/// A member file ready to scan: valid UTF-8 on disk (the original, or a
-/// transcoded temporary copy deleted on drop) and its header labels.
+/// A member file ready to scan: UTF-8 on disk (the original, whose bytes are
+/// checked as validation reads them, or a transcoded temporary copy deleted on
+/// drop) and its header labels.
 #[derive(Debug)]
 pub struct Source {
     /// The name used in reports (the path as the member typed it).
@@ -96,8 +96,6 @@ pub struct Source {
     pub header: Vec<String>,
     /// The file's size in bytes.
     pub size: u64,
-    /// Record count and ragged rows, from the structural pass.
-    pub(crate) structure: Structure,
     /// The options it was opened with.
     pub options: ReadOptions,
 }
@@ -111,8 +109,9 @@ pub enum Opened {
     Unreadable(Problem),
 }
 
-/// Opens a member's file: checks or converts its encoding, counts its records
-/// and cells, and reads its header.
+/// Opens a member's file: converts its encoding if it is not UTF-8 and reads
+/// its header. The data rows are checked (UTF-8, cells per record) in the one
+/// batched read that validation makes.
 pub fn open(path: &Path, options: &ReadOptions) -> Result<Opened, SourceError> {
     Source::open(path, options)
 }
@@ -142,58 +141,52 @@ impl Source {
                 "the file is empty: expected a header row and data rows".into(),
             );
         }
-        let bar = progress_bar(options.progress, size, "checking encoding");
-        let mut shape = StructureScanner::new(options.delimiter);
-        let transcoded = match options.encoding {
-            Encoding::Utf8 => {
-                if let Some((offset, line, bytes)) = find_invalid_utf8(path, &bar, &mut shape)? {
-                    bar.finish_and_clear();
-                    let shown: Vec<String> = bytes.iter().map(|b| format!("0x{b:02X}")).collect();
-                    return file_problem(
-                        line,
-                        "encoding",
-                        format!(
-                            "not valid UTF-8: byte {} at offset {offset} (line {line}); \
-                             the file was probably saved by Excel or an older till as Windows-1252: \
-                             try --encoding windows-1252 (or latin1)",
-                            shown.join(" ")
-                        ),
-                    );
-                }
-                None
-            }
-            Encoding::Windows1252 | Encoding::Latin1 => Some(transcode(path, &bar, &mut shape)?),
+        let encoding_problem = |offset: u64, line: u64, bytes: &[u8]| {
+            Ok(Opened::Unreadable(encoding_problem(
+                &display, offset, line, bytes,
+            )))
         };
-        bar.finish_and_clear();
+        let transcoded = match options.encoding {
+            Encoding::Utf8 => None,
+            Encoding::Windows1252 | Encoding::Latin1 => {
+                let bar = progress_bar(options.progress, size, "converting to UTF-8");
+                let t = transcode(path, &bar)?;
+                bar.finish_and_clear();
+                Some(t)
+            }
+        };
         let utf8_path = transcoded
             .as_ref()
             .map_or_else(|| path.to_path_buf(), |t| t.path().to_path_buf());
-        let header = match read_header(&utf8_path, options.delimiter)
-            .map_err(|e| SourceError::io(path, e))?
-        {
-            Some(h) => h,
-            None => {
-                return file_problem(
-                    1,
-                    "empty-file",
-                    "the first line is blank: the header row must be on line 1".into(),
-                );
-            }
-        };
-        let structure = shape.finish();
-        if structure.header_blank {
+        if first_line_blank(&utf8_path).map_err(|e| SourceError::io(path, e))? {
             return file_problem(
                 1,
                 "empty-file",
                 "the first line is blank: the header row must be on line 1".into(),
             );
         }
+        let header = match read_header(&utf8_path, options.delimiter) {
+            Ok(Some(h)) => h,
+            Ok(None) => {
+                return file_problem(
+                    1,
+                    "empty-file",
+                    "the first line is blank: the header row must be on line 1".into(),
+                );
+            }
+            Err(e) => {
+                // The header is not UTF-8: say where, as for a data row.
+                if let Some((offset, line, bytes)) = find_invalid_utf8(path)? {
+                    return encoding_problem(offset, line, &bytes);
+                }
+                return Err(SourceError::io(path, e));
+            }
+        };
         Ok(Opened::Ready(Source {
             display,
             utf8_path,
             _transcoded: transcoded,
             header,
-            structure,
             size,
             options: options.clone(),
         }))
@@ -237,11 +230,7 @@ pub(crate) fn spinner(enabled: bool, size: u64, what: &'static str) -> indicatif
 
 /// Finds the first byte sequence that is not UTF-8, streaming in 1 MiB chunks.
 /// Returns (byte offset, 1-based line, the offending bytes).
-fn find_invalid_utf8(
-    path: &Path,
-    bar: &indicatif::ProgressBar,
-    shape: &mut StructureScanner,
-) -> Result<Option<(u64, u64, Vec<u8>)>, SourceError> {
+fn find_invalid_utf8(path: &Path) -> Result<Option<(u64, u64, Vec<u8>)>, SourceError> {
     let mut reader = File::open(path).map_err(|e| SourceError::io(path, e))?;
     let mut buf = vec![0u8; CHUNK + 4];
     let mut carry = 0usize; // bytes of an incomplete sequence kept from the last chunk
@@ -256,7 +245,6 @@ fn find_invalid_utf8(
         let at_eof = n == 0;
         match std::str::from_utf8(data) {
             Ok(_) => {
-                shape.feed(data);
                 lines += memchr_count(data);
                 carry = 0;
             }
@@ -276,12 +264,10 @@ fn find_invalid_utf8(
                         return Ok(Some((offset + good as u64, lines, data[good..].to_vec())));
                     }
                     None => {
-                        shape.feed(&data[..good]);
                         lines += memchr_count(&data[..good]);
                         buf.copy_within(good..len, 0);
                         offset += good as u64;
                         carry = len - good;
-                        bar.inc(n as u64);
                         continue;
                     }
                 }
@@ -291,19 +277,49 @@ fn find_invalid_utf8(
             return Ok(None);
         }
         offset += len as u64;
-        bar.inc(n as u64);
     }
 }
 
 fn memchr_count(data: &[u8]) -> u64 {
-    data.iter().filter(|&&b| b == b'\n').count() as u64
+    memchr::memchr_iter(b'\n', data).count() as u64
+}
+
+/// The problem for a file that is not UTF-8 at `offset` (line `line`).
+pub(crate) fn encoding_problem(display: &str, offset: u64, line: u64, bytes: &[u8]) -> Problem {
+    let shown: Vec<String> = bytes.iter().map(|b| format!("0x{b:02X}")).collect();
+    Problem::file_level(
+        display,
+        line,
+        "encoding",
+        format!(
+            "not valid UTF-8: byte {} at offset {offset} (line {line}); \
+             the file was probably saved by Excel or an older till as Windows-1252: \
+             try --encoding windows-1252 (or latin1)",
+            shown.join(" ")
+        ),
+    )
+}
+
+/// True when the file's first record is a blank line (only `\r` before the first `\n`).
+fn first_line_blank(path: &Path) -> std::io::Result<bool> {
+    let mut file = File::open(path)?;
+    let mut buf = [0u8; 4096];
+    loop {
+        let n = file.read(&mut buf)?;
+        if n == 0 {
+            return Ok(false);
+        }
+        match buf[..n].iter().position(|&b| b != b'\r') {
+            Some(i) => return Ok(buf[i] == b'\n'),
+            None => continue,
+        }
+    }
 }
 
 /// Converts a Windows-1252 file to a temporary UTF-8 copy, streaming.
 fn transcode(
     path: &Path,
     bar: &indicatif::ProgressBar,
-    shape: &mut StructureScanner,
 ) -> Result<tempfile::NamedTempFile, SourceError> {
     let io = |e| SourceError::io(path, e);
     let mut input = BufReader::with_capacity(CHUNK, File::open(path).map_err(io)?);
@@ -320,7 +336,6 @@ fn transcode(
         let n = input.read(&mut inbuf).map_err(io)?;
         outbuf.clear();
         let (_res, _read, _) = decoder.decode_to_string(&inbuf[..n], &mut outbuf, n == 0);
-        shape.feed(outbuf.as_bytes());
         out.write_all(outbuf.as_bytes()).map_err(io)?;
         bar.inc(n as u64);
         if n == 0 {

@@ -48,6 +48,12 @@ pub(crate) struct StructureScanner {
     /// Any byte of the current record seen at all.
     started: bool,
     records: u64,
+    /// File offset of the next byte fed.
+    pos: u64,
+    /// File offset just past the line end of the last complete record.
+    last_end: u64,
+    /// File offset just past the header record.
+    header_end: u64,
     shape: Structure,
 }
 
@@ -61,6 +67,9 @@ impl StructureScanner {
             nonblank: false,
             started: false,
             records: 0,
+            pos: 0,
+            last_end: 0,
+            header_end: 0,
             shape: Structure::default(),
         }
     }
@@ -70,6 +79,14 @@ impl StructureScanner {
         let d = self.delimiter;
         let mut i = 0;
         while i < input.len() {
+            if !self.started {
+                // At a record's start: a whole line without quotes is counted
+                // in one vectorised pass instead of a search per cell.
+                if let Some(next) = self.quick_record(input, i) {
+                    i += next;
+                    continue;
+                }
+            }
             self.started = true;
             match self.state {
                 State::StartField => {
@@ -82,7 +99,7 @@ impl StructureScanner {
                         self.nonblank = true;
                         self.cells += 1;
                     } else if b == b'\n' {
-                        self.end_record();
+                        self.end_record(i);
                     } else {
                         self.nonblank |= b != b'\r';
                         self.state = State::Unquoted;
@@ -101,7 +118,7 @@ impl StructureScanner {
                             self.cells += 1;
                             self.state = State::StartField;
                         } else {
-                            self.end_record();
+                            self.end_record(i);
                         }
                     }
                 },
@@ -121,7 +138,7 @@ impl StructureScanner {
                         self.cells += 1;
                         State::StartField
                     } else if b == b'\n' {
-                        self.end_record();
+                        self.end_record(i);
                         State::StartField
                     } else {
                         State::Unquoted
@@ -129,6 +146,43 @@ impl StructureScanner {
                 }
             }
         }
+        self.pos += input.len() as u64;
+    }
+
+    /// Complete records so far, the header included.
+    pub fn records(&self) -> u64 {
+        self.records
+    }
+
+    /// File offset just past the last complete record (0 before the first).
+    pub fn last_end(&self) -> u64 {
+        self.last_end
+    }
+
+    /// File offset just past the header record (once it is complete).
+    pub fn header_end(&self) -> u64 {
+        self.header_end
+    }
+
+    /// The shape found so far (ragged and blank rows of complete records).
+    pub fn shape(&self) -> &Structure {
+        &self.shape
+    }
+
+    /// Counts a complete record without quotes at `input[at..]`;
+    /// returns the bytes it took, or `None` (the state machine reads it).
+    fn quick_record(&mut self, input: &[u8], at: usize) -> Option<usize> {
+        let nl = memchr(b'\n', &input[at..])?;
+        let line = &input[at..at + nl];
+        if memchr(b'"', line).is_some() {
+            return None;
+        }
+        let d = self.delimiter;
+        let delimiters = line.iter().fold(0u32, |n, &b| n + u32::from(b == d));
+        self.cells = delimiters;
+        self.nonblank = delimiters > 0 || line.iter().any(|&b| b != b'\r');
+        self.end_record(at + nl + 1);
+        Some(nl + 1)
     }
 
     fn mark(&mut self, bytes: &[u8]) {
@@ -137,8 +191,13 @@ impl StructureScanner {
         }
     }
 
-    /// Ends the current record (its last cell included).
-    fn end_record(&mut self) {
+    /// Ends the current record (its last cell included); `next` is the index
+    /// in the current input just past its line end.
+    fn end_record(&mut self, next: usize) {
+        self.last_end = self.pos + next as u64;
+        if self.records == 0 {
+            self.header_end = self.last_end;
+        }
         let cells = self.cells + 1;
         let blank = !self.nonblank;
         if self.records == 0 {
@@ -159,12 +218,19 @@ impl StructureScanner {
         self.state = State::StartField;
     }
 
-    /// Ends the input (a last record without a line end counts) and returns the shape.
-    pub fn finish(mut self) -> Structure {
+    /// Ends the input: a last record without a line end counts, and ends at
+    /// the end of the input.
+    pub fn end_input(&mut self) {
         if self.started {
-            self.end_record();
+            self.end_record(0);
         }
+        self.last_end = self.pos;
         self.shape.data_rows = self.records.saturating_sub(1);
+    }
+
+    /// Ends the input and returns the shape.
+    pub fn finish(mut self) -> Structure {
+        self.end_input();
         self.shape
     }
 }

@@ -1,12 +1,15 @@
 //! Validation of one file: header binding, then every row rule as one streaming
 //! polars query that keeps only failing rows, then uniqueness over hashes.
 
+use crate::batches::{self, Batch, BatchError};
+use crate::dups::DupFinder;
 use crate::header;
+use crate::model::FieldType;
 use crate::model::TableSchema;
 use crate::report::{FileReport, Problem, RuleCount};
 use crate::rules::{self, Check, Dialect};
 use crate::scan::{self, ROW};
-use crate::source::{spinner, Opened, ReadOptions, Source, SourceError};
+use crate::source::{encoding_problem, spinner, Opened, ReadOptions, Source, SourceError};
 use polars::prelude::*;
 use std::collections::{BTreeMap, HashMap};
 use std::path::Path;
@@ -58,12 +61,29 @@ struct UniqueRule {
     key: Expr,
 }
 
+/// Extra work on each batch during validation (export's group-by): it gets
+/// the batch's typed columns, named as the schema's fields (values that fail
+/// validation are null), and returns a small partial result.
+pub type BatchQuery<'a> = &'a (dyn Fn(LazyFrame) -> PolarsResult<DataFrame> + Sync);
+
 /// Validates an opened file.
 pub fn validate_source(
     source: &Source,
     schema: &TableSchema,
     max_errors: usize,
 ) -> Result<FileReport, ValidateError> {
+    validate_source_with(source, schema, max_errors, None).map(|(report, _)| report)
+}
+
+/// Validates an opened file and, in the same read, runs `extra` on every
+/// batch; its partial results are returned (in no particular order) beside
+/// the report. They mean something only when the report is valid.
+pub fn validate_source_with(
+    source: &Source,
+    schema: &TableSchema,
+    max_errors: usize,
+    extra: Option<BatchQuery<'_>>,
+) -> Result<(FileReport, Vec<DataFrame>), ValidateError> {
     let polars_problem = |e: PolarsError| {
         FileReport::single(
             &source.display,
@@ -81,34 +101,112 @@ pub fn validate_source(
     let bound: Vec<usize> = (0..schema.fields.len())
         .filter(|f| binding.has_field(*f))
         .collect();
+    let names = scan::column_names(source, schema, &binding);
     let spinner = spinner(
         source.options.progress,
         source.size,
         "checking every rule with polars",
     );
-    let lf = match scan::raw_scan(source, schema, &binding) {
-        Ok(lf) => lf,
-        Err(e) => return Ok(polars_problem(e)),
-    };
-    let shape = &source.structure;
-    // Ragged and blank rows are reported from the structural pass; their cells are not checked.
-    let mut skipped: Vec<u32> = shape
-        .ragged
-        .iter()
-        .map(|(r, _)| *r)
-        .chain(shape.blank.iter().copied())
-        .collect();
-    skipped.sort_unstable();
-    let checks = rules::row_checks(schema, &bound, &dialect, &skipped);
+    let (stage, checks) = rules::row_checks(schema, &bound, &dialect);
     let uniques = unique_rules(schema, &bound);
-    let result = run_queries(&lf, &checks, &uniques, max_errors);
-    spinner.finish_and_clear();
-    let rows = shape.data_rows;
-    let (check_counts, mut pending, unique_counts) = match result {
-        Ok(r) => r,
-        Err(e) => return Ok(polars_problem(e)),
+    let typed: Vec<Expr> = extra
+        .map(|_| {
+            bound
+                .iter()
+                .map(|&f| {
+                    let field = &schema.fields[f];
+                    let name = field.name.as_str();
+                    if field.field_type == FieldType::String {
+                        when(rules::is_missing(schema, name).not())
+                            .then(col(name))
+                            .otherwise(lit(NULL).cast(DataType::String))
+                            .alias(typed_alias(f))
+                    } else {
+                        col(rules::typed_name(f)).alias(typed_alias(f))
+                    }
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    let plan = BatchPlan {
+        stage,
+        checks: &checks,
+        uniques: &uniques,
+        typed,
+        typed_back: bound
+            .iter()
+            .map(|&f| col(typed_alias(f)).alias(schema.fields[f].name.as_str()))
+            .collect(),
+        extra,
+        max_errors,
     };
-
+    let mut check_counts = vec![0u64; checks.len()];
+    let mut check_pending: Vec<(u32, usize)> = Vec::new();
+    let mut finders: Vec<DupFinder> = uniques.iter().map(|_| DupFinder::new()).collect();
+    let mut partials = Vec::new();
+    let run = batches::run(
+        source,
+        &names,
+        &|batch, df| plan.run(batch, df),
+        &mut |out: BatchOut| {
+            for (c, n) in check_counts.iter_mut().zip(&out.counts) {
+                *c += n;
+            }
+            check_pending.extend(out.pending);
+            if check_pending.len() > 2 * max_errors.max(1) {
+                check_pending.sort_unstable();
+                check_pending.truncate(max_errors);
+            }
+            for (f, keys) in finders.iter_mut().zip(&out.keys) {
+                f.extend(keys).map_err(BatchError::Io)?;
+            }
+            partials.extend(out.extra);
+            Ok(())
+        },
+    );
+    spinner.finish_and_clear();
+    let shape = match run {
+        Ok(shape) => shape,
+        Err(BatchError::Encoding(offset, line, bytes)) => {
+            let p = encoding_problem(&source.display, offset, line, &bytes);
+            return Ok((FileReport::single(&source.display, &schema.name, p), vec![]));
+        }
+        Err(BatchError::Io(e)) => {
+            return Err(ValidateError::Source(SourceError {
+                path: source.display.clone(),
+                message: e.to_string(),
+            }))
+        }
+        Err(BatchError::Polars(e)) => return Ok((polars_problem(e), vec![])),
+    };
+    check_pending.sort_unstable();
+    check_pending.truncate(max_errors);
+    let mut pending: Vec<Pending> = check_pending
+        .iter()
+        .map(|&(row, i)| Pending {
+            row,
+            field: checks[i].field,
+            rule: checks[i].rule,
+            first: None,
+        })
+        .collect();
+    let mut unique_counts = Vec::with_capacity(uniques.len());
+    for (u, finder) in uniques.iter().zip(finders) {
+        let repeats = finder.finish(max_errors).map_err(|e| {
+            ValidateError::Source(SourceError {
+                path: source.display.clone(),
+                message: format!("cannot use a temporary file for the uniqueness check: {e}"),
+            })
+        })?;
+        unique_counts.push(repeats.count);
+        pending.extend(repeats.first.iter().map(|&(row, first)| Pending {
+            row,
+            field: Some(u.field),
+            rule: u.rule,
+            first: Some(first),
+        }));
+    }
+    let rows = shape.data_rows;
     let mut problems = header_problems;
     let mut counts: BTreeMap<(String, Option<String>), u64> = BTreeMap::new();
     for p in &problems {
@@ -178,9 +276,9 @@ pub fn validate_source(
     pending.sort_by_key(|p| (p.row, p.field.map_or(0, |f| f + 1)));
     let room = max_errors.saturating_sub(problems.len());
     pending.truncate(room);
-    match describe(source, schema, &bound, &lf, &dialect, &pending) {
+    match describe(source, schema, &bound, &names, &dialect, &pending) {
         Ok(mut described) => problems.append(&mut described),
-        Err(e) => return Ok(polars_problem(e)),
+        Err(e) => return Ok((polars_problem(e), vec![])),
     }
     problems.truncate(max_errors);
     let total: u64 = counts.values().sum();
@@ -192,7 +290,7 @@ pub fn validate_source(
             count,
         })
         .collect();
-    Ok(FileReport {
+    let report = FileReport {
         file: source.display.clone(),
         schema: schema.name.clone(),
         rows: Some(rows),
@@ -200,7 +298,137 @@ pub fn validate_source(
         problems,
         problems_total: total,
         counts,
-    })
+    };
+    Ok((report, partials))
+}
+
+/// The column names of the typed values handed to a [`BatchQuery`].
+fn typed_alias(field: usize) -> String {
+    format!("__t{field}")
+}
+
+/// The column of a check's flag and of a uniqueness rule's key.
+fn flag(i: usize) -> String {
+    format!("__f{i}")
+}
+fn key(i: usize) -> String {
+    format!("__k{i}")
+}
+
+/// What every batch runs: the rule expressions, the uniqueness keys and the
+/// caller's extra query.
+struct BatchPlan<'a> {
+    stage: Vec<Vec<Expr>>,
+    checks: &'a [Check],
+    uniques: &'a [UniqueRule],
+    typed: Vec<Expr>,
+    typed_back: Vec<Expr>,
+    extra: Option<BatchQuery<'a>>,
+    max_errors: usize,
+}
+
+/// One batch's findings: failures per check, the first failing (row, check)
+/// pairs, every present key's hash with its row, and the extra query's result.
+struct BatchOut {
+    counts: Vec<u64>,
+    pending: Vec<(u32, usize)>,
+    keys: Vec<Vec<(u64, u32)>>,
+    extra: Option<DataFrame>,
+}
+
+impl BatchPlan<'_> {
+    /// Runs every rule over one batch in one polars query.
+    fn run(&self, batch: &Batch, df: DataFrame) -> PolarsResult<BatchOut> {
+        let mut exprs = vec![col(ROW)];
+        exprs.extend(
+            self.checks
+                .iter()
+                .enumerate()
+                .map(|(i, c)| c.fail.clone().alias(flag(i))),
+        );
+        exprs.extend(
+            self.uniques
+                .iter()
+                .enumerate()
+                .map(|(i, u)| u.key.clone().alias(key(i))),
+        );
+        exprs.extend(self.typed.iter().cloned());
+        let mut lf = df.lazy();
+        for stage in &self.stage {
+            lf = lf.with_columns(stage.clone());
+        }
+        let out = lf.select(exprs).collect()?;
+        // Ragged and blank rows are reported by the structural pass; their cells are not checked.
+        let complete = if batch.skipped.is_empty() {
+            lit(true)
+        } else {
+            col(ROW)
+                .is_in(
+                    lit(Series::new("".into(), batch.skipped.clone())).implode(false),
+                    false,
+                )
+                .not()
+        };
+        let any = (0..self.checks.len())
+            .map(|i| col(flag(i)))
+            .reduce(|a, b| a.or(b))
+            .unwrap_or(lit(false));
+        let mut flags: Vec<Expr> = vec![col(ROW)];
+        flags.extend((0..self.checks.len()).map(|i| col(flag(i))));
+        let failing = out
+            .clone()
+            .lazy()
+            .filter(any.and(complete))
+            .select(flags)
+            .collect()?;
+        let rows = failing.column(ROW)?.idx()?;
+        let mut counts = vec![0u64; self.checks.len()];
+        let mut pending = Vec::new();
+        for (i, c) in counts.iter_mut().enumerate() {
+            let f = failing.column(&flag(i))?.bool()?;
+            *c = f.sum().unwrap_or(0) as u64;
+        }
+        if failing.height() > 0 {
+            let cols: Vec<&BooleanChunked> = (0..self.checks.len())
+                .map(|i| failing.column(&flag(i)).and_then(|c| c.bool()))
+                .collect::<PolarsResult<_>>()?;
+            'rows: for (r, row) in rows.iter().enumerate() {
+                for (i, f) in cols.iter().enumerate() {
+                    if f.get(r) == Some(true) {
+                        pending.push((row.unwrap_or(0), i));
+                        if pending.len() >= self.max_errors {
+                            break 'rows;
+                        }
+                    }
+                }
+            }
+        }
+        let ids = out.column(ROW)?.idx()?;
+        let mut keys = Vec::with_capacity(self.uniques.len());
+        for i in 0..self.uniques.len() {
+            let k = out.column(&key(i))?.u64()?;
+            let present: Vec<(u64, u32)> = match (k.cont_slice(), ids.cont_slice()) {
+                // No missing keys (the usual case): straight from the buffers.
+                (Ok(k), Ok(r)) => k.iter().copied().zip(r.iter().copied()).collect(),
+                _ => k
+                    .iter()
+                    .zip(ids.iter())
+                    .filter_map(|(h, r)| Some((h?, r?)))
+                    .collect(),
+            };
+            keys.push(present);
+        }
+        let extra = match self.extra {
+            Some(q) => Some(q(out.lazy().select(self.typed_back.clone()))?),
+            None => None,
+        };
+        Ok(BatchOut {
+            counts,
+            pending,
+            keys,
+            extra,
+        })
+    }
 }
 
 fn unique_rules(schema: &TableSchema, bound: &[usize]) -> Vec<UniqueRule> {
@@ -247,117 +475,47 @@ fn unique_rules(schema: &TableSchema, bound: &[usize]) -> Vec<UniqueRule> {
     out
 }
 
-type QueryOutcome = (Vec<u64>, Vec<Pending>, Vec<u64>);
-
-/// Runs the row-rule and uniqueness queries. Returns failures per check, up to `max_errors` pending problems from each source,
-/// and duplicates per unique rule.
-fn run_queries(
-    lf: &LazyFrame,
-    checks: &[Check],
-    uniques: &[UniqueRule],
-    max_errors: usize,
-) -> PolarsResult<QueryOutcome> {
-    let streaming = |q: LazyFrame| {
-        q.collect_with_engine(Engine::Streaming)
-            .map(|r| r.unwrap_single())
-    };
-    let flag = |i: usize| format!("__f{i}");
-    let mut exprs = vec![col(ROW)];
-    exprs.extend(
-        checks
-            .iter()
-            .enumerate()
-            .map(|(i, c)| c.fail.clone().alias(flag(i))),
+/// Reads back the raw text of a few rows (another batched read of the file).
+fn read_rows(
+    source: &Source,
+    names: &[PlSmallStr],
+    cols: Vec<Expr>,
+    wanted: Vec<u32>,
+) -> PolarsResult<DataFrame> {
+    let wanted = lit(Series::new("".into(), wanted)).implode(false);
+    let mut parts: Vec<DataFrame> = Vec::new();
+    let read = batches::run(
+        source,
+        names,
+        &|_, df| {
+            df.lazy()
+                .filter(col(ROW).is_in(wanted.clone(), false))
+                .select(cols.clone())
+                .collect()
+        },
+        &mut |part: DataFrame| {
+            parts.push(part);
+            Ok(())
+        },
     );
-    let any = (0..checks.len())
-        .map(|i| col(flag(i)))
-        .reduce(|a, b| a.or(b))
-        .unwrap_or(lit(false));
-    let failing = streaming(lf.clone().select(exprs).filter(any))?;
-    let failing = failing.sort([ROW], SortMultipleOptions::default())?;
-    let sums = failing
-        .clone()
-        .lazy()
-        .select(
-            (0..checks.len())
-                .map(|i| col(flag(i)).cast(DataType::UInt64).sum())
-                .collect::<Vec<_>>(),
-        )
-        .collect()?;
-    let mut check_counts = Vec::with_capacity(checks.len());
-    for i in 0..checks.len() {
-        check_counts.push(sums.column(&flag(i))?.u64()?.get(0).unwrap_or(0));
+    match read {
+        Ok(_) => {}
+        Err(BatchError::Polars(e)) => return Err(e),
+        Err(_) => polars_bail!(ComputeError: "the file changed while it was being validated"),
     }
-    let mut pending = Vec::new();
-    let row_ids = failing.column(ROW)?.cast(&DataType::UInt32)?;
-    let row_ids = row_ids.u32()?;
-    let flags: Vec<BooleanChunked> = (0..checks.len())
-        .map(|i| failing.column(&flag(i)).and_then(|c| c.bool().cloned()))
-        .collect::<PolarsResult<_>>()?;
-    'rows: for (r, row) in row_ids.iter().enumerate() {
-        for (i, check) in checks.iter().enumerate() {
-            if flags[i].get(r) == Some(true) {
-                pending.push(Pending {
-                    row: row.unwrap_or(0),
-                    field: check.field,
-                    rule: check.rule,
-                    first: None,
-                });
-                if pending.len() >= max_errors {
-                    break 'rows;
-                }
-            }
-        }
-    }
-    let mut unique_counts = vec![0u64; uniques.len()];
-    if !uniques.is_empty() {
-        let key = |i: usize| format!("__k{i}");
-        let mut exprs = vec![col(ROW)];
-        exprs.extend(
-            uniques
-                .iter()
-                .enumerate()
-                .map(|(i, u)| u.key.clone().alias(key(i))),
-        );
-        let keys = streaming(lf.clone().select(exprs))?;
-        for (i, u) in uniques.iter().enumerate() {
-            let k = key(i);
-            let dups = keys
-                .clone()
+    let mut rows = match parts.pop() {
+        Some(first) => first,
+        None => {
+            return polars::prelude::DataFrame::empty()
                 .lazy()
-                .select([col(ROW), col(&k)])
-                .filter(col(&k).is_not_null().and(col(&k).is_duplicated()))
-                .sort([ROW], SortMultipleOptions::default())
-                .collect()?;
-            let rows = dups.column(ROW)?.cast(&DataType::UInt32)?;
-            let hashes = dups.column(&k)?.u64()?.clone();
-            let mut first_seen: HashMap<u64, u32> = HashMap::new();
-            let mut shown = 0usize;
-            for (row, h) in rows.u32()?.iter().zip(hashes.iter()) {
-                let (Some(row), Some(h)) = (row, h) else {
-                    continue;
-                };
-                match first_seen.get(&h) {
-                    None => {
-                        first_seen.insert(h, row);
-                    }
-                    Some(&first) => {
-                        unique_counts[i] += 1;
-                        if shown < max_errors {
-                            shown += 1;
-                            pending.push(Pending {
-                                row,
-                                field: Some(u.field),
-                                rule: u.rule,
-                                first: Some(first),
-                            });
-                        }
-                    }
-                }
-            }
+                .select(cols)
+                .collect()
         }
+    };
+    for p in &parts {
+        rows.vstack_mut(p)?;
     }
-    Ok((check_counts, pending, unique_counts))
+    Ok(rows)
 }
 
 /// Writes the messages of the problems to show, reading back only their rows.
@@ -365,7 +523,7 @@ fn describe(
     source: &Source,
     schema: &TableSchema,
     bound: &[usize],
-    lf: &LazyFrame,
+    names: &[PlSmallStr],
     dialect: &Dialect,
     pending: &[Pending],
 ) -> PolarsResult<Vec<Problem>> {
@@ -383,21 +541,23 @@ fn describe(
     let cols: Vec<Expr> = std::iter::once(col(ROW))
         .chain(bound.iter().map(|&f| col(schema.fields[f].name.as_str())))
         .collect();
-    let rows = lf
-        .clone()
-        .filter(col(ROW).is_in(lit(Series::new("".into(), wanted)).implode(false), false))
-        .select(cols)
-        .collect_with_engine(Engine::Streaming)?
-        .unwrap_single();
-    let ids = rows.column(ROW)?.cast(&DataType::UInt32)?;
-    let index: HashMap<u32, usize> = ids
-        .u32()?
-        .iter()
-        .enumerate()
-        .filter_map(|(i, r)| r.map(|r| (r, i)))
-        .collect();
+    let rows = if wanted.is_empty() {
+        None
+    } else {
+        Some(read_rows(source, names, cols, wanted)?)
+    };
+    let mut index: HashMap<u32, usize> = HashMap::new();
+    if let Some(rows) = &rows {
+        let ids = rows.column(ROW)?.cast(&DataType::UInt32)?;
+        index.extend(
+            ids.u32()?
+                .iter()
+                .enumerate()
+                .filter_map(|(i, r)| r.map(|r| (r, i))),
+        );
+    }
     let raw = |row: u32, field: usize| -> PolarsResult<String> {
-        let Some(&i) = index.get(&row) else {
+        let (Some(&i), Some(rows)) = (index.get(&row), &rows) else {
             return Ok(String::new());
         };
         Ok(rows
