@@ -354,7 +354,7 @@ fn a_two_server_round_with_members_leader_and_helper_in_separate_state_dirs() {
     assert_eq!((ts["n_min"].as_u64(), ts["t"].as_u64()), (Some(6), Some(2)));
     let slack = ts["slack"].as_f64().unwrap();
     let rho = man["privacy"]["rho"].as_f64().unwrap();
-    assert!(slack >= 0.0 && slack <= 1e-6 * RHO, "slack {slack}");
+    assert!((0.0..=1e-6 * RHO).contains(&slack), "slack {slack}");
     assert!((rho - (RHO + slack)).abs() <= 1e-15, "manifest rho {rho}");
     for t in man["tables"].as_array().unwrap() {
         let path = out.join(t["path"].as_str().unwrap());

@@ -333,7 +333,7 @@ fn vectors(round: &Round, i: usize) -> Vec<Vec<i64>> {
         .map(|c| match c {
             0 => B,
             1 => -B,
-            2 if i % 2 == 0 => B,
+            2 if i.is_multiple_of(2) => B,
             2 => -B,
             3 => B - 1024 * (k + 1),
             4 => -B + 1 + k,

@@ -94,14 +94,14 @@ fn leader_shares_of_a_fixed_vector_are_uniform_top_and_low_byte() {
     let x = fixed_vector();
     let mut report = Vec::new();
     let mut worst: f64 = 0.0;
-    for c in 0..x.len() {
+    for (c, value) in x.iter().enumerate() {
         let col = column(&shares, c);
         for (what, f) in [
             ("top byte", top_byte as fn(u64) -> usize),
             ("low byte", low_byte),
         ] {
             let chi = chi_square(&counts(&col, f));
-            report.push(format!("cell {c} ({}) {what}: chi2 = {chi:.1}", x[c]));
+            report.push(format!("cell {c} ({value}) {what}: chi2 = {chi:.1}"));
             worst = worst.max(chi);
             assert!(
                 chi < CRITICAL,
