@@ -6,7 +6,7 @@
 use crate::guard::active_for;
 use crate::merge::Outcome;
 use crate::stats::{self, PERCENTILES};
-use coopbench_protocol::round::{cell_count, Kind};
+use coopbench_protocol::round::{cell_count, cell_labels, Kind};
 use coopbench_protocol::{Dimension, Round};
 
 /// The published figures of a `sum`, `count` or `active` cell.
@@ -87,24 +87,6 @@ impl Table {
     }
 }
 
-/// Row-major labels of every cell of `dims`.
-fn cells(dims: &[Dimension]) -> Vec<Vec<String>> {
-    let mut out: Vec<Vec<String>> = vec![Vec::new()];
-    for d in dims {
-        out = out
-            .into_iter()
-            .flat_map(|prefix| {
-                d.labels.iter().map(move |l| {
-                    let mut p = prefix.clone();
-                    p.push(l.clone());
-                    p
-                })
-            })
-            .collect();
-    }
-    out
-}
-
 /// Row-major index of a cell in `grid` given labels by dimension name.
 fn index_in(grid: &[Dimension], names: &[String], labels: &[String]) -> Option<usize> {
     let mut idx = 0;
@@ -136,7 +118,7 @@ pub fn build(round: &Round, outcome: &Outcome) -> Vec<Table> {
                 let bins = m.bins.expect("ratio metrics have bins (Round::problems)");
                 let nb = bins.count as usize;
                 let group_dims = grid[..grid.len() - 1].to_vec();
-                let rows = cells(&group_dims)
+                let rows = cell_labels(&group_dims)
                     .into_iter()
                     .enumerate()
                     .map(|(g, labels)| {
@@ -193,7 +175,7 @@ pub fn build(round: &Round, outcome: &Outcome) -> Vec<Table> {
                     "none: the round has no active metric over the same dimensions, so members_noisy is null and no cell is suppressed by member count (each cell sums all {n} accepted contributions: every member sends every cell)"
                 ),
             };
-            let rows = cells(&grid)
+            let rows = cell_labels(&grid)
                 .into_iter()
                 .enumerate()
                 .map(|(c, labels)| {
@@ -259,11 +241,11 @@ mod tests {
                 labels: vec!["a".into(), "b".into(), "c".into()],
             },
         ];
-        let c = cells(&dims);
+        let c = cell_labels(&dims);
         assert_eq!(c.len(), 6);
         assert_eq!(c[1], ["m1", "b"]);
         assert_eq!(c[3], ["m2", "a"]);
-        assert_eq!(cells(&[]), vec![Vec::<String>::new()]);
+        assert_eq!(cell_labels(&[]), vec![Vec::<String>::new()]);
         // The same cell in a grid with the dimensions the other way round.
         let swapped = vec![dims[1].clone(), dims[0].clone()];
         let names = vec!["month".to_string(), "cat".to_string()];

@@ -313,24 +313,6 @@ fn rows_by_cell<'a>(
         .collect()
 }
 
-/// Row-major labels of every cell of `dims`.
-fn grid_cells(dims: &[coopbench_protocol::Dimension]) -> Vec<Vec<String>> {
-    let mut out: Vec<Vec<String>> = vec![Vec::new()];
-    for d in dims {
-        out = out
-            .into_iter()
-            .flat_map(|prefix| {
-                d.labels.iter().map(move |l| {
-                    let mut p = prefix.clone();
-                    p.push(l.clone());
-                    p
-                })
-            })
-            .collect();
-    }
-    out
-}
-
 /// Whether an interval is wider than the figure itself.
 pub fn too_noisy(estimate: f64, low: f64, high: f64) -> bool {
     // NaN anywhere counts as too noisy.
@@ -467,7 +449,7 @@ fn total_metric(
 ) -> Result<TotalMetric, String> {
     let grid = round.grid(m);
     let dims: Vec<String> = grid.iter().map(|d| d.name.clone()).collect();
-    let cells = grid_cells(&grid);
+    let cells = coopbench_protocol::round::cell_labels(&grid);
     let rows = rows_by_cell(table, &dims, &cells)?;
     let RawFigures::Cells(raw) = &p.raw else {
         return Err(format!("metric '{}': expected cell figures", m.name));
@@ -565,7 +547,7 @@ fn ratio_metric(
     let grid = round.grid(m);
     let group_grid = &grid[..grid.len().saturating_sub(1)];
     let dims: Vec<String> = group_grid.iter().map(|d| d.name.clone()).collect();
-    let cells = grid_cells(group_grid);
+    let cells = coopbench_protocol::round::cell_labels(group_grid);
     let rows = rows_by_cell(table, &dims, &cells)?;
     let RawFigures::Ratios(raw) = &p.raw else {
         return Err(format!("metric '{}': expected ratios", m.name));

@@ -6,7 +6,7 @@
 
 use crate::benchmarks::{self, PublishedRound};
 use crate::cells;
-use crate::cli::{StateArgs, EXIT_INVALID, EXIT_OK, EXIT_USAGE};
+use crate::cli::{StateArgs, EXIT_INVALID, EXIT_USAGE};
 use crate::compare::{self, Comparison};
 use crate::export_cmd::Stop;
 use crate::inputs::{self, InputError, InputSummary, ReadArgs};
@@ -73,13 +73,7 @@ enum Format {
 
 /// Runs `compare`.
 pub fn run(args: &CompareArgs) -> i32 {
-    match compare_files(args) {
-        Ok(()) => EXIT_OK,
-        Err(Stop(code, msg)) => {
-            eprintln!("error: {msg}");
-            code
-        }
-    }
+    crate::export_cmd::finish(compare_files(args))
 }
 
 fn usage(e: impl std::fmt::Display) -> Stop {

@@ -164,7 +164,12 @@ fn store_round(state: &State, loaded: &round_load::LoadedRound) -> Result<(), St
 
 /// Runs `export`.
 pub fn run(args: &ExportArgs) -> i32 {
-    match export(args) {
+    finish(export(args))
+}
+
+/// A command's exit code; a failure's message goes to stderr.
+pub(crate) fn finish(result: Result<(), Stop>) -> i32 {
+    match result {
         Ok(()) => EXIT_OK,
         Err(Stop(code, msg)) => {
             eprintln!("error: {msg}");

@@ -2,7 +2,7 @@
 //! will be, and (given the member's files) how much of its data the bounds clip.
 
 use crate::cells;
-use crate::cli::{StateArgs, EXIT_INVALID, EXIT_OK, EXIT_USAGE};
+use crate::cli::{StateArgs, EXIT_INVALID, EXIT_USAGE};
 use crate::export_cmd::{fmt_rho, input_stop, load_policy, Stop};
 use crate::inputs::{self, ReadArgs};
 use crate::round_load;
@@ -39,13 +39,7 @@ pub struct PlanArgs {
 
 /// Runs `plan`.
 pub fn run(args: &PlanArgs) -> i32 {
-    match plan(args) {
-        Ok(()) => EXIT_OK,
-        Err(Stop(code, msg)) => {
-            eprintln!("error: {msg}");
-            code
-        }
-    }
+    crate::export_cmd::finish(plan(args))
 }
 
 /// Plain words for a 95% half-width against the largest value a figure can take.

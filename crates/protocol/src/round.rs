@@ -248,6 +248,25 @@ pub fn cell_count(grid: &[Dimension]) -> usize {
     grid.iter().map(|d| d.labels.len()).product()
 }
 
+/// The labels of every cell of a grid, one per dimension, in row-major order
+/// (the last dimension varies fastest), as contributions and tables store them.
+pub fn cell_labels(grid: &[Dimension]) -> Vec<Vec<String>> {
+    let mut out: Vec<Vec<String>> = vec![Vec::new()];
+    for d in grid {
+        out = out
+            .into_iter()
+            .flat_map(|prefix| {
+                d.labels.iter().map(move |l| {
+                    let mut p = prefix.clone();
+                    p.push(l.clone());
+                    p
+                })
+            })
+            .collect();
+    }
+    out
+}
+
 impl Round {
     /// The month labels of the period.
     pub fn months(&self) -> Vec<String> {
