@@ -2,7 +2,7 @@
 
 fn main() {
     tune_allocator();
-    std::process::exit(coopbench_member::cli::main());
+    std::process::exit(coopbench_member::cmd::main());
 }
 
 /// Validation allocates and frees the same few MB per batch, thousands of

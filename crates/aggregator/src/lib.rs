@@ -11,19 +11,14 @@
 //! (Parquet with footer metadata, the manifest, staged and renamed into
 //! place), and the CLI commands over them ([`cli`]).
 
-pub mod cli;
+pub mod cmd;
 pub mod files;
 pub mod guard;
-mod helper_cmd;
-mod inspect_cmd;
 pub mod leader;
 pub mod manifest;
 pub mod merge;
-mod merge_cmd;
-mod pool_cmd;
 pub mod pool_dir;
 pub mod publish;
-mod round_cmd;
 pub mod schemas;
 pub mod stats;
 pub mod tables;

@@ -8,7 +8,7 @@
 //! DIR/rounds/<id>.sig.json   the signed round, sent to members
 //! ```
 
-use crate::cli::Stop;
+use crate::cmd::Stop;
 use crate::files::{check_private, path_id, write_atomic};
 use coopbench_protocol::signed::{self, Verified};
 use coopbench_protocol::{Envelope, Pool, Round, SigningKey};

@@ -2,7 +2,7 @@
 //! and its noise parameters: the exact vector `export` noises and `plan`
 //! reports clipping for. Nothing here is printed or written.
 
-use crate::compute::SourceAgg;
+use crate::aggregate::SourceAgg;
 use coopbench_privacy::plan::{cell_bounds, unit};
 use coopbench_privacy::{clip, fixed};
 use coopbench_protocol::round::{cell_count, Filter, Kind, Metric, SourceKind, Term};

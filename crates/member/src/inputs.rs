@@ -2,9 +2,9 @@
 //! exactly the rules of `validate`, then aggregated for the round.
 
 use crate::cells::Aggregates;
-use crate::compute;
+use crate::aggregate;
 use crate::round_load::LoadedRound;
-use crate::validate_cmd::kind_from_name;
+use crate::cmd::validate::kind_from_name;
 use clap::Args;
 use coopbench_protocol::round::SourceKind;
 use coopbench_schema::{Encoding, Mapping, Opened, ReadOptions, Report};
@@ -152,7 +152,7 @@ pub fn load(
             )),
             Opened::Ready(source) => {
                 // Validation and the round's group-by share one read of the file.
-                let query = compute::batch_query(&round.round.doc, kind);
+                let query = aggregate::batch_query(&round.round.doc, kind);
                 let (report, partials) =
                     coopbench_schema::validate_source_with(&source, schema, 100, Some(&query))
                         .map_err(|e| InputError::Usage(e.to_string()))?;
@@ -173,7 +173,7 @@ pub fn load(
     let mut summary = InputSummary::default();
     for (kind, source, partials) in sources {
         let agg =
-            compute::aggregate(&source.display, partials, r, kind).map_err(InputError::Usage)?;
+            aggregate::aggregate(&source.display, partials, r, kind).map_err(InputError::Usage)?;
         if let Some(other) = agg.currencies.iter().find(|c| **c != r.currency) {
             return Err(InputError::Refused(format!(
                 "{} has amounts in {other} in the round's period; this round is in {} and one metric cannot mix currencies",

@@ -5,26 +5,16 @@
 //! figures (polars group-bys) and their clipped cells, and the published
 //! benchmarks `compare` reads (arrow-rs, never the aggregator's code).
 
+pub mod aggregate;
 pub mod benchmarks;
 pub mod cells;
-pub mod cli;
 pub mod clock;
+pub mod cmd;
 pub mod compare;
-mod compare_charts;
-mod compare_cmd;
-mod compare_html;
-mod compare_text;
-pub mod compute;
-mod export_cmd;
 pub mod inputs;
-mod join_cmd;
-mod keygen_cmd;
-mod ledger_cmd;
 pub mod pins;
-mod plan_cmd;
 pub mod protect;
 pub mod round_load;
 pub mod state;
-mod validate_cmd;
 
-pub use export_cmd::ExportRecord;
+pub use cmd::export::ExportRecord;

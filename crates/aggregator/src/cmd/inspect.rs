@@ -1,0 +1,279 @@
+//! `coopbench-aggregator inspect`: a published round's tables on the
+//! terminal, read back from the Parquet files, and the manifest's facts.
+
+use crate::cmd::Stop;
+use crate::files::path_id;
+use crate::manifest::Manifest;
+use crate::publish::manifest_path;
+use crate::cmd::round::fmt_num;
+use arrow_array::{Array, BooleanArray, Float64Array, RecordBatch, StringArray};
+use arrow_schema::DataType;
+use clap::Args;
+use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
+use std::path::{Path, PathBuf};
+
+/// Show a published round: its tables and the manifest's facts.
+///
+/// Reads OUTDIR/manifests/<id>.json and every table's Parquet file of that round
+/// and prints them as terminal tables; suppressed cells are shown as
+/// "suppressed (< N members)". With several rounds in OUTDIR, name one with
+/// --round (the rounds present are listed otherwise).
+///
+/// Example:
+///   coopbench-aggregator inspect benchmarks --round 2025q4
+#[derive(Debug, Args)]
+#[command(verbatim_doc_comment)]
+pub struct InspectArgs {
+    /// The benchmark directory `merge --out` wrote.
+    #[arg(value_name = "OUTDIR")]
+    out: PathBuf,
+    /// The round to show (default: the only one).
+    #[arg(long, value_name = "ID")]
+    round: Option<String>,
+}
+
+/// Round ids with a manifest in `out`, sorted.
+pub fn rounds_in(out: &Path) -> Result<Vec<String>, Stop> {
+    let dir = out.join("manifests");
+    let entries = std::fs::read_dir(&dir).map_err(|e| {
+        Stop::usage(format!(
+            "{}: {e} (is {} a directory written by `merge --out`?)",
+            dir.display(),
+            out.display()
+        ))
+    })?;
+    let mut ids: Vec<String> = entries
+        .filter_map(|e| e.ok())
+        .filter_map(|e| {
+            e.file_name()
+                .to_str()
+                .and_then(|n| n.strip_suffix(".json"))
+                .map(str::to_string)
+        })
+        .filter(|id| path_id("round id", id).is_ok())
+        .collect();
+    ids.sort();
+    Ok(ids)
+}
+
+/// Reads a Parquet file into record batches.
+pub fn read_parquet(path: &Path) -> Result<Vec<RecordBatch>, String> {
+    let file =
+        std::fs::File::open(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+    let reader = ParquetRecordBatchReaderBuilder::try_new(file)
+        .and_then(|b| b.build())
+        .map_err(|e| format!("{}: not a readable Parquet file: {e}", path.display()))?;
+    reader
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|e| format!("{}: {e}", path.display()))
+}
+
+/// One table as text rows: the header, then per row either its cells or its
+/// dimension labels and a suppression note.
+fn render(batches: &[RecordBatch], ratio: bool, min_members: u32) -> Result<Vec<String>, String> {
+    let Some(first) = batches.first() else {
+        return Ok(vec!["(no rows)".into()]);
+    };
+    let schema = first.schema();
+    let dims: Vec<usize> = schema
+        .fields()
+        .iter()
+        .enumerate()
+        .filter(|(_, f)| f.data_type() == &DataType::Utf8)
+        .map(|(i, _)| i)
+        .collect();
+    let col = |name: &str| schema.index_of(name).map_err(|e| e.to_string());
+    let shown: Vec<(&str, Vec<usize>)> = if ratio {
+        vec![
+            ("p10", vec![col("p10")?]),
+            ("p25", vec![col("p25")?]),
+            ("median", vec![col("p50")?]),
+            ("p75", vec![col("p75")?]),
+            ("p90", vec![col("p90")?]),
+            ("mean", vec![col("mean")?]),
+            ("members", vec![col("members_noisy")?]),
+            ("bin width", vec![col("bin_width")?]),
+        ]
+    } else {
+        vec![
+            ("estimate", vec![col("estimate")?]),
+            ("95% interval", vec![col("ci95_low")?, col("ci95_high")?]),
+            ("noise sd", vec![col("noise_sd")?]),
+            ("members", vec![col("members_noisy")?]),
+            (
+                "mean per member",
+                vec![col("mean_per_member")?, col("mean_sd")?],
+            ),
+        ]
+    };
+    let sup = col("suppressed")?;
+    let mut header: Vec<String> = dims
+        .iter()
+        .map(|&i| schema.field(i).name().clone())
+        .collect();
+    header.extend(shown.iter().map(|(n, _)| n.to_string()));
+    let mut rows: Vec<(Vec<String>, bool)> = Vec::new();
+    for b in batches {
+        let text = |i: usize, r: usize| -> String {
+            let a = b.column(i);
+            if let Some(s) = a.as_any().downcast_ref::<StringArray>() {
+                return s.value(r).to_string();
+            }
+            let f = a.as_any().downcast_ref::<Float64Array>();
+            match f {
+                Some(f) if f.is_valid(r) => fmt_num(f.value(r)),
+                _ => "-".into(),
+            }
+        };
+        let suppressed = b
+            .column(sup)
+            .as_any()
+            .downcast_ref::<BooleanArray>()
+            .ok_or("the suppressed column is not Boolean")?;
+        for r in 0..b.num_rows() {
+            let mut cells: Vec<String> = dims.iter().map(|&i| text(i, r)).collect();
+            let is_sup = suppressed.value(r);
+            if is_sup {
+                cells.push(format!("suppressed (< {min_members} members)"));
+            } else {
+                for (name, idx) in &shown {
+                    cells.push(match (idx.as_slice(), *name) {
+                        ([lo, hi], "95% interval") => {
+                            format!("{} .. {}", text(*lo, r), text(*hi, r))
+                        }
+                        ([m, sd], _) => {
+                            let (m, sd) = (text(*m, r), text(*sd, r));
+                            if m == "-" {
+                                "-".into()
+                            } else {
+                                format!("{m} +/- {sd}")
+                            }
+                        }
+                        ([i], _) => text(*i, r),
+                        _ => unreachable!("one or two columns"),
+                    });
+                }
+            }
+            rows.push((cells, is_sup));
+        }
+    }
+    let ncols = header.len();
+    let mut width = vec![0usize; ncols];
+    for (cells, sup) in std::iter::once((&header, &false)).chain(rows.iter().map(|(c, s)| (c, s))) {
+        let n = if *sup { dims.len() } else { ncols };
+        for (w, c) in width.iter_mut().zip(cells.iter().take(n)) {
+            *w = (*w).max(c.chars().count());
+        }
+    }
+    let line = |cells: &[String], sup: bool| -> String {
+        let mut out = String::from("  ");
+        for (i, c) in cells.iter().enumerate() {
+            let last = i + 1 == cells.len();
+            let pad = width.get(i).copied().unwrap_or(0);
+            if i < dims.len() {
+                out.push_str(&format!("{c:<pad$}"));
+            } else if sup || last && c.starts_with("suppressed") {
+                out.push_str(c);
+            } else {
+                out.push_str(&format!("{c:>pad$}"));
+            }
+            if !last {
+                out.push_str("  ");
+            }
+        }
+        out.trim_end().to_string()
+    };
+    let mut out = vec![line(&header, false)];
+    out.extend(rows.iter().map(|(c, s)| line(c, *s)));
+    Ok(out)
+}
+
+/// Runs `inspect`.
+pub fn run(a: &InspectArgs) -> Result<(), Stop> {
+    let ids = rounds_in(&a.out)?;
+    let id = match &a.round {
+        Some(r) => path_id("round id", r).map_err(Stop::usage)?.to_string(),
+        None => match ids.as_slice() {
+            [one] => one.clone(),
+            [] => {
+                return Err(Stop::usage(format!(
+                    "{} holds no published round (no manifests/*.json)",
+                    a.out.display()
+                )))
+            }
+            many => {
+                return Err(Stop::usage(format!(
+                    "{} holds several rounds: {}; choose one with --round ID",
+                    a.out.display(),
+                    many.join(", ")
+                )))
+            }
+        },
+    };
+    let mpath = a.out.join(manifest_path(&id).map_err(Stop::usage)?);
+    let text = std::fs::read(&mpath).map_err(|e| {
+        Stop::usage(format!(
+            "{}: {e} (rounds in {}: {})",
+            mpath.display(),
+            a.out.display(),
+            if ids.is_empty() {
+                "none".into()
+            } else {
+                ids.join(", ")
+            }
+        ))
+    })?;
+    let man: Manifest = serde_json::from_slice(&text).map_err(|e| {
+        Stop::usage(format!(
+            "{} is not a coopbench manifest: {e}",
+            mpath.display()
+        ))
+    })?;
+    let r = &man.round;
+    println!("Purpose: {}", r.purpose);
+    println!(
+        "Round '{}' of pool '{}': {} to {}, {} mode, merged {} by {}.",
+        r.id, r.pool_id, r.period_start, r.period_end, r.mode, man.merged_at, man.toolkit_version
+    );
+    let c = &man.contributions;
+    let rejected: Vec<String> = c.rejected.iter().map(|(k, v)| format!("{v} {k}")).collect();
+    println!(
+        "Contributions: {} accepted of {} files{}.",
+        c.accepted,
+        c.files,
+        if rejected.is_empty() {
+            String::new()
+        } else {
+            format!(" (not used: {})", rejected.join(", "))
+        }
+    );
+    println!(
+        "Privacy: rho = {} per member, epsilon = {:.3} at delta = {:e}; a cell needs at least {} noisy active members.",
+        man.privacy.rho, man.privacy.epsilon, man.privacy.delta, r.min_members
+    );
+    println!("{}", man.privacy.statement);
+    for t in &man.tables {
+        let path = a.out.join(&t.path);
+        let batches = read_parquet(&path).map_err(Stop::usage)?;
+        println!();
+        println!(
+            "{} [{}] {}: {} row{}, {} suppressed ({})",
+            t.name,
+            t.kind,
+            t.description,
+            t.rows,
+            if t.rows == 1 { "" } else { "s" },
+            t.suppressed,
+            t.path
+        );
+        if t.kind != "ratio" {
+            println!("  members: {}", t.members_noisy);
+        }
+        for l in render(&batches, t.kind == "ratio", r.min_members)
+            .map_err(|e| Stop::usage(format!("{}: {e}", path.display())))?
+        {
+            println!("{l}");
+        }
+    }
+    Ok(())
+}

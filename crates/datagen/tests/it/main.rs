@@ -1,0 +1,3 @@
+//! Integration tests of coopbench-datagen, in one test binary.
+
+mod generate;

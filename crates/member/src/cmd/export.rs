@@ -1,0 +1,368 @@
+//! `coopbench export`: validated books → one signed contribution whose every
+//! number is already noised, with the spend in the ledger first.
+//!
+//! Order of work, chosen so that a crash at any point (kill -9 included) can
+//! over-charge but never lets noise out uncharged, never corrupts the ledger
+//! and never leaves a partial file: verify the round and the data; compute and
+//! clip; compare with a stored export of this round (same data: return it,
+//! charge nothing); check the policy; append the charge to the ledger and
+//! fsync; only then sample noise; sign; store the contribution in the state
+//! directory atomically; finally copy it to the output path atomically.
+
+use crate::cells::{self, PreparedMetric};
+use crate::cmd::{StateArgs, EXIT_INVALID, EXIT_OK, EXIT_USAGE};
+use crate::inputs::{self, InputError, ReadArgs};
+use crate::round_load::{self, RoundError};
+use crate::state::{write_atomic, State};
+use clap::Args;
+use coopbench_privacy::budget;
+use coopbench_privacy::ledger::{Ledger, LedgerEntry};
+use coopbench_privacy::Policy;
+use coopbench_protocol::{signed, Contribution, TOOLKIT_VERSION};
+use serde::{Deserialize, Serialize};
+use std::path::{Path, PathBuf};
+
+/// Export your contribution to a round: validate, compute, clip, add noise, sign.
+///
+/// Your files are validated first (with exactly the rules of `validate`); an
+/// invalid file stops the export before anything is computed. The figures the
+/// round asks for are computed over your whole files, clipped to the round's
+/// bounds, and noised (OpenDP's discrete Gaussian) before anything is written:
+/// the contribution holds only noised numbers, and it is signed with your key.
+///
+/// Your ledger is charged before the noise is drawn. Running export again with
+/// the same data returns the stored contribution byte for byte and charges
+/// nothing; changed data for a round you already exported is refused unless you
+/// pass --supersede, which charges again.
+///
+/// Examples:
+///   coopbench export --round round.sig.json sales.csv costs.csv
+///   coopbench export --round round.sig.json sales.csv costs.csv -o to-association.json
+#[derive(Debug, Args)]
+#[command(verbatim_doc_comment)]
+pub struct ExportArgs {
+    /// The signed round file from your association (round.sig.json).
+    #[arg(long, value_name = "ROUND")]
+    round: PathBuf,
+    /// Your sales and costs CSV files (names containing "sales" and "cost").
+    #[arg(required = true, value_name = "FILE")]
+    files: Vec<PathBuf>,
+    /// Where to write the contribution. Default: contribution-POOL-ROUND.sig.json.
+    #[arg(short, long, value_name = "FILE")]
+    out: Option<PathBuf>,
+    /// Replace your earlier export of this round with one from changed data
+    /// (spends the round's budget again).
+    #[arg(long)]
+    supersede: bool,
+    #[command(flatten)]
+    read: ReadArgs,
+    #[command(flatten)]
+    state: StateArgs,
+}
+
+/// What the state directory keeps of one round's export.
+#[derive(Debug, Serialize, Deserialize)]
+pub struct ExportRecord {
+    /// The round.
+    pub round_id: String,
+    /// The round version exported for.
+    pub round_hash: String,
+    /// The contribution's sequence number.
+    pub sequence: u32,
+    /// HMAC (keyed by `tag.key`) of the round hash and the clipped vectors:
+    /// tells "same data" without storing anything readable about it.
+    pub data_tag: String,
+    /// When (RFC 3339).
+    pub exported_at: String,
+    /// The signed contribution, exactly as delivered.
+    pub contribution: String,
+}
+
+impl ExportRecord {
+    /// Loads a record if one exists.
+    pub fn load(path: &Path) -> Result<Option<Self>, String> {
+        match std::fs::read(path) {
+            Ok(b) => serde_json::from_slice(&b)
+                .map(Some)
+                .map_err(|e| format!("{} is damaged: {e}", path.display())),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+            Err(e) => Err(format!("cannot read {}: {e}", path.display())),
+        }
+    }
+}
+
+/// Test-only crash hook: `COOPBENCH_CRASH_AT=<point>` aborts the process
+/// there, as a kill -9 would (no destructors, no cleanup).
+fn failpoint(point: &str) {
+    if std::env::var("COOPBENCH_CRASH_AT").as_deref() == Ok(point) {
+        std::process::abort();
+    }
+}
+
+/// The keyed tag of the data behind an export.
+fn data_tag(key: &[u8], round_hash: &str, prepared: &[PreparedMetric]) -> String {
+    let k = ring::hmac::Key::new(ring::hmac::HMAC_SHA256, key);
+    let mut ctx = ring::hmac::Context::with_key(&k);
+    ctx.update(round_hash.as_bytes());
+    for m in prepared {
+        ctx.update(&(m.name.len() as u64).to_le_bytes());
+        ctx.update(m.name.as_bytes());
+        ctx.update(&(m.clipped.len() as u64).to_le_bytes());
+        for v in &m.clipped {
+            ctx.update(&v.to_le_bytes());
+        }
+    }
+    ctx.sign()
+        .as_ref()
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+/// A refusal or failure with its exit code.
+pub(crate) struct Stop(pub i32, pub String);
+
+impl From<RoundError> for Stop {
+    fn from(e: RoundError) -> Self {
+        match e {
+            RoundError::Io(m) => Stop(EXIT_USAGE, m),
+            RoundError::Refused(list) => Stop(
+                EXIT_INVALID,
+                format!("the round is refused:\n  - {}", list.join("\n  - ")),
+            ),
+        }
+    }
+}
+
+pub(crate) fn input_stop(e: InputError) -> Stop {
+    match e {
+        InputError::Usage(m) => Stop(EXIT_USAGE, m),
+        InputError::Refused(m) => Stop(EXIT_INVALID, m),
+        InputError::Invalid(report) => {
+            print!("{}", report.to_text());
+            Stop(
+                EXIT_INVALID,
+                "your files have the problems listed above; fix them and run again (nothing was computed or charged)".into(),
+            )
+        }
+    }
+}
+
+/// Keeps the signed round of this export in the state directory (unless the
+/// same bytes are already there), so that `compare` later knows the round's
+/// metrics and grid without the member finding the round file again. The
+/// round is the association's public document: nothing of the member's data.
+fn store_round(state: &State, loaded: &round_load::LoadedRound) -> Result<(), Stop> {
+    let r = &loaded.round.doc;
+    let path = state.round_path(&r.pool_id, &r.id);
+    let bytes = loaded.envelope.to_json();
+    if std::fs::read(&path).is_ok_and(|old| old == bytes) {
+        return Ok(());
+    }
+    write_atomic(&path, &bytes).map_err(|e| usage(format!("cannot write {}: {e}", path.display())))
+}
+
+/// Runs `export`.
+pub fn run(args: &ExportArgs) -> i32 {
+    finish(export(args))
+}
+
+/// A command's exit code; a failure's message goes to stderr.
+pub(crate) fn finish(result: Result<(), Stop>) -> i32 {
+    match result {
+        Ok(()) => EXIT_OK,
+        Err(Stop(code, msg)) => {
+            eprintln!("error: {msg}");
+            code
+        }
+    }
+}
+
+fn usage(e: impl std::fmt::Display) -> Stop {
+    Stop(EXIT_USAGE, e.to_string())
+}
+
+fn export(args: &ExportArgs) -> Result<(), Stop> {
+    let state: State = args.state.resolve().map_err(usage)?;
+    // One export at a time per state directory: the ledger check, the charge
+    // and the stored record must not interleave with another export's.
+    let _lock = state.lock().map_err(usage)?;
+    let today = crate::clock::today().map_err(usage)?;
+    let now = crate::clock::now().map_err(usage)?;
+    let key = state.load_key().map_err(usage)?;
+    let loaded = round_load::load(&state, &args.round, Some(today))?;
+    let round = &loaded.round.doc;
+    let round_hash = &loaded.round.hash;
+    let my_id = key.public().key_id();
+    if loaded.pin.pool.member(&my_id).is_none() {
+        return Err(Stop(
+            EXIT_INVALID,
+            format!(
+                "your key is not on pool '{}''s roster: the association would reject this contribution. \
+                 Send them your public key (state dir: member.pub), then `coopbench join` their updated pool file",
+                round.pool_id
+            ),
+        ));
+    }
+    println!("Purpose: {}", round.purpose);
+    println!(
+        "Round '{}' of pool '{}', period {} to {}.",
+        round.id, round.pool_id, round.period.start, round.period.end
+    );
+    let (aggs, summary) = inputs::load(&args.files, &args.read, &loaded).map_err(input_stop)?;
+    for (file, inside, outside) in &summary.files {
+        println!("  {file}: {inside} rows in the period ({outside} outside it, not used)");
+    }
+    let prepared = cells::prepare(round, &aggs).map_err(|e| Stop(EXIT_INVALID, e))?;
+    let tag_key = state.tag_key().map_err(usage)?;
+    let tag = data_tag(&tag_key, round_hash, &prepared);
+    let record_path = state.export_path(&round.pool_id, &round.id);
+    let out = args.out.clone().unwrap_or_else(|| {
+        PathBuf::from(format!(
+            "contribution-{}-{}.sig.json",
+            round.pool_id, round.id
+        ))
+    });
+    let existing = ExportRecord::load(&record_path).map_err(usage)?;
+    let (sequence, reason) = match &existing {
+        Some(rec) if rec.round_hash == *round_hash && rec.data_tag == tag => {
+            store_round(&state, &loaded)?;
+            write_atomic(&out, rec.contribution.as_bytes())
+                .map_err(|e| usage(format!("cannot write {}: {e}", out.display())))?;
+            println!(
+                "Same data as your export of {} (sequence {}): wrote the stored contribution to {} unchanged. Nothing was charged.",
+                rec.exported_at, rec.sequence, out.display()
+            );
+            return Ok(());
+        }
+        Some(rec) if !args.supersede => {
+            let what = if rec.round_hash != *round_hash {
+                "the round file has changed"
+            } else {
+                "your data has changed"
+            };
+            return Err(Stop(
+                EXIT_INVALID,
+                format!(
+                    "you already exported round '{}' on {} (sequence {}) and {what} since. \
+                     A new export draws fresh noise and spends the round's budget (rho = {}) again: \
+                     pass --supersede to do that and replace the earlier contribution",
+                    round.id, rec.exported_at, rec.sequence, round.rho
+                ),
+            ));
+        }
+        Some(rec) => (rec.sequence + 1, "supersede"),
+        None => (1, "export"),
+    };
+    // Two-server mode charges the round's ρ plus the distributed noise's slack.
+    let rho = coopbench_privacy::plan::charged_rho(round, &loaded_plans(&prepared));
+    let epsilon =
+        budget::epsilon_for(rho, round.delta).map_err(|e| Stop(EXIT_INVALID, e.to_string()))?;
+    let policy = load_policy(&state).map_err(usage)?;
+    let mut ledger = Ledger::open(state.ledger_path()).map_err(usage)?;
+    let remaining = policy.check(&ledger, now, rho).map_err(|e| {
+        Stop(
+            EXIT_INVALID,
+            format!("your privacy policy refuses this round: {e}"),
+        )
+    })?;
+
+    // Charge first: from here on a crash can only over-charge.
+    ledger
+        .append(LedgerEntry {
+            at: now.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+            pool_id: round.pool_id.clone(),
+            round_id: round.id.clone(),
+            round_hash: round_hash.clone(),
+            sequence,
+            rho,
+            epsilon,
+            delta: round.delta,
+            reason: reason.into(),
+        })
+        .map_err(usage)?;
+    failpoint("after-charge");
+
+    let protected = crate::protect::protect(round, round_hash, &my_id, sequence, &key, &prepared)
+        .map_err(|e| Stop(EXIT_INVALID, e))?;
+    let contribution = Contribution {
+        round_id: round.id.clone(),
+        round_hash: round_hash.clone(),
+        pool_id: round.pool_id.clone(),
+        member_key_id: my_id,
+        toolkit_version: TOOLKIT_VERSION.into(),
+        sequence,
+        mode: round.mode,
+        metrics: protected.metrics,
+        sealed_seed: protected.sealed_seed,
+    };
+    let bytes = signed::sign(&contribution, &key).to_json();
+    failpoint("before-record");
+    let record = ExportRecord {
+        round_id: round.id.clone(),
+        round_hash: round_hash.clone(),
+        sequence,
+        data_tag: tag,
+        exported_at: now.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+        contribution: String::from_utf8(bytes.clone()).expect("JSON is UTF-8"),
+    };
+    let mut record_bytes = serde_json::to_vec_pretty(&record).expect("record serialises");
+    record_bytes.push(b'\n');
+    write_atomic(&record_path, &record_bytes)
+        .map_err(|e| usage(format!("cannot write {}: {e}", record_path.display())))?;
+    store_round(&state, &loaded)?;
+    failpoint("before-output");
+    write_atomic(&out, &bytes)
+        .map_err(|e| usage(format!("cannot write {}: {e}", out.display())))?;
+
+    for m in &prepared {
+        let s = &m.clip_stats;
+        if s.cells_clipped > 0 {
+            println!(
+                "  {}: {} of {} cells clipped to the round's bounds ({:.1}% of the metric's total removed)",
+                m.name,
+                s.cells_clipped,
+                s.cells,
+                100.0 * s.mass_removed_share
+            );
+        }
+    }
+    println!(
+        "Wrote {} ({} bytes, sequence {sequence}): noised figures only, signed with your key.",
+        out.display(),
+        bytes.len()
+    );
+    println!(
+        "Charged rho = {} (epsilon = {:.3} at delta = {:e}); spent in the last {} days: {} of {}.",
+        rho,
+        epsilon,
+        round.delta,
+        policy.window_days,
+        fmt_rho(remaining.after),
+        fmt_rho(remaining.cap)
+    );
+    println!("Send {} to your association.", out.display());
+    Ok(())
+}
+
+/// The noise plans behind the prepared metrics.
+fn loaded_plans(prepared: &[PreparedMetric]) -> Vec<coopbench_privacy::plan::NoisePlan> {
+    prepared.iter().map(|m| m.params).collect()
+}
+
+/// ρ for people: up to 4 significant decimals.
+pub(crate) fn fmt_rho(r: f64) -> String {
+    // `+ 0.0` turns the -0.0 of an empty f64 sum into 0.
+    let s = format!("{:.4}", r + 0.0);
+    s.trim_end_matches('0').trim_end_matches('.').to_string()
+}
+
+/// The member's policy, or the default when none was set.
+pub(crate) fn load_policy(state: &State) -> Result<Policy, String> {
+    let path = state.policy_path();
+    if path.exists() {
+        Policy::load(&path).map_err(|e| e.to_string())
+    } else {
+        Ok(Policy::default())
+    }
+}

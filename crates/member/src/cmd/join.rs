@@ -1,0 +1,113 @@
+//! `coopbench join POOL`: verify a pool and pin its association's key.
+
+use crate::cmd::{StateArgs, EXIT_INVALID, EXIT_OK, EXIT_USAGE};
+use crate::pins::{verify_pool_self_signed, Pin};
+use clap::Args;
+use std::io::{BufRead, IsTerminal, Write};
+use std::path::PathBuf;
+
+/// Join a pool: check its signature, show what it is for, and trust its key.
+///
+/// Shows the pool's purpose, its sunset date and the association's key
+/// fingerprint; compare the fingerprint with the one your association gave
+/// you. From then on, rounds of this pool are accepted only when signed by
+/// that key. Running `join` again with a newer pool file (e.g. more members)
+/// updates it; a pool file signed by a different key is refused.
+#[derive(Debug, Args)]
+pub struct JoinArgs {
+    /// The signed pool file from your association (pool.sig.json).
+    #[arg(value_name = "POOL")]
+    pool: PathBuf,
+    /// Do not ask for confirmation (for scripts).
+    #[arg(long)]
+    yes: bool,
+    #[command(flatten)]
+    state: StateArgs,
+}
+
+/// Runs `join`.
+pub fn run(args: &JoinArgs) -> i32 {
+    let state = match args.state.resolve() {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return EXIT_USAGE;
+        }
+    };
+    let verified = match verify_pool_self_signed(&args.pool) {
+        Ok(v) => v,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return EXIT_INVALID;
+        }
+    };
+    let pool = &verified.doc;
+    let key = pool
+        .association_public_key()
+        .expect("checked by problems()");
+    let existing = Pin::load(&state, &pool.id).ok();
+    if let Some(old) = &existing {
+        if old.association_key != pool.association_key {
+            eprintln!(
+                "error: pool '{}' is pinned to another association key ({}); this file is signed by {}. \
+                 If your association really changed its key, ask them why before doing anything else.",
+                pool.id,
+                old.key().map(|k| k.fingerprint()).unwrap_or_default(),
+                key.fingerprint()
+            );
+            return EXIT_INVALID;
+        }
+    }
+    println!("Pool: {} ({})", pool.name, pool.id);
+    println!("Purpose: {}", pool.purpose);
+    println!("Sunset: {} (no round may open after it)", pool.sunset);
+    println!(
+        "Floors: cells need at least {} members; data at least {} days old",
+        pool.policy.min_members, pool.policy.min_data_age_days
+    );
+    println!("Members on the roster: {}", pool.roster.len());
+    println!("Association key fingerprint: {}", key.fingerprint());
+    if let Ok(me) = state.load_key() {
+        if pool.member(&me.public().key_id()).is_none() {
+            println!("Note: your key is not on this pool's roster yet; send your public key to the association.");
+        }
+    }
+    if existing.is_none() && !args.yes {
+        if !std::io::stdin().is_terminal() {
+            eprintln!(
+                "error: not a terminal: pass --yes to trust this association key without asking"
+            );
+            return EXIT_USAGE;
+        }
+        print!("Trust this association key for pool '{}'? [y/N] ", pool.id);
+        let _ = std::io::stdout().flush();
+        let mut answer = String::new();
+        let _ = std::io::stdin().lock().read_line(&mut answer);
+        if !matches!(answer.trim(), "y" | "Y" | "yes" | "Yes") {
+            println!("Not joined.");
+            return EXIT_INVALID;
+        }
+    }
+    let now = match crate::clock::now() {
+        Ok(n) => n,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return EXIT_USAGE;
+        }
+    };
+    let pin = Pin {
+        pool_id: pool.id.clone(),
+        association_key: pool.association_key.clone(),
+        pinned_at: existing
+            .map(|p| p.pinned_at)
+            .unwrap_or_else(|| now.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)),
+        pool_hash: verified.hash.clone(),
+        pool: pool.clone(),
+    };
+    if let Err(e) = pin.save(&state) {
+        eprintln!("error: {e}");
+        return EXIT_USAGE;
+    }
+    println!("Joined pool '{}'.", pool.id);
+    EXIT_OK
+}

@@ -1,0 +1,267 @@
+//! `coopbench plan`: what a round will compute, what it costs, how accurate it
+//! will be, and (given the member's files) how much of its data the bounds clip.
+
+use crate::cells;
+use crate::cmd::{StateArgs, EXIT_INVALID, EXIT_USAGE};
+use crate::cmd::export::{fmt_rho, input_stop, load_policy, Stop};
+use crate::inputs::{self, ReadArgs};
+use crate::round_load;
+use clap::Args;
+use coopbench_privacy::accuracy;
+use coopbench_privacy::budget;
+use coopbench_privacy::ledger::Ledger;
+use coopbench_protocol::round::Kind;
+use coopbench_protocol::{Mode, Round};
+use std::path::PathBuf;
+
+/// See what a round asks for and costs before you export anything.
+///
+/// Verifies the round (signed by the association you joined, inside the
+/// pool's guardrails), then prints its purpose, period and metrics, the
+/// privacy budget it spends and what your ledger would hold after it, and the
+/// expected noise of every figure: in your own contribution, and in the merged
+/// benchmark at the round's minimum number of members and at 2× and 4× that.
+/// Given your files, it also says how much of your data the round's bounds
+/// would clip. Nothing is written, sent or charged.
+#[derive(Debug, Args)]
+pub struct PlanArgs {
+    /// The signed round file from your association (round.sig.json).
+    #[arg(long, value_name = "ROUND")]
+    round: PathBuf,
+    /// Optionally your sales and costs CSV files, to see how much is clipped.
+    #[arg(value_name = "FILE")]
+    files: Vec<PathBuf>,
+    #[command(flatten)]
+    read: ReadArgs,
+    #[command(flatten)]
+    state: StateArgs,
+}
+
+/// Runs `plan`.
+pub fn run(args: &PlanArgs) -> i32 {
+    crate::cmd::export::finish(plan(args))
+}
+
+/// Plain words for a 95% half-width against the largest value a figure can take.
+fn verdict(half_width: f64, largest: f64) -> &'static str {
+    if largest <= 0.0 {
+        return "";
+    }
+    match half_width / largest {
+        r if r < 0.05 => "precise",
+        r if r < 0.2 => "usable",
+        r if r < 0.5 => "rough",
+        _ => "too noisy to read",
+    }
+}
+
+/// The unit of a metric's cells, for people.
+fn unit(round: &Round, kind: Kind) -> String {
+    match kind {
+        Kind::Sum => round.currency.clone(),
+        Kind::Count => "rows".into(),
+        Kind::Active => "members".into(),
+        Kind::Ratio => "members per bin".into(),
+    }
+}
+
+fn plan(args: &PlanArgs) -> Result<(), Stop> {
+    let state = args.state.resolve().map_err(|e| Stop(EXIT_USAGE, e))?;
+    let today = crate::clock::today().map_err(|e| Stop(EXIT_USAGE, e))?;
+    let now = crate::clock::now().map_err(|e| Stop(EXIT_USAGE, e))?;
+    let loaded = round_load::load(&state, &args.round, None)?;
+    let round = &loaded.round.doc;
+    println!("Purpose: {}", round.purpose);
+    println!(
+        "Round '{}' of pool '{}' ({} mode). Period {} to {}; open for exports {} to {}.",
+        round.id,
+        round.pool_id,
+        mode_word(round.mode),
+        round.period.start,
+        round.period.end,
+        round.opens,
+        round.closes
+    );
+    let not_today = coopbench_protocol::guardrails::on_day(&loaded.pin.pool, round, today);
+    for p in &not_today {
+        println!("Note: export is not possible today: {p}.");
+    }
+    if let Ok(key) = state.load_key() {
+        if loaded.pin.pool.member(&key.public().key_id()).is_none() {
+            println!("Note: your key is not on the pool's roster; export will refuse until it is.");
+        }
+    }
+    let plans = cells::noise_plans(round).map_err(|e| Stop(EXIT_INVALID, e))?;
+    let rho = coopbench_privacy::plan::charged_rho(round, &plans);
+    let epsilon =
+        budget::epsilon_for(rho, round.delta).map_err(|e| Stop(EXIT_INVALID, e.to_string()))?;
+    if let Some(t) = &round.two_server {
+        println!(
+            "Two-server mode: your figures are split between the association and the helper '{}' (signing key {}); neither sees them unless the two collude. \
+             Your noise is one share of {} (n_min {} less t {} colluding members tolerated).",
+            t.helper_name,
+            t.signing_key().map(|k| k.fingerprint()).unwrap_or_default(),
+            t.parties(),
+            t.n_min,
+            t.t
+        );
+    }
+    println!(
+        "Privacy cost: rho = {} (zCDP), which is epsilon = {:.3} at delta = {:e}, for your whole firm's data in this round.",
+        fmt_rho(rho),
+        epsilon,
+        round.delta
+    );
+    let policy = load_policy(&state).map_err(|e| Stop(EXIT_USAGE, e))?;
+    let ledger = Ledger::open(state.ledger_path()).map_err(|e| Stop(EXIT_USAGE, e.to_string()))?;
+    match policy.check(&ledger, now, rho) {
+        Ok(r) => println!(
+            "Your budget: {} of {} spent in the last {} days; {} after this round.",
+            fmt_rho(r.spent),
+            fmt_rho(r.cap),
+            policy.window_days,
+            fmt_rho(r.after)
+        ),
+        Err(e) => println!("Your budget: export would be refused: {e}"),
+    }
+    let n = round.min_members_total.max(1) as usize;
+    println!();
+    println!(
+        "Expected noise per cell (95% range; 'merged' = the published benchmark at {n}, {} and {} contributions, \
+         in local mode and in two-server mode; this round is {}):",
+        2 * n,
+        4 * n,
+        mode_word(round.mode)
+    );
+    for (m, p) in round.metrics.iter().zip(&plans) {
+        let grid = round.grid(m);
+        let dims: Vec<String> = grid
+            .iter()
+            .map(|d| format!("{} ({})", d.name, d.labels.len()))
+            .collect();
+        println!();
+        println!(
+            "  {} [{}] {}: {} cells over {}; rho {}",
+            m.name,
+            format!("{:?}", m.kind).to_lowercase(),
+            m.description,
+            p.cells,
+            if dims.is_empty() {
+                "the whole period".into()
+            } else {
+                dims.join(" x ")
+            },
+            fmt_rho(p.rho)
+        );
+        let you = accuracy::per_member(p.sigma, p.scale);
+        let u = unit(round, m.kind);
+        if round.mode == Mode::TwoServer {
+            // Nobody sees it alone: it is masked, and only sums are opened.
+            println!(
+                "    your contribution: masked (neither server can read it); your share of the noise: +/- {} {u} per cell",
+                fmt_num(you.half_width_95)
+            );
+        } else {
+            println!(
+                "    your contribution: +/- {} {u} per cell",
+                fmt_num(you.half_width_95)
+            );
+        }
+        // Largest value a merged cell can take: n members at the clip bound (or 1 each).
+        let per_member_max = match (m.kind, m.clip) {
+            (Kind::Sum | Kind::Count, Some(c)) => c.hi.abs().max(c.lo.abs()),
+            _ => 1.0,
+        };
+        for k in [n, 2 * n, 4 * n] {
+            let largest = per_member_max * k as f64;
+            let local = accuracy::merged_local(p.sigma_central, p.scale, k);
+            // Two-server: k members each add σ²/parties; a local round shown as
+            // if it were two-server with n_min = k and t = 0 (the central σ).
+            let parties = if round.mode == Mode::TwoServer {
+                p.parties as usize
+            } else {
+                k
+            };
+            let two = accuracy::merged_local(p.sigma_central / (parties as f64).sqrt(), p.scale, k);
+            let show = |a: accuracy::Accuracy| {
+                format!(
+                    "+/- {} ({:.0}%, {})",
+                    fmt_num(a.half_width_95),
+                    100.0 * a.half_width_95 / largest,
+                    verdict(a.half_width_95, largest)
+                )
+            };
+            println!(
+                "    merged, {k:>4} members, of the largest possible cell {} {u}: local {} | two-server {}",
+                fmt_num(largest),
+                show(local),
+                show(two)
+            );
+        }
+        if m.kind == Kind::Ratio {
+            if let Some(b) = m.bins {
+                println!(
+                    "    percentiles come out at a resolution of {} (bins of {} from {} to {})",
+                    fmt_num(b.width()),
+                    fmt_num(b.width()),
+                    b.lo,
+                    b.hi
+                );
+            }
+        }
+    }
+    if !args.files.is_empty() {
+        let (aggs, summary) = inputs::load(&args.files, &args.read, &loaded).map_err(input_stop)?;
+        let prepared = cells::prepare(round, &aggs).map_err(|e| Stop(EXIT_INVALID, e))?;
+        println!();
+        println!("Your files (seen only here, never sent):");
+        for (file, inside, outside) in &summary.files {
+            println!("  {file}: {inside} rows in the period, {outside} outside it");
+        }
+        for m in &prepared {
+            let s = &m.clip_stats;
+            println!(
+                "  {}: {} of {} cells clipped to the round's bounds ({:.1}% of the metric's total removed)",
+                m.name,
+                s.cells_clipped,
+                s.cells,
+                100.0 * s.mass_removed_share
+            );
+        }
+    }
+    Ok(())
+}
+
+/// `local` or `two-server`.
+pub(crate) fn mode_word(m: Mode) -> &'static str {
+    match m {
+        Mode::Local => "local",
+        Mode::TwoServer => "two-server",
+    }
+}
+
+/// A number for people: thousands separated, sensible decimals.
+pub(crate) fn fmt_num(x: f64) -> String {
+    let a = x.abs();
+    let s = if a >= 100.0 {
+        let i = x.round() as i64;
+        let digits = i.unsigned_abs().to_string();
+        let mut out = String::new();
+        for (k, ch) in digits.chars().enumerate() {
+            if k > 0 && (digits.len() - k).is_multiple_of(3) {
+                out.push(',');
+            }
+            out.push(ch);
+        }
+        if i < 0 {
+            format!("-{out}")
+        } else {
+            out
+        }
+    } else if a >= 1.0 {
+        format!("{x:.1}")
+    } else {
+        format!("{x:.3}")
+    };
+    s
+}

@@ -1,0 +1,3 @@
+//! Integration tests of coopbench-member, in one test binary.
+
+mod sensitivity;

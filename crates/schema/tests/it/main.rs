@@ -1,0 +1,3 @@
+//! Integration tests of coopbench-schema, in one test binary.
+
+mod library;

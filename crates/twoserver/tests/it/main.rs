@@ -1,0 +1,3 @@
+//! Integration tests of coopbench-twoserver, in one test binary.
+
+mod uniform_shares;

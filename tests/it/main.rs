@@ -1,0 +1,16 @@
+//! The end-to-end tests of coopbench: both binaries driven as members, the association and its helper would run them, in one test binary.
+
+mod common;
+
+mod association_merge;
+mod association_pool_round;
+mod association_two_server;
+mod compare;
+mod examples;
+mod member_crash;
+mod member_round;
+mod readers;
+mod round_end_to_end;
+mod two_server_round;
+mod validate_cli;
+mod validate_props;

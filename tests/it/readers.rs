@@ -1,0 +1,305 @@
+//! Real readers: a small whole round through both CLIs, then polars, pyarrow,
+//! pandas and duckdb (pinned in tests/python/requirements.txt, installed into
+//! the project venv `<repo>/.venv`) read the benchmarks, and every python
+//! snippet of the README's "For analysts" section runs against them
+//! (tests/python/readers.py).
+//!
+//! The venv is created here when it is missing or was made from other
+//! requirements (pip from the package registry; the first run takes a
+//! minute), under a file lock so that concurrent test runs never build it
+//! twice. Without a working Python or registry this test fails: it never
+//! skips.
+
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+use std::time::Instant;
+
+const MEMBER: &str = env!("CARGO_BIN_EXE_coopbench");
+const GENERATOR: &str = env!("CARGO_BIN_EXE_coopbench-examples");
+/// The example round asks for at least 10 contributions (min_members_total).
+const MEMBERS: usize = 12;
+const TODAY: &str = "2026-11-23";
+
+fn repo() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+fn show(what: &str, out: &Output) -> String {
+    format!(
+        "{what}: exit {:?}\n--- stdout\n{}--- stderr\n{}",
+        out.status.code(),
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    )
+}
+
+/// Runs a project binary with today's date pinned; panics unless it exits 0.
+fn run(bin: &Path, args: &[&str]) -> String {
+    let out = Command::new(bin)
+        .args(args)
+        .env("COOPBENCH_TODAY", TODAY)
+        .env_remove("COOPBENCH_STATE_DIR")
+        .env_remove("COOPBENCH_CRASH_AT")
+        .env_remove("RUST_BACKTRACE")
+        .output()
+        .unwrap_or_else(|e| panic!("cannot run {}: {e}", bin.display()));
+    assert!(
+        out.status.success(),
+        "{}",
+        show(&format!("{} {args:?}", bin.display()), &out)
+    );
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+fn s(p: &Path) -> &str {
+    p.to_str().expect("temp paths are UTF-8")
+}
+
+/// The example round for `MEMBERS` generated bakeries, merged into `bench`.
+fn whole_round(dir: &Path, bench: &Path) {
+    let agg = crate::common::aggregator_bin();
+    let member = Path::new(MEMBER);
+    let data = dir.join("data");
+    let assoc = dir.join("association");
+    let inbox = dir.join("inbox");
+    fs::create_dir_all(&inbox).unwrap();
+    run(
+        Path::new(GENERATOR),
+        &[
+            "generate",
+            "--members",
+            &MEMBERS.to_string(),
+            "--months",
+            "3",
+            "--start",
+            "2025-10",
+            "--seed",
+            "5",
+            "--out",
+            s(&data),
+        ],
+    );
+    run(
+        &agg,
+        &[
+            "pool",
+            "init",
+            "--dir",
+            s(&assoc),
+            "--id",
+            "bakeries",
+            "--name",
+            "Independent Bakeries (test)",
+            "--purpose",
+            "Benchmarks that help independent bakeries understand their market and costs.",
+            "--sunset",
+            "2029-12-31",
+        ],
+    );
+    let states: Vec<(String, PathBuf)> = (1..=MEMBERS)
+        .map(|m| {
+            let name = format!("member-{m:02}");
+            let state = dir.join("states").join(&name);
+            (name, state)
+        })
+        .collect();
+    for (name, state) in &states {
+        run(member, &["keygen", "--state-dir", s(state)]);
+        let public = fs::read_to_string(state.join("member.pub")).unwrap();
+        run(
+            &agg,
+            &[
+                "pool",
+                "add-member",
+                "--dir",
+                s(&assoc),
+                name,
+                public.trim(),
+            ],
+        );
+    }
+    run(&agg, &["pool", "sign", "--dir", s(&assoc)]);
+    let template = repo().join("examples/rounds/2025q4.toml");
+    run(
+        &agg,
+        &["round", "new", "--dir", s(&assoc), "--from", s(&template)],
+    );
+    run(&agg, &["round", "sign", "--dir", s(&assoc), "2025q4"]);
+    let pool = assoc.join("pool.sig.json");
+    let round = assoc.join("rounds/2025q4.sig.json");
+    for (name, state) in &states {
+        let files = data.join(name);
+        run(
+            member,
+            &["join", "--yes", s(&pool), "--state-dir", s(state)],
+        );
+        run(
+            member,
+            &[
+                "export",
+                "--round",
+                s(&round),
+                s(&files.join("sales.csv")),
+                s(&files.join("costs.csv")),
+                "-o",
+                s(&inbox.join(format!("{name}.json"))),
+                "--state-dir",
+                s(state),
+            ],
+        );
+    }
+    let merged = run(
+        &agg,
+        &[
+            "merge",
+            "--pool",
+            s(&pool),
+            "--round",
+            s(&round),
+            s(&inbox),
+            "--out",
+            s(bench),
+        ],
+    );
+    assert!(
+        merged.contains(&format!("{MEMBERS} accepted")),
+        "merge did not accept all {MEMBERS} contributions:\n{merged}"
+    );
+    assert!(
+        bench.join("revenue/round=2025q4/data.parquet").is_file(),
+        "merge wrote no revenue table:\n{merged}"
+    );
+}
+
+/// `<repo>/.venv` with the pinned readers, created or refreshed if needed.
+/// Returns its python.
+fn venv() -> PathBuf {
+    let root = repo();
+    let venv = root.join(".venv");
+    let python = venv.join("bin/python");
+    let requirements_path = root.join("tests/python/requirements.txt");
+    let requirements =
+        fs::read_to_string(&requirements_path).expect("read tests/python/requirements.txt");
+    // The requirements a venv was last completed with: a venv made from
+    // other pins is brought up to date rather than trusted.
+    let stamp = venv.join("coopbench-requirements.txt");
+
+    let lock_path = root.join(".venv.lock");
+    let lock = fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(&lock_path)
+        .unwrap_or_else(|e| panic!("{}: {e}", lock_path.display()));
+    lock.lock()
+        .unwrap_or_else(|e| panic!("cannot lock {}: {e}", lock_path.display()));
+
+    let imports = || {
+        Command::new(&python)
+            .args(["-c", "import pyarrow, polars, duckdb, pandas"])
+            .output()
+            .is_ok_and(|o| o.status.success())
+    };
+    let current = fs::read_to_string(&stamp).is_ok_and(|s| s == requirements);
+    if current && imports() {
+        return python;
+    }
+    let started = Instant::now();
+    if !python.exists() {
+        if venv.exists() {
+            // A venv without its interpreter (moved, or a failed creation).
+            fs::remove_dir_all(&venv)
+                .unwrap_or_else(|e| panic!("cannot remove the broken {}: {e}", venv.display()));
+        }
+        let out = Command::new("python3")
+            .args(["-m", "venv"])
+            .arg(&venv)
+            .output()
+            .unwrap_or_else(|e| {
+                panic!(
+                    "cannot run python3 to create {} (CPython 3 with venv is needed): {e}",
+                    venv.display()
+                )
+            });
+        assert!(
+            out.status.success(),
+            "{}",
+            show("python3 -m venv .venv", &out)
+        );
+    }
+    let _ = fs::remove_file(&stamp);
+    let out = Command::new(&python)
+        .args([
+            "-m",
+            "pip",
+            "install",
+            "--disable-pip-version-check",
+            "--no-input",
+            "-q",
+            "-r",
+        ])
+        .arg(&requirements_path)
+        .env("PIP_NO_INPUT", "1")
+        .output()
+        .unwrap_or_else(|e| panic!("cannot run {}: {e}", python.display()));
+    assert!(
+        out.status.success(),
+        "{}",
+        show(
+            ".venv/bin/python -m pip install -r tests/python/requirements.txt",
+            &out
+        )
+    );
+    assert!(
+        imports(),
+        "the readers do not import from {} after pip install",
+        venv.display()
+    );
+    fs::write(&stamp, &requirements).unwrap();
+    eprintln!(
+        "readers: set up {} from tests/python/requirements.txt in {:.1} s",
+        venv.display(),
+        started.elapsed().as_secs_f64()
+    );
+    python
+}
+
+#[test]
+fn python_readers_read_the_benchmarks() {
+    let started = Instant::now();
+    let dir = tempfile::tempdir().unwrap();
+    let bench = dir.path().join("benchmarks");
+    whole_round(dir.path(), &bench);
+    let round_done = started.elapsed();
+    let python = venv();
+    let venv_done = started.elapsed();
+    let out = Command::new(&python)
+        .arg(repo().join("tests/python/readers.py"))
+        .arg(&bench)
+        .arg(repo().join("README.md"))
+        .current_dir(repo())
+        .env("PYTHONNOUSERSITE", "1")
+        .env("PYTHONDONTWRITEBYTECODE", "1")
+        .env_remove("PYTHONPATH")
+        .output()
+        .unwrap_or_else(|e| panic!("cannot run {}: {e}", python.display()));
+    assert!(
+        out.status.success(),
+        "{}",
+        show("tests/python/readers.py (a real reader could not read the benchmarks, or a README snippet failed)", &out)
+    );
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        stdout.contains("readers: all checks passed"),
+        "{}",
+        show("tests/python/readers.py", &out)
+    );
+    println!("{stdout}");
+    println!(
+        "readers: round {:.1} s, venv {:.1} s, readers {:.1} s",
+        round_done.as_secs_f64(),
+        (venv_done - round_done).as_secs_f64(),
+        (started.elapsed() - venv_done).as_secs_f64()
+    );
+}
