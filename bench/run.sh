@@ -10,11 +10,10 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 if [[ " $* " == *" --smoke "* ]]; then
-  cargo build -q --bin coopbench && cargo build -q -p coopbench-aggregator && cargo build -q -p coopbench-bench
+  cargo build -q --bin coopbench --bin coopbench-aggregator && cargo build -q -p coopbench-bench
   exec "${CARGO_TARGET_DIR:-target}/debug/coopbench-bench" "$@"
 fi
 export CARGO_TARGET_DIR=target/bench
-cargo build -q --profile bench --bin coopbench
-cargo build -q --profile bench -p coopbench-aggregator
+cargo build -q --profile bench --bin coopbench --bin coopbench-aggregator
 cargo build -q --profile bench -p coopbench-bench
 exec target/bench/release/coopbench-bench "$@"  # the bench profile writes to release/

@@ -30,8 +30,7 @@ esac
 target="${CARGO_TARGET_DIR:-target}"
 export COOPBENCH_TODAY=2026-11-23
 echo "== building coopbench and coopbench-aggregator (debug) =="
-cargo build -q --bin coopbench --bin coopbench-examples
-cargo build -q -p coopbench-aggregator
+cargo build -q --bin coopbench --bin coopbench-aggregator --bin coopbench-examples
 bin="$target/debug"
 member="$bin/coopbench"
 agg="$bin/coopbench-aggregator"

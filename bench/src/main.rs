@@ -61,7 +61,7 @@ fn verdict(smoke: bool, ok: bool) -> &'static str {
     }
 }
 
-/// 10000000 → "10M", 20000 → "20k", 1234 → "1,234".
+/// 10000000 → "10M", 20000 → "20k", 1234 → "1234" (whole millions and thousands only).
 fn count(n: u64) -> String {
     if n >= 1_000_000 && n.is_multiple_of(1_000_000) {
         format!("{}M", n / 1_000_000)

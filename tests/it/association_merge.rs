@@ -5,12 +5,13 @@
 
 #![allow(clippy::needless_range_loop)] // cells are indexed in several columns at once
 
+use crate::common::association::{cell_counts, Setup};
 use arrow_array::{Array, BooleanArray, Float64Array, RecordBatch, StringArray};
 use arrow_schema::DataType;
 use base64::Engine as _;
-use crate::common::association::{cell_counts, Setup};
-use coopbench_aggregator::merge::{Context, Merger, Status};
+use coopbench_aggregator::merge::{Merger, Status};
 use coopbench_aggregator::stats::Z_95;
+use coopbench_aggregator::verify::Context;
 use coopbench_protocol::{signed, Envelope, SigningKey, CONTRIBUTION_TYPE};
 use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
 use parquet::file::page_index::column_index::ColumnIndexMetaData;
@@ -737,11 +738,11 @@ fn hostile_round_and_metric_ids_are_refused_before_any_path_is_built() {
         );
         assert!(!s.path("evil").exists());
     }
-    assert!(coopbench_aggregator::publish::partition("../x", "r1").is_err());
-    assert!(coopbench_aggregator::publish::partition("t", "..").is_err());
-    assert!(coopbench_aggregator::publish::manifest_path("a/b").is_err());
+    assert!(coopbench_benchmark::layout::partition("../x", "r1").is_err());
+    assert!(coopbench_benchmark::layout::partition("t", "..").is_err());
+    assert!(coopbench_benchmark::layout::manifest_path("a/b").is_err());
     assert_eq!(
-        coopbench_aggregator::publish::partition("t", "r1").unwrap(),
+        coopbench_benchmark::layout::partition("t", "r1").unwrap(),
         Path::new("t").join("round=r1")
     );
 }
@@ -772,7 +773,11 @@ fn usage_errors_exit_2() {
         "{}",
         run.stderr
     );
-    let run = crate::common::association::run_str(s.dir.path(), &["merge", "--pool", "pool.sig.json"], &[]);
+    let run = crate::common::association::run_str(
+        s.dir.path(),
+        &["merge", "--pool", "pool.sig.json"],
+        &[],
+    );
     run.expect(2);
     // A round signed by someone else.
     let other = SigningKey::generate().unwrap();
@@ -868,7 +873,7 @@ fn a_file_that_cannot_be_read_is_rejected_and_the_merge_goes_on() {
     assert!(matches!(
         &o.files[0].status,
         Status::NotUsed {
-            reason: coopbench_aggregator::merge::Reason::Unreadable,
+            reason: coopbench_aggregator::verify::Reason::Unreadable,
             ..
         }
     ));

@@ -27,9 +27,9 @@
 //!   the leader, a helper sum not signed by the helper or answering another
 //!   batch.
 
+use crate::common::association::{cell_counts, run_str, Run, Setup};
 use arrow_array::{Array, Float64Array, RecordBatch};
 use base64::Engine as _;
-use crate::common::association::{cell_counts, run_str, Run, Setup};
 use coopbench_protocol::round::Clip;
 use coopbench_protocol::signed::{self, Verified};
 use coopbench_protocol::{

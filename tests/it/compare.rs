@@ -7,10 +7,12 @@
 
 use crate::common::fixture::Member;
 use crate::common::round::read_rows;
-use coopbench_aggregator::manifest::{self, Counts, Manifest, Privacy, RoundFacts};
+use coopbench_aggregator::manifest;
 use coopbench_aggregator::publish;
 use coopbench_aggregator::stats::{Estimate, Z_95};
 use coopbench_aggregator::tables::{Figures, RatioFigures, Row, Table, TotalFigures};
+use coopbench_benchmark::layout::partition;
+use coopbench_benchmark::manifest::{Counts, Manifest, Privacy, RoundFacts, FORMAT};
 use coopbench_protocol::round::Kind;
 use coopbench_protocol::{signed, Envelope, Round};
 use serde_json::Value;
@@ -156,13 +158,13 @@ fn write_benchmark(dir: &Path, round: &Round, hash: &str, extra: Value) {
         });
     }
     for t in &tables {
-        let path = dir.join(publish::partition(&t.name, &round.id).unwrap());
+        let path = dir.join(partition(&t.name, &round.id).unwrap());
         std::fs::create_dir_all(&path).unwrap();
         let meta = manifest::parquet_metadata(round, hash, &[], 1.0, 0.1, 30, t);
         publish::write_parquet(t, &path.join("data.parquet"), &meta).unwrap();
     }
     let man = Manifest {
-        format: manifest::FORMAT.into(),
+        format: FORMAT.into(),
         round: RoundFacts {
             id: round.id.clone(),
             pool_id: round.pool_id.clone(),

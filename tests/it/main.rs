@@ -6,6 +6,7 @@ mod association_merge;
 mod association_pool_round;
 mod association_two_server;
 mod compare;
+mod docs;
 mod examples;
 mod member_crash;
 mod member_round;

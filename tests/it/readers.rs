@@ -1,7 +1,7 @@
 //! Real readers: a small whole round through both CLIs, then polars, pyarrow,
 //! pandas and duckdb (pinned in tests/python/requirements.txt, installed into
-//! the project venv `<repo>/.venv`) read the benchmarks, and every python
-//! snippet of the README's "For analysts" section runs against them
+//! a venv in the target directory, never in the repository) read the
+//! benchmarks, and every python snippet of docs/analysts.md runs against them
 //! (tests/python/readers.py).
 //!
 //! The venv is created here when it is missing or was made from other
@@ -172,11 +172,12 @@ fn whole_round(dir: &Path, bench: &Path) {
     );
 }
 
-/// `<repo>/.venv` with the pinned readers, created or refreshed if needed.
-/// Returns its python.
+/// `<target>/tmp/readers-venv` with the pinned readers, created or refreshed
+/// if needed. Returns its python.
 fn venv() -> PathBuf {
     let root = repo();
-    let venv = root.join(".venv");
+    let scratch = PathBuf::from(env!("CARGO_TARGET_TMPDIR"));
+    let venv = scratch.join("readers-venv");
     let python = venv.join("bin/python");
     let requirements_path = root.join("tests/python/requirements.txt");
     let requirements =
@@ -185,7 +186,7 @@ fn venv() -> PathBuf {
     // other pins is brought up to date rather than trusted.
     let stamp = venv.join("coopbench-requirements.txt");
 
-    let lock_path = root.join(".venv.lock");
+    let lock_path = scratch.join("readers-venv.lock");
     let lock = fs::OpenOptions::new()
         .create(true)
         .truncate(false)
@@ -277,7 +278,7 @@ fn python_readers_read_the_benchmarks() {
     let out = Command::new(&python)
         .arg(repo().join("tests/python/readers.py"))
         .arg(&bench)
-        .arg(repo().join("README.md"))
+        .arg(repo().join("docs/analysts.md"))
         .current_dir(repo())
         .env("PYTHONNOUSERSITE", "1")
         .env("PYTHONDONTWRITEBYTECODE", "1")
@@ -287,7 +288,7 @@ fn python_readers_read_the_benchmarks() {
     assert!(
         out.status.success(),
         "{}",
-        show("tests/python/readers.py (a real reader could not read the benchmarks, or a README snippet failed)", &out)
+        show("tests/python/readers.py (a real reader could not read the benchmarks, or a snippet of docs/analysts.md failed)", &out)
     );
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert!(

@@ -1,12 +1,12 @@
 #!/usr/bin/env python3
 """Real readers against real benchmark output.
 
-    readers.py BENCHMARKS_DIR README.md
+    readers.py BENCHMARKS_DIR docs/analysts.md
 
 BENCHMARKS_DIR is what `coopbench-aggregator merge --out` wrote:
 `<table>/round=<id>/data.parquet` and `manifests/<id>.json`.
 
-1. Runs every ```python block of README.md's "For analysts" section with the
+1. Runs every ```python block of the analysts' page (docs/analysts.md) with the
    global `BENCH` set to BENCHMARKS_DIR, as an analyst who copies it would.
 2. Checks, with polars, pyarrow (pq.read_table and pyarrow.dataset), pandas and
    duckdb, that every table reads with hive partitioning into a `round` column,
@@ -16,7 +16,7 @@ BENCHMARKS_DIR is what `coopbench-aggregator merge --out` wrote:
    the manifest.
 
 Prints each check; on any failure prints every failure and exits 1 (2 for
-usage errors). Run by tests/readers.rs with the project venv
+usage errors). Run by tests/it/readers.rs with the project venv
 (tests/python/requirements.txt).
 """
 
@@ -106,12 +106,12 @@ Z95 = 1.959963984540054
 
 
 # --------------------------------------------------------------------------
-# 1. The README's snippets
+# 1. The analysts' snippets
 # --------------------------------------------------------------------------
 
 
 def analyst_snippets(readme_text):
-    """The ```python blocks of the section whose heading says "For analysts",
+    """The ```python blocks of the section whose heading names analysts,
     up to the next heading of the same or a higher level, with their line
     numbers."""
     lines = readme_text.splitlines()
@@ -122,11 +122,11 @@ def analyst_snippets(readme_text):
             in_code = not in_code
             continue
         m = None if in_code else re.match(r"^(#{1,6})\s+(.*)$", line)
-        if m and "For analysts" in m.group(2):
+        if m and "analysts" in m.group(2).lower():
             start, level = i, len(m.group(1))
             break
     if start is None:
-        die('README has no heading containing "For analysts"', 1)
+        die('the page has no heading naming analysts', 1)
     blocks = []
     fence = None
     for i in range(start + 1, len(lines)):
@@ -146,7 +146,7 @@ def analyst_snippets(readme_text):
             else:
                 fence[3].append(line)
     if fence is not None:
-        die(f"README line {fence[2]}: a code block is never closed", 1)
+        die(f"line {fence[2]}: a code block is never closed", 1)
     return blocks
 
 
@@ -171,13 +171,13 @@ def frames_in(namespace):
 
 
 def run_snippets(bench, readme):
-    print(f"== README snippets ({readme}, section \"For analysts\")")
+    print(f"== the analysts' snippets ({readme})")
     blocks = analyst_snippets(Path(readme).read_text(encoding="utf-8"))
-    if not check(blocks, "the \"For analysts\" section has no ```python block"):
+    if not check(blocks, "the analysts' page has no ```python block"):
         return
     used = set()
     for line, code in blocks:
-        where = f"README.md:{line}"
+        where = f"{Path(readme).name}:{line}"
         for lib, pat in [
             ("polars", r"\bimport polars\b"),
             ("pandas", r"\bimport pandas\b"),
@@ -213,7 +213,7 @@ def run_snippets(bench, readme):
                     f"{where}: `{name}` holds a table without a `round` column: {cols}",
                 )
     for lib in ["polars", "pandas", "pyarrow", "duckdb"]:
-        check(lib in used, f"no README snippet imports {lib}")
+        check(lib in used, f"no snippet of the analysts' page imports {lib}")
 
 
 # --------------------------------------------------------------------------
@@ -476,13 +476,13 @@ def check_manifest(bench, round_id, tables):
 
 
 # --------------------------------------------------------------------------
-# 4. The README's advice for round ids that look like numbers
+# 4. The analysts' page's advice for round ids that look like numbers
 # --------------------------------------------------------------------------
 
 
 def check_numeric_round_advice(bench, table, round_id):
     """A round directory `round=2025` is inferred as an integer by every
-    reader; the typed forms the README gives keep it a string."""
+    reader; the typed forms docs/analysts.md gives keep it a string."""
     src = bench / table / f"round={round_id}" / "data.parquet"
     with tempfile.TemporaryDirectory() as tmp:
         dst = Path(tmp) / table / "round=2025"
@@ -510,7 +510,7 @@ def check_numeric_round_advice(bench, table, round_id):
 
 def main(argv):
     if len(argv) != 3:
-        die("usage: readers.py BENCHMARKS_DIR README.md")
+        die("usage: readers.py BENCHMARKS_DIR docs/analysts.md")
     bench = Path(argv[1]).resolve()
     readme = Path(argv[2])
     if not bench.is_dir():

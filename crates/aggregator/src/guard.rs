@@ -6,15 +6,6 @@ use crate::schemas;
 use coopbench_protocol::round::Kind;
 use coopbench_protocol::{guardrails, Date, Pool, Round};
 
-/// Today's local date, or `$COOPBENCH_TODAY` (`YYYY-MM-DD`) when set, as the
-/// member's `coopbench` reads it.
-pub fn today() -> Result<Date, String> {
-    match std::env::var("COOPBENCH_TODAY") {
-        Ok(s) if !s.is_empty() => Date::parse(&s).map_err(|e| format!("COOPBENCH_TODAY: {e}")),
-        _ => Ok(Date(chrono::Local::now().date_naive())),
-    }
-}
-
 /// Everything that makes `round` unfit to be created or signed in `pool` on
 /// `today`, one message each (empty: fine).
 pub fn round_problems(pool: &Pool, round: &Round, today: Date) -> Vec<String> {

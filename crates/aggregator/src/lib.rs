@@ -4,12 +4,14 @@
 //! sees a firm's unnoised figure, and it reads and writes Parquet with
 //! arrow-rs (no polars).
 //!
-//! Layers, bottom up: [`files`] (atomic writes, safe path ids), [`schemas`]
-//! and [`guard`] (what a round may ask), [`merge`] (verifying and summing
-//! contributions one file at a time, exact `i128` sums), [`stats`] and
-//! [`tables`] (estimates, intervals, suppression, percentiles), [`publish`]
-//! (Parquet with footer metadata, the manifest, staged and renamed into
-//! place), and the CLI commands over them ([`cli`]).
+//! The flow of a round, as the modules follow it: [`pool_dir`] (the pool and
+//! its rounds on disk), [`schemas`] and [`guard`] (what a round may ask),
+//! [`verify`] (one contribution against its round), [`merge`] (summing the
+//! verified contributions one file at a time, exact `i128` sums), [`leader`]
+//! (two-server mode's batch for the helper and its answer), [`stats`] and
+//! [`tables`] (estimates, intervals, suppression, percentiles), [`manifest`]
+//! and [`publish`] (the published files, staged and renamed into place). The
+//! commands ([`cmd`]) sit on top; no other module imports them.
 
 pub mod cmd;
 pub mod files;
@@ -22,3 +24,4 @@ pub mod publish;
 pub mod schemas;
 pub mod stats;
 pub mod tables;
+pub mod verify;

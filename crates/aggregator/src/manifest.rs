@@ -7,162 +7,14 @@
 //! their members) or key id (the roster is shared with every member).
 
 use crate::merge::{Outcome, Status};
-use crate::publish::{partition, DATA_FILE};
 use crate::tables::Table;
+use coopbench_benchmark::layout::table_file;
+use coopbench_benchmark::manifest::{
+    Counts, FileFact, Manifest, Privacy, RoundFacts, TableFact, TwoServerFacts, FORMAT,
+};
 use coopbench_privacy::plan::{charged_rho, NoisePlan};
 use coopbench_protocol::round::Kind;
-use coopbench_protocol::{Mode, Round, TOOLKIT_VERSION};
-use serde::{Deserialize, Serialize};
-use std::collections::BTreeMap;
-
-/// The manifest format tag.
-pub const FORMAT: &str = "coopbench-manifest/1";
-
-/// `manifests/<id>.json`.
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
-pub struct Manifest {
-    /// Always [`FORMAT`].
-    pub format: String,
-    /// The round merged.
-    pub round: RoundFacts,
-    /// The privacy parameters and what they mean.
-    pub privacy: Privacy,
-    /// The toolkit that merged.
-    pub toolkit_version: String,
-    /// When (RFC 3339, UTC).
-    pub merged_at: String,
-    /// Counts of files, accepted and not used by reason.
-    pub contributions: Counts,
-    /// Every input file by SHA-256, with its fate.
-    pub files: Vec<FileFact>,
-    /// The tables published.
-    pub tables: Vec<TableFact>,
-}
-
-/// The round's public facts.
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
-pub struct RoundFacts {
-    /// Round id.
-    pub id: String,
-    /// Pool id.
-    pub pool_id: String,
-    /// The round's purpose.
-    pub purpose: String,
-    /// First day of the period.
-    pub period_start: String,
-    /// Last day of the period.
-    pub period_end: String,
-    /// Hex SHA-256 of the signed round.
-    pub round_hash: String,
-    /// `local` or `two-server`.
-    pub mode: String,
-    /// Currency of money figures.
-    pub currency: String,
-    /// Fewest noisy active members for a published cell.
-    pub min_members: u32,
-    /// Fewest accepted contributions for a merge.
-    pub min_members_total: u32,
-    /// Member schemas, e.g. `sales.v1`.
-    pub schemas: BTreeMap<String, String>,
-}
-
-/// The privacy parameters.
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
-pub struct Privacy {
-    /// The privacy unit.
-    pub unit: String,
-    /// zCDP ρ each member spent on the round.
-    pub rho: f64,
-    /// The ε it amounts to at `delta`.
-    pub epsilon: f64,
-    /// δ.
-    pub delta: f64,
-    /// In words.
-    pub statement: String,
-    /// Two-server mode's parameters (absent in local mode).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub two_server: Option<TwoServerFacts>,
-}
-
-/// What a two-server round's guarantee rests on.
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
-pub struct TwoServerFacts {
-    /// The fewest contributions the round could be merged with.
-    pub n_min: u32,
-    /// Colluding members tolerated.
-    pub t: u32,
-    /// The distributed discrete Gaussian's slack in ρ, summed over metrics
-    /// (included in `rho`).
-    pub slack: f64,
-    /// Who ran the helper.
-    pub helper_name: String,
-    /// The helper's signing-key fingerprint.
-    pub helper_key: String,
-}
-
-/// Counts of contributions.
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
-pub struct Counts {
-    /// Files given.
-    pub files: usize,
-    /// Accepted (one per member at most).
-    pub accepted: usize,
-    /// Files not used, by reason code (duplicates and superseded files
-    /// included).
-    pub rejected: BTreeMap<String, usize>,
-}
-
-/// One input file.
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
-pub struct FileFact {
-    /// Hex SHA-256 of its bytes (null when it could not be read).
-    pub sha256: Option<String>,
-    /// `accepted`, or the reason code it was not used.
-    pub status: String,
-    /// For duplicates, superseded and conflicting files: the other file's SHA-256.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub related: Option<String>,
-}
-
-/// One published table.
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
-pub struct TableFact {
-    /// Table (metric) name.
-    pub name: String,
-    /// `sum`, `count`, `active` or `ratio`.
-    pub kind: String,
-    /// The metric's description.
-    pub description: String,
-    /// The file, relative to the output directory.
-    pub path: String,
-    /// Rows (cells; for ratios, groups).
-    pub rows: usize,
-    /// Rows suppressed.
-    pub suppressed: usize,
-    /// Noise sd of one published cell (ratios: of one bin's count), in the
-    /// measure's units.
-    pub noise_sd: f64,
-    /// Where members_noisy comes from.
-    pub members_noisy: String,
-}
-
-/// `sum`, `count`, `active`, `ratio`.
-pub fn kind_name(k: Kind) -> &'static str {
-    match k {
-        Kind::Sum => "sum",
-        Kind::Count => "count",
-        Kind::Active => "active",
-        Kind::Ratio => "ratio",
-    }
-}
-
-/// `local`, `two-server`.
-pub fn mode_name(m: Mode) -> &'static str {
-    match m {
-        Mode::Local => "local",
-        Mode::TwoServer => "two-server",
-    }
-}
+use coopbench_protocol::{Round, TOOLKIT_VERSION};
 
 /// The privacy statement in words.
 pub fn statement(round: &Round, rho: f64, epsilon: f64, accepted: usize) -> String {
@@ -192,7 +44,7 @@ pub fn statement(round: &Round, rho: f64, epsilon: f64, accepted: usize) -> Stri
          The privacy unit is the member: for each member's whole data in round '{}', the published figures satisfy rho = {} zCDP, \
          which implies (epsilon = {:.3}, delta = {:e})-differential privacy. A cell is published only when its noisy number of active members \
          is at least {}; suppressed cells have every figure null. Percentiles are interpolated inside histogram bins and are never a member's own value.",
-        mode_name(round.mode),
+        round.mode.name(),
         round.id,
         rho,
         epsilon,
@@ -234,10 +86,9 @@ pub fn build(
         .map(|t| {
             Ok(TableFact {
                 name: t.name.clone(),
-                kind: kind_name(t.kind).into(),
+                kind: t.kind.name().into(),
                 description: t.description.clone(),
-                path: partition(&t.name, &round.id)?
-                    .join(DATA_FILE)
+                path: table_file(&t.name, &round.id)?
                     .to_string_lossy()
                     .replace('\\', "/"),
                 rows: t.rows.len(),
@@ -256,7 +107,7 @@ pub fn build(
             period_start: round.period.start.to_string(),
             period_end: round.period.end.to_string(),
             round_hash: round_hash.into(),
-            mode: mode_name(round.mode).into(),
+            mode: round.mode.name().into(),
             currency: round.currency.clone(),
             min_members: round.min_members,
             min_members_total: round.min_members_total,
@@ -320,7 +171,7 @@ pub fn parquet_metadata(
         ("period_start".into(), round.period.start.to_string()),
         ("period_end".into(), round.period.end.to_string()),
         ("round_hash".into(), round_hash.into()),
-        ("mode".into(), mode_name(round.mode).into()),
+        ("mode".into(), round.mode.name().into()),
         ("privacy_unit".into(), "member".into()),
         ("rho".into(), charged_rho(round, plans).to_string()),
         ("epsilon".into(), epsilon.to_string()),
@@ -332,7 +183,7 @@ pub fn parquet_metadata(
         ("schema_sales".into(), round.schemas.sales.clone()),
         ("schema_costs".into(), round.schemas.costs.clone()),
         ("metric".into(), table.name.clone()),
-        ("kind".into(), kind_name(table.kind).into()),
+        ("kind".into(), table.kind.name().into()),
         ("description".into(), table.description.clone()),
         ("noise_sd".into(), table.noise_sd.to_string()),
         ("members_noisy_source".into(), table.members_source.clone()),

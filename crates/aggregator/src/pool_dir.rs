@@ -8,7 +8,6 @@
 //! DIR/rounds/<id>.sig.json   the signed round, sent to members
 //! ```
 
-use crate::cmd::Stop;
 use crate::files::{check_private, path_id, write_atomic};
 use coopbench_protocol::signed::{self, Verified};
 use coopbench_protocol::{Envelope, Pool, Round, SigningKey};
@@ -47,62 +46,64 @@ impl PoolDir {
         self.dir.join("pool.sig.json")
     }
     /// A round's TOML (the id is checked first).
-    pub fn round_path(&self, id: &str) -> Result<PathBuf, Stop> {
-        let id = path_id("round id", id).map_err(Stop::refused)?;
+    pub fn round_path(&self, id: &str) -> Result<PathBuf, PoolDirError> {
+        let id = path_id("round id", id).map_err(PoolDirError::Refused)?;
         Ok(self.dir.join("rounds").join(format!("{id}.toml")))
     }
     /// A signed round (the id is checked first).
-    pub fn signed_round_path(&self, id: &str) -> Result<PathBuf, Stop> {
-        let id = path_id("round id", id).map_err(Stop::refused)?;
+    pub fn signed_round_path(&self, id: &str) -> Result<PathBuf, PoolDirError> {
+        let id = path_id("round id", id).map_err(PoolDirError::Refused)?;
         Ok(self.dir.join("rounds").join(format!("{id}.sig.json")))
     }
 
     /// Reads pool.toml.
-    pub fn load_pool(&self) -> Result<Pool, Stop> {
+    pub fn load_pool(&self) -> Result<Pool, PoolDirError> {
         let path = self.pool_path();
         let text = std::fs::read_to_string(&path).map_err(|e| {
             if e.kind() == std::io::ErrorKind::NotFound {
-                Stop::usage(format!(
+                PoolDirError::Io(format!(
                     "{}: no pool here; create one with `coopbench-aggregator pool init --dir {}`",
                     path.display(),
                     self.dir.display()
                 ))
             } else {
-                Stop::usage(format!("cannot read {}: {e}", path.display()))
+                PoolDirError::Io(format!("cannot read {}: {e}", path.display()))
             }
         })?;
-        toml::from_str(&text)
-            .map_err(|e| Stop::usage(format!("{} is not a valid pool file: {e}", path.display())))
+        toml::from_str(&text).map_err(|e| {
+            PoolDirError::Io(format!("{} is not a valid pool file: {e}", path.display()))
+        })
     }
 
     /// The pool as the TOML text written to pool.toml (purpose first).
-    pub fn pool_toml(pool: &Pool) -> Result<String, Stop> {
+    pub fn pool_toml(pool: &Pool) -> Result<String, PoolDirError> {
         let body = toml::to_string(pool)
-            .map_err(|e| Stop::usage(format!("cannot write the pool as TOML: {e}")))?;
+            .map_err(|e| PoolDirError::Io(format!("cannot write the pool as TOML: {e}")))?;
         Ok(format!("{POOL_HEADER}{body}"))
     }
 
     /// Replaces pool.toml atomically.
-    pub fn save_pool(&self, pool: &Pool) -> Result<(), Stop> {
+    pub fn save_pool(&self, pool: &Pool) -> Result<(), PoolDirError> {
         let path = self.pool_path();
         write_atomic(&path, Self::pool_toml(pool)?.as_bytes())
-            .map_err(|e| Stop::usage(format!("cannot write {}: {e}", path.display())))
+            .map_err(|e| PoolDirError::Io(format!("cannot write {}: {e}", path.display())))
     }
 
     /// Loads the association's key; refuses one that others can read.
-    pub fn load_key(&self) -> Result<SigningKey, Stop> {
+    pub fn load_key(&self) -> Result<SigningKey, PoolDirError> {
         let path = self.key_path();
         let bytes = std::fs::read(&path)
-            .map_err(|e| Stop::usage(format!("cannot read {}: {e}", path.display())))?;
-        check_private(&path).map_err(Stop::refused)?;
-        SigningKey::from_pkcs8(&bytes).map_err(|e| Stop::usage(format!("{}: {e}", path.display())))
+            .map_err(|e| PoolDirError::Io(format!("cannot read {}: {e}", path.display())))?;
+        check_private(&path).map_err(PoolDirError::Refused)?;
+        SigningKey::from_pkcs8(&bytes)
+            .map_err(|e| PoolDirError::Io(format!("{}: {e}", path.display())))
     }
 
     /// The signing key, checked to be the pool's association key.
-    pub fn load_key_for(&self, pool: &Pool) -> Result<SigningKey, Stop> {
+    pub fn load_key_for(&self, pool: &Pool) -> Result<SigningKey, PoolDirError> {
         let key = self.load_key()?;
         if key.public().to_base64() != pool.association_key {
-            return Err(Stop::refused(format!(
+            return Err(PoolDirError::Refused(format!(
                 "{} is not the key named in {} (association_key): sign with the pool's own key",
                 self.key_path().display(),
                 self.pool_path().display()
@@ -112,17 +113,17 @@ impl PoolDir {
     }
 
     /// Reads rounds/<id>.toml.
-    pub fn load_round(&self, id: &str) -> Result<(Round, String), Stop> {
+    pub fn load_round(&self, id: &str) -> Result<(Round, String), PoolDirError> {
         let path = self.round_path(id)?;
         let text = std::fs::read_to_string(&path).map_err(|e| {
             if e.kind() == std::io::ErrorKind::NotFound {
-                Stop::usage(format!(
+                PoolDirError::Io(format!(
                     "{}: no round '{id}' in this pool; create it with `coopbench-aggregator round new --dir {} --from TEMPLATE.toml`",
                     path.display(),
                     self.dir.display()
                 ))
             } else {
-                Stop::usage(format!("cannot read {}: {e}", path.display()))
+                PoolDirError::Io(format!("cannot read {}: {e}", path.display()))
             }
         })?;
         let round = parse_round(&path, &text)?;
@@ -142,6 +143,25 @@ impl PoolDir {
     }
 }
 
+/// Why a pool directory could not be read or written.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PoolDirError {
+    /// A file is missing, unreadable, unwritable or not valid TOML (a usage
+    /// or I/O error).
+    Io(String),
+    /// The directory's content is refused: a bad round id, a key others can
+    /// read, or a key that is not the pool's.
+    Refused(String),
+}
+
+impl std::fmt::Display for PoolDirError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            PoolDirError::Io(m) | PoolDirError::Refused(m) => f.write_str(m),
+        }
+    }
+}
+
 /// Whether the signed pool matches pool.toml.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum SignedState {
@@ -154,9 +174,9 @@ pub enum SignedState {
 }
 
 /// Parses round TOML, naming the file in errors.
-pub fn parse_round(path: &Path, text: &str) -> Result<Round, Stop> {
+pub fn parse_round(path: &Path, text: &str) -> Result<Round, PoolDirError> {
     toml::from_str(text)
-        .map_err(|e| Stop::usage(format!("{} is not a valid round: {e}", path.display())))
+        .map_err(|e| PoolDirError::Io(format!("{} is not a valid round: {e}", path.display())))
 }
 
 /// Why a signed pool file is not usable.

@@ -9,70 +9,22 @@
 //! half-replaced. The manifest is moved last, so a round directory without
 //! its manifest can only be a publish that was interrupted.
 
-use crate::files::{path_id, sync_dir};
+use crate::files::sync_dir;
 use crate::tables::{Figures, Table};
-use arrow_array::{ArrayRef, BooleanArray, Float64Array, RecordBatch, StringArray};
-use arrow_schema::{DataType, Field, Schema};
-use parquet::arrow::ArrowWriter;
-use parquet::basic::{Compression, ZstdLevel};
-use parquet::file::metadata::KeyValue;
-use parquet::file::properties::{EnabledStatistics, WriterProperties};
+use coopbench_benchmark::layout::{
+    manifest_path, partition, DATA_FILE, RATIO_COLUMNS, TOTAL_COLUMNS,
+};
+use coopbench_benchmark::table as format;
+use std::collections::BTreeMap;
 use std::fs;
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
-
-/// The file name inside each partition directory.
-pub const DATA_FILE: &str = "data.parquet";
 
 /// The data file's name while staged.
 const STAGED_FILE: &str = "data.parquet.staged";
 
-/// The figure columns of sum, count and active tables, after the dimensions.
-pub const TOTAL_COLUMNS: [&str; 7] = [
-    "estimate",
-    "noise_sd",
-    "ci95_low",
-    "ci95_high",
-    "members_noisy",
-    "mean_per_member",
-    "mean_sd",
-];
-
-/// The figure columns of ratio tables, after the dimensions.
-pub const RATIO_COLUMNS: [&str; 8] = [
-    "p10",
-    "p25",
-    "p50",
-    "p75",
-    "p90",
-    "mean",
-    "bin_width",
-    "members_noisy",
-];
-
-/// The partition directory of a table's round, relative to the output root.
-pub fn partition(table: &str, round_id: &str) -> Result<PathBuf, String> {
-    let table = path_id("table name", table)?;
-    let round_id = path_id("round id", round_id)?;
-    Ok(Path::new(table).join(format!("round={round_id}")))
-}
-
-/// The manifest's path relative to the output root.
-pub fn manifest_path(round_id: &str) -> Result<PathBuf, String> {
-    let round_id = path_id("round id", round_id)?;
-    Ok(Path::new("manifests").join(format!("{round_id}.json")))
-}
-
-/// The table as an Arrow record batch: the dimension columns (Utf8), the
-/// figure columns (Float64, null where suppressed), then `suppressed`.
-pub fn record_batch(table: &Table) -> Result<RecordBatch, String> {
-    let mut fields = Vec::new();
-    let mut columns: Vec<ArrayRef> = Vec::new();
-    for (i, d) in table.dims.iter().enumerate() {
-        fields.push(Field::new(&d.name, DataType::Utf8, false));
-        let values: Vec<&str> = table.rows.iter().map(|r| r.labels[i].as_str()).collect();
-        columns.push(Arc::new(StringArray::from(values)));
-    }
+/// A table in the published format: the figures laid out in the columns
+/// `TOTAL_COLUMNS` or `RATIO_COLUMNS` name, with its footer metadata.
+pub fn published_table(table: &Table, metadata: &[(String, String)]) -> format::Table {
     let ratio = table
         .rows
         .first()
@@ -82,66 +34,58 @@ pub fn record_batch(table: &Table) -> Result<RecordBatch, String> {
     } else {
         &TOTAL_COLUMNS
     };
-    for (c, name) in names.iter().enumerate() {
-        let values: Vec<Option<f64>> = table
-            .rows
-            .iter()
-            .map(|r| match &r.figures {
-                Figures::Total(None) | Figures::Ratio(None) => None,
-                Figures::Total(Some(t)) => match c {
-                    0 => Some(t.estimate.estimate),
-                    1 => Some(t.estimate.noise_sd),
-                    2 => Some(t.estimate.ci95_low),
-                    3 => Some(t.estimate.ci95_high),
-                    4 => t.members_noisy,
-                    5 => t.mean.map(|m| m.0),
-                    _ => t.mean.map(|m| m.1),
-                },
-                Figures::Ratio(Some(f)) => match c {
-                    0..=4 => Some(f.percentiles[c]),
-                    5 => Some(f.mean),
-                    6 => Some(f.bin_width),
-                    _ => Some(f.members_noisy),
-                },
-            })
-            .collect();
-        fields.push(Field::new(*name, DataType::Float64, true));
-        columns.push(Arc::new(Float64Array::from(values)));
+    let rows = table
+        .rows
+        .iter()
+        .map(|r| {
+            let values: Vec<Option<f64>> = match &r.figures {
+                Figures::Total(None) | Figures::Ratio(None) => vec![None; names.len()],
+                Figures::Total(Some(t)) => vec![
+                    Some(t.estimate.estimate),
+                    Some(t.estimate.noise_sd),
+                    Some(t.estimate.ci95_low),
+                    Some(t.estimate.ci95_high),
+                    t.members_noisy,
+                    t.mean.map(|m| m.0),
+                    t.mean.map(|m| m.1),
+                ],
+                Figures::Ratio(Some(f)) => {
+                    let mut v: Vec<Option<f64>> = f.percentiles.iter().map(|p| Some(*p)).collect();
+                    v.extend([Some(f.mean), Some(f.bin_width), Some(f.members_noisy)]);
+                    v
+                }
+            };
+            format::Row {
+                labels: table
+                    .dims
+                    .iter()
+                    .zip(&r.labels)
+                    .map(|(d, l)| (d.name.clone(), l.clone()))
+                    .collect(),
+                figures: names.iter().map(|n| n.to_string()).zip(values).collect(),
+                suppressed: r.figures.suppressed(),
+            }
+        })
+        .collect();
+    format::Table {
+        dims: table.dims.iter().map(|d| d.name.clone()).collect(),
+        columns: names.iter().map(|n| n.to_string()).collect(),
+        rows,
+        metadata: metadata.iter().cloned().collect::<BTreeMap<_, _>>(),
     }
-    fields.push(Field::new("suppressed", DataType::Boolean, false));
-    let suppressed: Vec<bool> = table.rows.iter().map(|r| r.figures.suppressed()).collect();
-    columns.push(Arc::new(BooleanArray::from(suppressed)));
-    RecordBatch::try_new(Arc::new(Schema::new(fields)), columns)
-        .map_err(|e| format!("table '{}': {e}", table.name))
 }
 
-/// Writes one table to `path` as zstd Parquet with `metadata` in the file
-/// footer's key-value metadata, and fsyncs it.
+/// Writes one table to `path` in the published format, and fsyncs it.
 pub fn write_parquet(
     table: &Table,
     path: &Path,
     metadata: &[(String, String)],
 ) -> Result<(), String> {
-    let batch = record_batch(table)?;
-    let kv: Vec<KeyValue> = metadata
-        .iter()
-        .map(|(k, v)| KeyValue::new(k.clone(), v.clone()))
-        .collect();
-    let props = WriterProperties::builder()
-        .set_compression(Compression::ZSTD(ZstdLevel::default()))
-        .set_statistics_enabled(EnabledStatistics::Page)
-        .set_key_value_metadata(Some(kv))
-        .set_created_by(format!(
-            "{} (parquet-rs)",
-            coopbench_protocol::TOOLKIT_VERSION
-        ))
-        .build();
-    let fail = |e: &dyn std::fmt::Display| format!("{}: {e}", path.display());
-    let file = fs::File::create(path).map_err(|e| fail(&e))?;
-    let mut w = ArrowWriter::try_new(file, batch.schema(), Some(props)).map_err(|e| fail(&e))?;
-    w.write(&batch).map_err(|e| fail(&e))?;
-    let file = w.into_inner().map_err(|e| fail(&e))?;
-    file.sync_all().map_err(|e| fail(&e))
+    format::write(
+        &published_table(table, metadata),
+        path,
+        coopbench_protocol::TOOLKIT_VERSION,
+    )
 }
 
 /// A round's output, ready to publish.

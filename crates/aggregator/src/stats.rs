@@ -4,7 +4,7 @@
 //! tail probabilities `round preview` uses. Pure functions, no I/O.
 
 /// The two-sided 95 % normal quantile.
-pub const Z_95: f64 = 1.959_963_984_540_054;
+pub use coopbench_privacy::accuracy::Z_95;
 
 /// The percentiles published for ratio metrics, in column order.
 pub const PERCENTILES: [(&str, f64); 5] = [

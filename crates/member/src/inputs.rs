@@ -1,15 +1,14 @@
 //! The member's files for `plan` and `export`: picked by kind, validated with
 //! exactly the rules of `validate`, then aggregated for the round.
 
-use crate::cells::Aggregates;
 use crate::aggregate;
+use crate::cells::Aggregates;
 use crate::round_load::LoadedRound;
-use crate::cmd::validate::kind_from_name;
 use clap::Args;
 use coopbench_protocol::round::SourceKind;
 use coopbench_schema::{Encoding, Mapping, Opened, ReadOptions, Report};
 use std::collections::BTreeSet;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 /// How to read the member's files: the options `validate`, `plan` and
 /// `export` share.
@@ -25,7 +24,7 @@ pub struct ReadArgs {
     #[arg(long, default_value = "utf-8", value_parser = parse_encoding)]
     encoding: Encoding,
     /// A TOML file mapping your column names to schema fields, with an optional
-    /// date_format and columns to ignore (see the README).
+    /// date_format and columns to ignore (see docs/member.md).
     #[arg(long, value_name = "MAPPING")]
     map: Option<PathBuf>,
 }
@@ -186,4 +185,14 @@ pub fn load(
         aggs.insert(kind, agg);
     }
     Ok((aggs, summary))
+}
+
+/// `sales` or `costs` when the file name says so.
+pub fn kind_from_name(file: &Path) -> Option<String> {
+    let name = file.file_name()?.to_string_lossy().to_lowercase();
+    match (name.contains("sales"), name.contains("cost")) {
+        (true, false) => Some("sales".into()),
+        (false, true) => Some("costs".into()),
+        _ => None,
+    }
 }

@@ -1,14 +1,13 @@
 //! The member's side of coopbench: everything the `coopbench` command does on a
 //! firm's own machine. The binary in the root package is a thin `main` over
-//! [`cli::main`]; each command lives in its own module (`*_cmd`), over shared
-//! pieces: the state directory, pinned pools, round loading, the member's
-//! figures (polars group-bys) and their clipped cells, and the published
-//! benchmarks `compare` reads (arrow-rs, never the aggregator's code).
+//! [`cmd::main`]; each command lives in its own module under [`cmd`], over the
+//! library modules here, which never import the command layer: the state
+//! directory, pinned pools, round loading, the member's inputs and their
+//! aggregation (polars group-bys), the clipped cells, the protection (noise,
+//! masks, seals), and `compare`'s reading of the published benchmarks.
 
 pub mod aggregate;
-pub mod benchmarks;
 pub mod cells;
-pub mod clock;
 pub mod cmd;
 pub mod compare;
 pub mod inputs;
@@ -16,5 +15,3 @@ pub mod pins;
 pub mod protect;
 pub mod round_load;
 pub mod state;
-
-pub use cmd::export::ExportRecord;

@@ -56,6 +56,10 @@ impl State {
     pub fn policy_path(&self) -> PathBuf {
         self.dir.join("policy.json")
     }
+    /// The member's policy, or the default when none was set.
+    pub fn policy(&self) -> Result<coopbench_privacy::Policy, String> {
+        coopbench_privacy::Policy::load_or_default(self.policy_path()).map_err(|e| e.to_string())
+    }
     /// The pinned pool file for `pool_id`.
     pub fn pin_path(&self, pool_id: &str) -> PathBuf {
         self.dir.join("pools").join(format!("{pool_id}.json"))

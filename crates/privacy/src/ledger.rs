@@ -283,15 +283,6 @@ impl Ledger {
             .map(|(e, _)| e.rho)
             .sum()
     }
-
-    /// Sum of ρ of all entries for `round_id`.
-    pub fn spent_for_round(&self, round_id: &str) -> f64 {
-        self.entries
-            .iter()
-            .filter(|e| e.round_id == round_id)
-            .map(|e| e.rho)
-            .sum()
-    }
 }
 
 /// Whether a non-empty file ends with '\n' (an empty one counts as ending so).

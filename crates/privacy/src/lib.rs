@@ -23,7 +23,7 @@
 //! 8. [`ledger`] and [`policy`]: the member's append-only, fsync'd record of
 //!    ρ spent and the cap it enforces over a rolling window.
 //!
-//! Privacy unit: the member (see DESIGN.md, "Privacy model"). No error of this
+//! Privacy unit: the member (see docs/architecture.md, "The privacy model"). No error of this
 //! crate ever contains a member's value; they name a cell or metric index.
 
 #![warn(missing_docs)]

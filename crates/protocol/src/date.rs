@@ -28,11 +28,6 @@ impl Date {
         (later.0 - self.0).num_days()
     }
 
-    /// The month label `YYYY-MM`.
-    pub fn month_label(self) -> String {
-        format!("{:04}-{:02}", self.0.year(), self.0.month())
-    }
-
     /// True on the first day of a month.
     pub fn is_month_start(self) -> bool {
         self.0.day() == 1

@@ -1,5 +1,5 @@
 //! The guardrails a round must keep against its pool and the calendar (see
-//! DESIGN.md "Guardrails"). Both the member (before export) and the
+//! docs/architecture.md, "Guardrails"). Both the member (before export) and the
 //! association (before signing a round) run them.
 
 use crate::date::Date;

@@ -132,3 +132,16 @@ pub fn is_identifier(s: &str) -> bool {
             b.is_ascii_lowercase() || b.is_ascii_digit() || matches!(b, b'-' | b'_' | b'.')
         })
 }
+
+/// Checks an id (round, pool, metric) right before it becomes part of a
+/// path: [`is_identifier`], so no separators, no `..`, no control characters,
+/// nothing hidden. `what` names it in the error, e.g. "round id".
+pub fn path_id<'a>(what: &str, id: &'a str) -> Result<&'a str, String> {
+    if is_identifier(id) {
+        Ok(id)
+    } else {
+        Err(format!(
+            "{what} {id:?} cannot be used in a file name: it must be 1-64 characters of a-z, 0-9, '-', '_' or '.', not starting with '.'"
+        ))
+    }
+}

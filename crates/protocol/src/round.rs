@@ -25,6 +25,16 @@ pub enum Mode {
     TwoServer,
 }
 
+impl Mode {
+    /// `local` or `two-server`, as round files and manifests spell it.
+    pub fn name(self) -> &'static str {
+        match self {
+            Mode::Local => "local",
+            Mode::TwoServer => "two-server",
+        }
+    }
+}
+
 /// The round's period, whole months.
 #[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq)]
 #[serde(deny_unknown_fields)]
@@ -47,6 +57,18 @@ pub enum Kind {
     Active,
     /// One ratio of the member's sums per cell group, as a one-hot histogram.
     Ratio,
+}
+
+impl Kind {
+    /// `sum`, `count`, `active` or `ratio`, as round files and manifests spell it.
+    pub fn name(self) -> &'static str {
+        match self {
+            Kind::Sum => "sum",
+            Kind::Count => "count",
+            Kind::Active => "active",
+            Kind::Ratio => "ratio",
+        }
+    }
 }
 
 /// Which of the member's files a metric reads.

@@ -1,6 +1,6 @@
 //! Two-server mode's documents: the round's helper section, the member's
 //! signed sealed seed, the leader's batch for the helper and the helper's
-//! signed sum. See DESIGN.md, "Two-server mode".
+//! signed sum. See docs/two-server.md.
 //!
 //! Keys and ciphertexts travel as base64 text; the cryptography that makes and
 //! opens them lives in `coopbench-twoserver`. Signatures here are Ed25519 over

@@ -11,10 +11,10 @@
 //! answered/<pool>/<round>.json   the batch answered and the signed sum (fsync'd before output)
 //! ```
 
-use crate::cmd::Stop;
 use crate::files::{ensure_dir, path_id, write_atomic, write_new};
 use crate::pool_dir::read_signed_pool;
 use clap::{Args, Subcommand};
+use coopbench_cli::Stop;
 use coopbench_protocol::signed::{self, Verified};
 use coopbench_protocol::two_server::hpke_key_message;
 use coopbench_protocol::{

@@ -1,16 +1,14 @@
 //! `coopbench-aggregator inspect`: a published round's tables on the
 //! terminal, read back from the Parquet files, and the manifest's facts.
 
-use crate::cmd::Stop;
-use crate::files::path_id;
-use crate::manifest::Manifest;
-use crate::publish::manifest_path;
-use crate::cmd::round::fmt_num;
-use arrow_array::{Array, BooleanArray, Float64Array, RecordBatch, StringArray};
-use arrow_schema::DataType;
 use clap::Args;
-use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
-use std::path::{Path, PathBuf};
+use coopbench_benchmark::layout::manifest_path;
+use coopbench_benchmark::manifest;
+use coopbench_benchmark::table::{self, Table};
+use coopbench_cli::format::fmt_num;
+use coopbench_cli::Stop;
+use coopbench_protocol::pool::path_id;
+use std::path::PathBuf;
 
 /// Show a published round: its tables and the manifest's facts.
 ///
@@ -32,130 +30,69 @@ pub struct InspectArgs {
     round: Option<String>,
 }
 
-/// Round ids with a manifest in `out`, sorted.
-pub fn rounds_in(out: &Path) -> Result<Vec<String>, Stop> {
-    let dir = out.join("manifests");
-    let entries = std::fs::read_dir(&dir).map_err(|e| {
-        Stop::usage(format!(
-            "{}: {e} (is {} a directory written by `merge --out`?)",
-            dir.display(),
-            out.display()
-        ))
-    })?;
-    let mut ids: Vec<String> = entries
-        .filter_map(|e| e.ok())
-        .filter_map(|e| {
-            e.file_name()
-                .to_str()
-                .and_then(|n| n.strip_suffix(".json"))
-                .map(str::to_string)
-        })
-        .filter(|id| path_id("round id", id).is_ok())
-        .collect();
-    ids.sort();
-    Ok(ids)
-}
-
-/// Reads a Parquet file into record batches.
-pub fn read_parquet(path: &Path) -> Result<Vec<RecordBatch>, String> {
-    let file =
-        std::fs::File::open(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
-    let reader = ParquetRecordBatchReaderBuilder::try_new(file)
-        .and_then(|b| b.build())
-        .map_err(|e| format!("{}: not a readable Parquet file: {e}", path.display()))?;
-    reader
-        .collect::<Result<Vec<_>, _>>()
-        .map_err(|e| format!("{}: {e}", path.display()))
-}
-
 /// One table as text rows: the header, then per row either its cells or its
 /// dimension labels and a suppression note.
-fn render(batches: &[RecordBatch], ratio: bool, min_members: u32) -> Result<Vec<String>, String> {
-    let Some(first) = batches.first() else {
+fn render(t: &Table, ratio: bool, min_members: u32) -> Result<Vec<String>, String> {
+    if t.rows.is_empty() {
         return Ok(vec!["(no rows)".into()]);
-    };
-    let schema = first.schema();
-    let dims: Vec<usize> = schema
-        .fields()
-        .iter()
-        .enumerate()
-        .filter(|(_, f)| f.data_type() == &DataType::Utf8)
-        .map(|(i, _)| i)
-        .collect();
-    let col = |name: &str| schema.index_of(name).map_err(|e| e.to_string());
-    let shown: Vec<(&str, Vec<usize>)> = if ratio {
+    }
+    let shown: Vec<(&str, Vec<&str>)> = if ratio {
         vec![
-            ("p10", vec![col("p10")?]),
-            ("p25", vec![col("p25")?]),
-            ("median", vec![col("p50")?]),
-            ("p75", vec![col("p75")?]),
-            ("p90", vec![col("p90")?]),
-            ("mean", vec![col("mean")?]),
-            ("members", vec![col("members_noisy")?]),
-            ("bin width", vec![col("bin_width")?]),
+            ("p10", vec!["p10"]),
+            ("p25", vec!["p25"]),
+            ("median", vec!["p50"]),
+            ("p75", vec!["p75"]),
+            ("p90", vec!["p90"]),
+            ("mean", vec!["mean"]),
+            ("members", vec!["members_noisy"]),
+            ("bin width", vec!["bin_width"]),
         ]
     } else {
         vec![
-            ("estimate", vec![col("estimate")?]),
-            ("95% interval", vec![col("ci95_low")?, col("ci95_high")?]),
-            ("noise sd", vec![col("noise_sd")?]),
-            ("members", vec![col("members_noisy")?]),
-            (
-                "mean per member",
-                vec![col("mean_per_member")?, col("mean_sd")?],
-            ),
+            ("estimate", vec!["estimate"]),
+            ("95% interval", vec!["ci95_low", "ci95_high"]),
+            ("noise sd", vec!["noise_sd"]),
+            ("members", vec!["members_noisy"]),
+            ("mean per member", vec!["mean_per_member", "mean_sd"]),
         ]
     };
-    let sup = col("suppressed")?;
-    let mut header: Vec<String> = dims
+    if let Some(c) = shown
         .iter()
-        .map(|&i| schema.field(i).name().clone())
-        .collect();
+        .flat_map(|(_, cols)| cols)
+        .find(|c| !t.columns.iter().any(|have| have == *c))
+    {
+        return Err(format!("the table has no column {c}"));
+    }
+    let dims = &t.dims;
+    let mut header: Vec<String> = dims.clone();
     header.extend(shown.iter().map(|(n, _)| n.to_string()));
     let mut rows: Vec<(Vec<String>, bool)> = Vec::new();
-    for b in batches {
-        let text = |i: usize, r: usize| -> String {
-            let a = b.column(i);
-            if let Some(s) = a.as_any().downcast_ref::<StringArray>() {
-                return s.value(r).to_string();
-            }
-            let f = a.as_any().downcast_ref::<Float64Array>();
-            match f {
-                Some(f) if f.is_valid(r) => fmt_num(f.value(r)),
-                _ => "-".into(),
-            }
-        };
-        let suppressed = b
-            .column(sup)
-            .as_any()
-            .downcast_ref::<BooleanArray>()
-            .ok_or("the suppressed column is not Boolean")?;
-        for r in 0..b.num_rows() {
-            let mut cells: Vec<String> = dims.iter().map(|&i| text(i, r)).collect();
-            let is_sup = suppressed.value(r);
-            if is_sup {
-                cells.push(format!("suppressed (< {min_members} members)"));
-            } else {
-                for (name, idx) in &shown {
-                    cells.push(match (idx.as_slice(), *name) {
-                        ([lo, hi], "95% interval") => {
-                            format!("{} .. {}", text(*lo, r), text(*hi, r))
+    for r in &t.rows {
+        let num = |c: &str| r.get(c).map_or_else(|| "-".to_string(), fmt_num);
+        let mut cells: Vec<String> = dims
+            .iter()
+            .map(|d| r.labels.get(d).cloned().unwrap_or_default())
+            .collect();
+        if r.suppressed {
+            cells.push(format!("suppressed (< {min_members} members)"));
+        } else {
+            for (name, cols) in &shown {
+                cells.push(match (cols.as_slice(), *name) {
+                    ([lo, hi], "95% interval") => format!("{} .. {}", num(lo), num(hi)),
+                    ([m, sd], _) => {
+                        let (m, sd) = (num(m), num(sd));
+                        if m == "-" {
+                            "-".into()
+                        } else {
+                            format!("{m} +/- {sd}")
                         }
-                        ([m, sd], _) => {
-                            let (m, sd) = (text(*m, r), text(*sd, r));
-                            if m == "-" {
-                                "-".into()
-                            } else {
-                                format!("{m} +/- {sd}")
-                            }
-                        }
-                        ([i], _) => text(*i, r),
-                        _ => unreachable!("one or two columns"),
-                    });
-                }
+                    }
+                    ([c], _) => num(c),
+                    _ => unreachable!("one or two columns"),
+                });
             }
-            rows.push((cells, is_sup));
         }
+        rows.push((cells, r.suppressed));
     }
     let ncols = header.len();
     let mut width = vec![0usize; ncols];
@@ -190,7 +127,7 @@ fn render(batches: &[RecordBatch], ratio: bool, min_members: u32) -> Result<Vec<
 
 /// Runs `inspect`.
 pub fn run(a: &InspectArgs) -> Result<(), Stop> {
-    let ids = rounds_in(&a.out)?;
+    let ids = manifest::round_ids(&a.out).map_err(Stop::usage)?;
     let id = match &a.round {
         Some(r) => path_id("round id", r).map_err(Stop::usage)?.to_string(),
         None => match ids.as_slice() {
@@ -211,9 +148,9 @@ pub fn run(a: &InspectArgs) -> Result<(), Stop> {
         },
     };
     let mpath = a.out.join(manifest_path(&id).map_err(Stop::usage)?);
-    let text = std::fs::read(&mpath).map_err(|e| {
-        Stop::usage(format!(
-            "{}: {e} (rounds in {}: {})",
+    if !ids.contains(&id) {
+        return Err(Stop::usage(format!(
+            "{}: no such round (rounds in {}: {})",
             mpath.display(),
             a.out.display(),
             if ids.is_empty() {
@@ -221,14 +158,9 @@ pub fn run(a: &InspectArgs) -> Result<(), Stop> {
             } else {
                 ids.join(", ")
             }
-        ))
-    })?;
-    let man: Manifest = serde_json::from_slice(&text).map_err(|e| {
-        Stop::usage(format!(
-            "{} is not a coopbench manifest: {e}",
-            mpath.display()
-        ))
-    })?;
+        )));
+    }
+    let man = manifest::read(&mpath).map_err(Stop::usage)?;
     let r = &man.round;
     println!("Purpose: {}", r.purpose);
     println!(
@@ -254,7 +186,7 @@ pub fn run(a: &InspectArgs) -> Result<(), Stop> {
     println!("{}", man.privacy.statement);
     for t in &man.tables {
         let path = a.out.join(&t.path);
-        let batches = read_parquet(&path).map_err(Stop::usage)?;
+        let table = table::read(&path).map_err(Stop::usage)?;
         println!();
         println!(
             "{} [{}] {}: {} row{}, {} suppressed ({})",
@@ -269,7 +201,7 @@ pub fn run(a: &InspectArgs) -> Result<(), Stop> {
         if t.kind != "ratio" {
             println!("  members: {}", t.members_noisy);
         }
-        for l in render(&batches, t.kind == "ratio", r.min_members)
+        for l in render(&table, t.kind == "ratio", r.min_members)
             .map_err(|e| Stop::usage(format!("{}: {e}", path.display())))?
         {
             println!("{l}");

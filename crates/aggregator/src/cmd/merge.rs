@@ -1,13 +1,15 @@
 //! `coopbench-aggregator merge`: verify every contribution, sum the accepted
 //! ones, and publish the round's benchmark tables and manifest.
 
-use crate::cmd::{Stop, EXIT_OK, EXIT_REFUSED, EXIT_USAGE};
-use crate::merge::{Context, Merger, Status};
+use crate::merge::{Merger, Status};
 use crate::pool_dir::PoolDir;
 use crate::pool_dir::{read_signed_pool, PoolFileError};
-use crate::publish::{self, manifest_path, partition, Output, PublishError, DATA_FILE};
+use crate::publish::{self, Output, PublishError};
+use crate::verify::Context;
 use crate::{leader, manifest, schemas, tables};
 use clap::Args;
+use coopbench_benchmark::layout::{manifest_path, partition, table_file};
+use coopbench_cli::{Stop, EXIT_REFUSED, EXIT_USAGE};
 use coopbench_protocol::signed::{self, Verified};
 use coopbench_protocol::{guardrails, Envelope, HelperBatch, Mode, Pool, Round, VerifyError};
 use std::path::{Path, PathBuf};
@@ -72,17 +74,6 @@ pub struct MergeArgs {
     /// Two-server, step 2: the helper's signed sum; the round is then published.
     #[arg(long, value_name = "FILE")]
     helper_sum: Option<PathBuf>,
-}
-
-/// Runs `merge`.
-pub fn run(args: &MergeArgs) -> i32 {
-    match merge(args) {
-        Ok(()) => EXIT_OK,
-        Err(Stop(code, msg)) => {
-            eprintln!("error: {msg}");
-            code
-        }
-    }
 }
 
 fn read(path: &Path) -> Result<Vec<u8>, Stop> {
@@ -182,7 +173,8 @@ fn existing_output(out: &Path, round: &Round) -> Result<Vec<PathBuf>, Stop> {
         .collect())
 }
 
-fn merge(args: &MergeArgs) -> Result<(), Stop> {
+/// Runs `merge`.
+pub fn run(args: &MergeArgs) -> Result<(), Stop> {
     let pool = load_pool(&args.pool)?;
     let round = load_round(&args.round, &pool.doc)?;
     let r = &round.doc;
@@ -277,8 +269,7 @@ fn merge(args: &MergeArgs) -> Result<(), Stop> {
     let merged_at = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
     let man = manifest::build(r, &round.hash, &plans, epsilon, &outcome, &built, merged_at)
         .map_err(Stop::refused)?;
-    let mut man_bytes = serde_json::to_vec_pretty(&man).expect("manifest serialises");
-    man_bytes.push(b'\n');
+    let man_bytes = coopbench_benchmark::manifest::to_json(&man);
     let metadata = built
         .iter()
         .zip(&plans)
@@ -299,9 +290,7 @@ fn merge(args: &MergeArgs) -> Result<(), Stop> {
     println!();
     println!("Published round '{}' in {}:", r.id, args.out.display());
     for t in &built {
-        let rel = partition(&t.name, &r.id)
-            .map_err(Stop::refused)?
-            .join(DATA_FILE);
+        let rel = table_file(&t.name, &r.id).map_err(Stop::refused)?;
         println!(
             "  {:<40} {:>6} row{}, {} suppressed",
             rel.display().to_string(),

@@ -1,20 +1,16 @@
-//! Command-line interface of `coopbench-aggregator` (clap), and its exit codes.
+//! The `coopbench-aggregator` command line: the clap types, and the dispatch
+//! to one module per command. Every command returns `Result<(), Stop>`; the
+//! exit code and the `error:` line come from `coopbench_cli` alone.
 
+use crate::pool_dir::PoolDirError;
 use clap::{Parser, Subcommand};
+use coopbench_cli::Stop;
 
 mod helper;
 mod inspect;
 mod merge;
 mod pool;
 mod round;
-
-/// Exit code: success (published, written, shown).
-pub const EXIT_OK: i32 = 0;
-/// Exit code: refused (a guardrail, a bad signature, too few contributions,
-/// output that already exists).
-pub const EXIT_REFUSED: i32 = 1;
-/// Exit code: usage or I/O error.
-pub const EXIT_USAGE: i32 = 2;
 
 /// coopbench-aggregator: run your association's benchmark pool.
 ///
@@ -53,63 +49,31 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 enum Command {
     #[command(subcommand)]
-    Pool(crate::cmd::pool::PoolCommand),
+    Pool(pool::PoolCommand),
     #[command(subcommand)]
-    Round(crate::cmd::round::RoundCommand),
-    Merge(crate::cmd::merge::MergeArgs),
+    Round(round::RoundCommand),
+    Merge(merge::MergeArgs),
     #[command(subcommand)]
-    Helper(crate::cmd::helper::HelperCommand),
-    Inspect(crate::cmd::inspect::InspectArgs),
+    Helper(helper::HelperCommand),
+    Inspect(inspect::InspectArgs),
 }
 
-/// A refusal or failure with its exit code and message.
-#[derive(Debug)]
-pub struct Stop(pub i32, pub String);
-
-impl Stop {
-    /// A usage or I/O error (exit 2).
-    pub fn usage(msg: impl Into<String>) -> Self {
-        Stop(EXIT_USAGE, msg.into())
-    }
-    /// A refusal (exit 1).
-    pub fn refused(msg: impl Into<String>) -> Self {
-        Stop(EXIT_REFUSED, msg.into())
-    }
-    /// A refusal listing every reason.
-    pub fn refused_list(what: &str, reasons: &[String]) -> Self {
-        Stop(
-            EXIT_REFUSED,
-            format!("{what}:\n  - {}", reasons.join("\n  - ")),
-        )
-    }
-}
-
-/// Prints the error of a command and returns its exit code.
-pub fn finish(result: Result<(), Stop>) -> i32 {
-    match result {
-        Ok(()) => EXIT_OK,
-        Err(Stop(code, msg)) => {
-            eprintln!("error: {msg}");
-            code
+impl From<PoolDirError> for Stop {
+    fn from(e: PoolDirError) -> Self {
+        match e {
+            PoolDirError::Io(m) => Stop::usage(m),
+            PoolDirError::Refused(m) => Stop::refused(m),
         }
     }
 }
 
 /// Parses the command line, runs the command, and returns the process exit code.
 pub fn main() -> i32 {
-    let cli = match Cli::try_parse() {
-        Ok(cli) => cli,
-        Err(e) => {
-            let code = if e.use_stderr() { EXIT_USAGE } else { EXIT_OK };
-            let _ = e.print();
-            return code;
-        }
-    };
-    match cli.command {
-        Command::Pool(c) => finish(crate::cmd::pool::run(c)),
-        Command::Round(c) => finish(crate::cmd::round::run(c)),
-        Command::Merge(args) => crate::cmd::merge::run(&args),
-        Command::Helper(c) => finish(crate::cmd::helper::run(c)),
-        Command::Inspect(args) => finish(crate::cmd::inspect::run(&args)),
-    }
+    coopbench_cli::run(|cli: Cli| match cli.command {
+        Command::Pool(c) => pool::run(c),
+        Command::Round(c) => round::run(c),
+        Command::Merge(args) => merge::run(&args),
+        Command::Helper(c) => helper::run(c),
+        Command::Inspect(args) => inspect::run(&args),
+    })
 }

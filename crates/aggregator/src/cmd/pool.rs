@@ -1,10 +1,10 @@
 //! `coopbench-aggregator pool ...`: create the pool agreement and the
 //! association's key, keep the roster of member keys, sign it, show it.
 
-use crate::cmd::{Stop, EXIT_REFUSED, EXIT_USAGE};
 use crate::files::{ensure_dir, write_atomic, write_new, write_new_public};
 use crate::pool_dir::{PoolDir, SignedState};
 use clap::{Args, Subcommand};
+use coopbench_cli::{Stop, EXIT_REFUSED, EXIT_USAGE};
 use coopbench_protocol::pool::is_identifier;
 use coopbench_protocol::signed;
 use coopbench_protocol::{Date, Pool, PoolPolicy, PublicKey, RosterEntry, SigningKey};

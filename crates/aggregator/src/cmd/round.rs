@@ -1,12 +1,13 @@
 //! `coopbench-aggregator round ...`: create a round from a template, preview
 //! how accurate and how often suppressed its figures will be, and sign it.
 
-use crate::cmd::Stop;
 use crate::files::write_new_public;
 use crate::guard::{self, active_for};
 use crate::pool_dir::{parse_round, PoolDir, SignedState};
 use crate::stats::{prob_below, Z_95};
 use clap::{Args, Subcommand};
+use coopbench_cli::format::fmt_num;
+use coopbench_cli::Stop;
 use coopbench_privacy::plan::{noise_plans, NoisePlan};
 use coopbench_protocol::round::Kind;
 use coopbench_protocol::{signed, Round};
@@ -104,7 +105,7 @@ pub fn run(cmd: RoundCommand) -> Result<(), Stop> {
 
 fn checks(pd: &PoolDir, round: &Round) -> Result<(), Stop> {
     let pool = pd.load_pool()?;
-    let today = guard::today().map_err(Stop::usage)?;
+    let today = coopbench_cli::clock::today().map_err(Stop::usage)?;
     let mut problems = guard::round_problems(&pool, round, today);
     if problems.is_empty() {
         if let Err(e) = noise_plans(round) {
@@ -163,36 +164,6 @@ fn new(a: &NewArgs) -> Result<(), Stop> {
         round.id
     );
     Ok(())
-}
-
-/// A number for people: thousands separated, sensible decimals.
-pub fn fmt_num(x: f64) -> String {
-    if !x.is_finite() {
-        return x.to_string();
-    }
-    let a = x.abs();
-    if a >= 100.0 {
-        let i = x.round() as i64;
-        let digits = i.unsigned_abs().to_string();
-        let mut out = String::new();
-        for (k, ch) in digits.chars().enumerate() {
-            if k > 0 && (digits.len() - k).is_multiple_of(3) {
-                out.push(',');
-            }
-            out.push(ch);
-        }
-        if i < 0 {
-            format!("-{out}")
-        } else {
-            out
-        }
-    } else if x.fract() == 0.0 {
-        format!("{x:.0}")
-    } else if a >= 1.0 {
-        format!("{x:.1}")
-    } else {
-        format!("{x:.3}")
-    }
 }
 
 fn verdict(ratio: f64) -> &'static str {
@@ -281,7 +252,7 @@ fn preview(a: &PreviewArgs) -> Result<(), Stop> {
         rho,
         epsilon,
         round.delta,
-        crate::manifest::mode_name(round.mode)
+        round.mode.name()
     );
     if let Some(t) = &round.two_server {
         println!(
@@ -316,7 +287,7 @@ fn preview(a: &PreviewArgs) -> Result<(), Stop> {
         println!(
             "{} [{}] {}: {} cells over {}; rho {:.4}",
             m.name,
-            crate::manifest::kind_name(m.kind),
+            m.kind.name(),
             m.description,
             p.cells,
             if dims.is_empty() {

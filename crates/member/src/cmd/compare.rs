@@ -4,15 +4,17 @@
 //! the benchmark by hash) and the member's files; spends nothing, sends
 //! nothing, and writes nothing but the report file it is asked for.
 
-use crate::benchmarks::{self, PublishedRound};
 use crate::cells;
-use crate::cmd::{StateArgs, EXIT_INVALID, EXIT_USAGE};
+use crate::cmd::StateArgs;
 use crate::compare::{self, Comparison};
-use crate::cmd::export::Stop;
 use crate::inputs::{self, InputError, InputSummary, ReadArgs};
 use crate::round_load::{self, LoadedRound};
 use crate::state::State;
 use clap::{Args, ValueEnum};
+use coopbench_benchmark::layout::table_file;
+use coopbench_benchmark::manifest::{self, PublishedRound};
+use coopbench_benchmark::table::{self, Table};
+use coopbench_cli::Stop;
 use coopbench_protocol::round::Kind;
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -71,19 +73,6 @@ enum Format {
     Json,
 }
 
-/// Runs `compare`.
-pub fn run(args: &CompareArgs) -> i32 {
-    crate::cmd::export::finish(compare_files(args))
-}
-
-fn usage(e: impl std::fmt::Display) -> Stop {
-    Stop(EXIT_USAGE, e.to_string())
-}
-
-fn refused(e: impl std::fmt::Display) -> Stop {
-    Stop(EXIT_INVALID, e.to_string())
-}
-
 /// Finds and verifies the signed round behind `published`.
 fn load_round(
     state: &State,
@@ -96,7 +85,7 @@ fn load_round(
         None => {
             let p = state.round_path(&facts.pool_id, &facts.id);
             if !p.exists() {
-                return Err(refused(format!(
+                return Err(Stop::refused(format!(
                     "compare needs the definition of round '{}' (its metrics and grid), which your state directory keeps once you have exported that round; \
                      it has none ({}). Pass the round file your association sent: --round-file round.sig.json",
                     facts.id,
@@ -109,7 +98,7 @@ fn load_round(
     let loaded = round_load::load(state, &path, None)?;
     let r = &loaded.round.doc;
     if r.id != facts.id || r.pool_id != facts.pool_id {
-        return Err(refused(format!(
+        return Err(Stop::refused(format!(
             "{} is round '{}' of pool '{}', but the benchmark is round '{}' of pool '{}': pass the matching round file, or --round {}",
             path.display(),
             r.id,
@@ -120,7 +109,7 @@ fn load_round(
         )));
     }
     if loaded.round.hash != facts.round_hash {
-        return Err(refused(format!(
+        return Err(Stop::refused(format!(
             "{} is another version of round '{}' than the benchmark was merged from (round hash {} in the round file, {} in {}); \
              pass the round file the benchmark was made from with --round-file",
             path.display(),
@@ -131,7 +120,7 @@ fn load_round(
         )));
     }
     if facts.currency != r.currency {
-        return Err(refused(format!(
+        return Err(Stop::refused(format!(
             "{} says the benchmark is in {}, the round in {}",
             published.path.display(),
             facts.currency,
@@ -151,38 +140,33 @@ fn input_stop(e: InputError, loaded: &LoadedRound) -> Stop {
         InputError::Invalid(report) => {
             let r = &loaded.round.doc;
             eprint!("{}", report.to_text());
-            Stop(
-                EXIT_INVALID,
-                format!(
-                    "your files do not fit round '{}' (schemas {} and {}): see the problems above; nothing was compared",
-                    r.id, r.schemas.sales, r.schemas.costs
-                ),
-            )
+            Stop::refused(format!(
+                "your files do not fit round '{}' (schemas {} and {}): see the problems above; nothing was compared",
+                r.id, r.schemas.sales, r.schemas.costs
+            ))
         }
-        InputError::Refused(m) => Stop(
-            EXIT_INVALID,
-            format!(
-                "your files do not match round '{}': {m}",
-                loaded.round.doc.id
-            ),
-        ),
-        InputError::Usage(m) => Stop(EXIT_USAGE, m),
+        InputError::Refused(m) => Stop::refused(format!(
+            "your files do not match round '{}': {m}",
+            loaded.round.doc.id
+        )),
+        InputError::Usage(m) => Stop::usage(m),
     }
 }
 
-/// Refuses files with no rows in the round's period; notes months without any.
-fn period_check(loaded: &LoadedRound, summary: &InputSummary) -> Result<Vec<String>, Stop> {
+/// Refuses files with no rows in the round's period (a benchmark for
+/// another period than the member's files).
+fn period_check(loaded: &LoadedRound, summary: &InputSummary) -> Result<(), Stop> {
     let r = &loaded.round.doc;
     for (file, inside, outside) in &summary.files {
         if *inside == 0 {
-            return Err(refused(format!(
+            return Err(Stop::refused(format!(
                 "{file} has no rows in round '{}''s period {} to {} ({outside} rows, all outside it): \
                  the benchmark is for another period than your file",
                 r.id, r.period.start, r.period.end
             )));
         }
     }
-    Ok(Vec::new())
+    Ok(())
 }
 
 /// Months of the period in which the member's sales file has no row at all.
@@ -200,22 +184,23 @@ fn empty_months(loaded: &LoadedRound, aggs: &cells::Aggregates) -> Vec<String> {
         .collect()
 }
 
-fn compare_files(args: &CompareArgs) -> Result<(), Stop> {
-    let state = args.state.resolve().map_err(usage)?;
-    let published = benchmarks::pick(&args.benchmarks, args.round.as_deref()).map_err(usage)?;
+/// Runs `compare`.
+pub fn run(args: &CompareArgs) -> Result<(), Stop> {
+    let state = args.state.resolve()?;
+    let published = manifest::pick(&args.benchmarks, args.round.as_deref()).map_err(Stop::usage)?;
     let loaded = load_round(&state, args, &published)?;
     let round = &loaded.round.doc;
     let (aggs, summary) =
         inputs::load(&args.files, &args.read, &loaded).map_err(|e| input_stop(e, &loaded))?;
-    let mut notes = period_check(&loaded, &summary)?;
-    notes.extend(empty_months(&loaded, &aggs));
-    let prepared = cells::prepare(round, &aggs).map_err(refused)?;
+    period_check(&loaded, &summary)?;
+    let mut notes = empty_months(&loaded, &aggs);
+    let prepared = cells::prepare(round, &aggs).map_err(Stop::refused)?;
     let mut tables = HashMap::new();
     for m in &round.metrics {
         if m.kind == Kind::Active {
             continue;
         }
-        let t = benchmarks::read_table(&args.benchmarks, &m.name, &round.id).map_err(refused)?;
+        let t = read_table(&args.benchmarks, &m.name, &round.id)?;
         tables.insert(m.name.clone(), t);
     }
     for m in &prepared {
@@ -227,7 +212,7 @@ fn compare_files(args: &CompareArgs) -> Result<(), Stop> {
         }
     }
     let comparison =
-        compare::build(round, &published, &prepared, &tables, notes).map_err(refused)?;
+        compare::build(round, &published, &prepared, &tables, notes).map_err(Stop::refused)?;
     if let Some(path) = &args.html {
         write_html(path, &comparison)?;
     }
@@ -248,9 +233,21 @@ fn compare_files(args: &CompareArgs) -> Result<(), Stop> {
     Ok(())
 }
 
+/// Reads `metric`'s table of `round_id` from the benchmark directory `dir`.
+fn read_table(dir: &Path, metric: &str, round_id: &str) -> Result<Table, Stop> {
+    let path = dir.join(table_file(metric, round_id).map_err(Stop::refused)?);
+    if !path.exists() {
+        return Err(Stop::refused(format!(
+            "the benchmark has no table for metric '{metric}': {} does not exist",
+            path.display()
+        )));
+    }
+    table::read(&path).map_err(Stop::refused)
+}
+
 /// Writes the HTML report atomically (whole or not at all).
 fn write_html(path: &Path, c: &Comparison) -> Result<(), Stop> {
-    let html = crate::compare::html::render(c).map_err(refused)?;
+    let html = crate::compare::html::render(c).map_err(Stop::refused)?;
     coopbench_fsio::write_atomic(path, html.as_bytes())
-        .map_err(|e| usage(format!("cannot write {}: {e}", path.display())))
+        .map_err(|e| Stop::usage(format!("cannot write {}: {e}", path.display())))
 }

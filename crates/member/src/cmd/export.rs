@@ -10,14 +10,15 @@
 //! directory atomically; finally copy it to the output path atomically.
 
 use crate::cells::{self, PreparedMetric};
-use crate::cmd::{StateArgs, EXIT_INVALID, EXIT_OK, EXIT_USAGE};
-use crate::inputs::{self, InputError, ReadArgs};
-use crate::round_load::{self, RoundError};
+use crate::cmd::{input_stop, StateArgs};
+use crate::inputs::{self, ReadArgs};
+use crate::round_load;
 use crate::state::{write_atomic, State};
 use clap::Args;
+use coopbench_cli::format::fmt_rho;
+use coopbench_cli::Stop;
 use coopbench_privacy::budget;
 use coopbench_privacy::ledger::{Ledger, LedgerEntry};
-use coopbench_privacy::Policy;
 use coopbench_protocol::{signed, Contribution, TOOLKIT_VERSION};
 use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
@@ -62,7 +63,7 @@ pub struct ExportArgs {
 
 /// What the state directory keeps of one round's export.
 #[derive(Debug, Serialize, Deserialize)]
-pub struct ExportRecord {
+struct ExportRecord {
     /// The round.
     pub round_id: String,
     /// The round version exported for.
@@ -80,7 +81,7 @@ pub struct ExportRecord {
 
 impl ExportRecord {
     /// Loads a record if one exists.
-    pub fn load(path: &Path) -> Result<Option<Self>, String> {
+    fn load(path: &Path) -> Result<Option<Self>, String> {
         match std::fs::read(path) {
             Ok(b) => serde_json::from_slice(&b)
                 .map(Some)
@@ -119,35 +120,6 @@ fn data_tag(key: &[u8], round_hash: &str, prepared: &[PreparedMetric]) -> String
         .collect()
 }
 
-/// A refusal or failure with its exit code.
-pub(crate) struct Stop(pub i32, pub String);
-
-impl From<RoundError> for Stop {
-    fn from(e: RoundError) -> Self {
-        match e {
-            RoundError::Io(m) => Stop(EXIT_USAGE, m),
-            RoundError::Refused(list) => Stop(
-                EXIT_INVALID,
-                format!("the round is refused:\n  - {}", list.join("\n  - ")),
-            ),
-        }
-    }
-}
-
-pub(crate) fn input_stop(e: InputError) -> Stop {
-    match e {
-        InputError::Usage(m) => Stop(EXIT_USAGE, m),
-        InputError::Refused(m) => Stop(EXIT_INVALID, m),
-        InputError::Invalid(report) => {
-            print!("{}", report.to_text());
-            Stop(
-                EXIT_INVALID,
-                "your files have the problems listed above; fix them and run again (nothing was computed or charged)".into(),
-            )
-        }
-    }
-}
-
 /// Keeps the signed round of this export in the state directory (unless the
 /// same bytes are already there), so that `compare` later knows the round's
 /// metrics and grid without the member finding the round file again. The
@@ -159,44 +131,25 @@ fn store_round(state: &State, loaded: &round_load::LoadedRound) -> Result<(), St
     if std::fs::read(&path).is_ok_and(|old| old == bytes) {
         return Ok(());
     }
-    write_atomic(&path, &bytes).map_err(|e| usage(format!("cannot write {}: {e}", path.display())))
+    write_atomic(&path, &bytes)
+        .map_err(|e| Stop::usage(format!("cannot write {}: {e}", path.display())))
 }
 
 /// Runs `export`.
-pub fn run(args: &ExportArgs) -> i32 {
-    finish(export(args))
-}
-
-/// A command's exit code; a failure's message goes to stderr.
-pub(crate) fn finish(result: Result<(), Stop>) -> i32 {
-    match result {
-        Ok(()) => EXIT_OK,
-        Err(Stop(code, msg)) => {
-            eprintln!("error: {msg}");
-            code
-        }
-    }
-}
-
-fn usage(e: impl std::fmt::Display) -> Stop {
-    Stop(EXIT_USAGE, e.to_string())
-}
-
-fn export(args: &ExportArgs) -> Result<(), Stop> {
-    let state: State = args.state.resolve().map_err(usage)?;
+pub fn run(args: &ExportArgs) -> Result<(), Stop> {
+    let state: State = args.state.resolve()?;
     // One export at a time per state directory: the ledger check, the charge
     // and the stored record must not interleave with another export's.
-    let _lock = state.lock().map_err(usage)?;
-    let today = crate::clock::today().map_err(usage)?;
-    let now = crate::clock::now().map_err(usage)?;
-    let key = state.load_key().map_err(usage)?;
+    let _lock = state.lock().map_err(Stop::usage)?;
+    let today = coopbench_cli::clock::today().map_err(Stop::usage)?;
+    let now = coopbench_cli::clock::now().map_err(Stop::usage)?;
+    let key = state.load_key().map_err(Stop::usage)?;
     let loaded = round_load::load(&state, &args.round, Some(today))?;
     let round = &loaded.round.doc;
     let round_hash = &loaded.round.hash;
     let my_id = key.public().key_id();
     if loaded.pin.pool.member(&my_id).is_none() {
-        return Err(Stop(
-            EXIT_INVALID,
+        return Err(Stop::refused(
             format!(
                 "your key is not on pool '{}''s roster: the association would reject this contribution. \
                  Send them your public key (state dir: member.pub), then `coopbench join` their updated pool file",
@@ -213,8 +166,8 @@ fn export(args: &ExportArgs) -> Result<(), Stop> {
     for (file, inside, outside) in &summary.files {
         println!("  {file}: {inside} rows in the period ({outside} outside it, not used)");
     }
-    let prepared = cells::prepare(round, &aggs).map_err(|e| Stop(EXIT_INVALID, e))?;
-    let tag_key = state.tag_key().map_err(usage)?;
+    let prepared = cells::prepare(round, &aggs).map_err(Stop::refused)?;
+    let tag_key = state.tag_key().map_err(Stop::usage)?;
     let tag = data_tag(&tag_key, round_hash, &prepared);
     let record_path = state.export_path(&round.pool_id, &round.id);
     let out = args.out.clone().unwrap_or_else(|| {
@@ -223,12 +176,12 @@ fn export(args: &ExportArgs) -> Result<(), Stop> {
             round.pool_id, round.id
         ))
     });
-    let existing = ExportRecord::load(&record_path).map_err(usage)?;
+    let existing = ExportRecord::load(&record_path).map_err(Stop::usage)?;
     let (sequence, reason) = match &existing {
         Some(rec) if rec.round_hash == *round_hash && rec.data_tag == tag => {
             store_round(&state, &loaded)?;
             write_atomic(&out, rec.contribution.as_bytes())
-                .map_err(|e| usage(format!("cannot write {}: {e}", out.display())))?;
+                .map_err(|e| Stop::usage(format!("cannot write {}: {e}", out.display())))?;
             println!(
                 "Same data as your export of {} (sequence {}): wrote the stored contribution to {} unchanged. Nothing was charged.",
                 rec.exported_at, rec.sequence, out.display()
@@ -241,8 +194,7 @@ fn export(args: &ExportArgs) -> Result<(), Stop> {
             } else {
                 "your data has changed"
             };
-            return Err(Stop(
-                EXIT_INVALID,
+            return Err(Stop::refused(
                 format!(
                     "you already exported round '{}' on {} (sequence {}) and {what} since. \
                      A new export draws fresh noise and spends the round's budget (rho = {}) again: \
@@ -256,16 +208,12 @@ fn export(args: &ExportArgs) -> Result<(), Stop> {
     };
     // Two-server mode charges the round's ρ plus the distributed noise's slack.
     let rho = coopbench_privacy::plan::charged_rho(round, &loaded_plans(&prepared));
-    let epsilon =
-        budget::epsilon_for(rho, round.delta).map_err(|e| Stop(EXIT_INVALID, e.to_string()))?;
-    let policy = load_policy(&state).map_err(usage)?;
-    let mut ledger = Ledger::open(state.ledger_path()).map_err(usage)?;
-    let remaining = policy.check(&ledger, now, rho).map_err(|e| {
-        Stop(
-            EXIT_INVALID,
-            format!("your privacy policy refuses this round: {e}"),
-        )
-    })?;
+    let epsilon = budget::epsilon_for(rho, round.delta).map_err(Stop::refused)?;
+    let policy = state.policy().map_err(Stop::usage)?;
+    let mut ledger = Ledger::open(state.ledger_path()).map_err(Stop::usage)?;
+    let remaining = policy
+        .check(&ledger, now, rho)
+        .map_err(|e| Stop::refused(format!("your privacy policy refuses this round: {e}")))?;
 
     // Charge first: from here on a crash can only over-charge.
     ledger
@@ -280,11 +228,11 @@ fn export(args: &ExportArgs) -> Result<(), Stop> {
             delta: round.delta,
             reason: reason.into(),
         })
-        .map_err(usage)?;
+        .map_err(Stop::usage)?;
     failpoint("after-charge");
 
     let protected = crate::protect::protect(round, round_hash, &my_id, sequence, &key, &prepared)
-        .map_err(|e| Stop(EXIT_INVALID, e))?;
+        .map_err(Stop::refused)?;
     let contribution = Contribution {
         round_id: round.id.clone(),
         round_hash: round_hash.clone(),
@@ -309,11 +257,11 @@ fn export(args: &ExportArgs) -> Result<(), Stop> {
     let mut record_bytes = serde_json::to_vec_pretty(&record).expect("record serialises");
     record_bytes.push(b'\n');
     write_atomic(&record_path, &record_bytes)
-        .map_err(|e| usage(format!("cannot write {}: {e}", record_path.display())))?;
+        .map_err(|e| Stop::usage(format!("cannot write {}: {e}", record_path.display())))?;
     store_round(&state, &loaded)?;
     failpoint("before-output");
     write_atomic(&out, &bytes)
-        .map_err(|e| usage(format!("cannot write {}: {e}", out.display())))?;
+        .map_err(|e| Stop::usage(format!("cannot write {}: {e}", out.display())))?;
 
     for m in &prepared {
         let s = &m.clip_stats;
@@ -348,21 +296,4 @@ fn export(args: &ExportArgs) -> Result<(), Stop> {
 /// The noise plans behind the prepared metrics.
 fn loaded_plans(prepared: &[PreparedMetric]) -> Vec<coopbench_privacy::plan::NoisePlan> {
     prepared.iter().map(|m| m.params).collect()
-}
-
-/// ρ for people: up to 4 significant decimals.
-pub(crate) fn fmt_rho(r: f64) -> String {
-    // `+ 0.0` turns the -0.0 of an empty f64 sum into 0.
-    let s = format!("{:.4}", r + 0.0);
-    s.trim_end_matches('0').trim_end_matches('.').to_string()
-}
-
-/// The member's policy, or the default when none was set.
-pub(crate) fn load_policy(state: &State) -> Result<Policy, String> {
-    let path = state.policy_path();
-    if path.exists() {
-        Policy::load(&path).map_err(|e| e.to_string())
-    } else {
-        Ok(Policy::default())
-    }
 }

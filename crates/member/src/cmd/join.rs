@@ -1,8 +1,9 @@
 //! `coopbench join POOL`: verify a pool and pin its association's key.
 
-use crate::cmd::{StateArgs, EXIT_INVALID, EXIT_OK, EXIT_USAGE};
+use crate::cmd::StateArgs;
 use crate::pins::{verify_pool_self_signed, Pin};
 use clap::Args;
+use coopbench_cli::Stop;
 use std::io::{BufRead, IsTerminal, Write};
 use std::path::PathBuf;
 
@@ -26,21 +27,9 @@ pub struct JoinArgs {
 }
 
 /// Runs `join`.
-pub fn run(args: &JoinArgs) -> i32 {
-    let state = match args.state.resolve() {
-        Ok(s) => s,
-        Err(e) => {
-            eprintln!("error: {e}");
-            return EXIT_USAGE;
-        }
-    };
-    let verified = match verify_pool_self_signed(&args.pool) {
-        Ok(v) => v,
-        Err(e) => {
-            eprintln!("error: {e}");
-            return EXIT_INVALID;
-        }
-    };
+pub fn run(args: &JoinArgs) -> Result<(), Stop> {
+    let state = args.state.resolve()?;
+    let verified = verify_pool_self_signed(&args.pool).map_err(Stop::refused)?;
     let pool = &verified.doc;
     let key = pool
         .association_public_key()
@@ -48,14 +37,13 @@ pub fn run(args: &JoinArgs) -> i32 {
     let existing = Pin::load(&state, &pool.id).ok();
     if let Some(old) = &existing {
         if old.association_key != pool.association_key {
-            eprintln!(
-                "error: pool '{}' is pinned to another association key ({}); this file is signed by {}. \
+            return Err(Stop::refused(format!(
+                "pool '{}' is pinned to another association key ({}); this file is signed by {}. \
                  If your association really changed its key, ask them why before doing anything else.",
                 pool.id,
                 old.key().map(|k| k.fingerprint()).unwrap_or_default(),
                 key.fingerprint()
-            );
-            return EXIT_INVALID;
+            )));
         }
     }
     println!("Pool: {} ({})", pool.name, pool.id);
@@ -74,10 +62,9 @@ pub fn run(args: &JoinArgs) -> i32 {
     }
     if existing.is_none() && !args.yes {
         if !std::io::stdin().is_terminal() {
-            eprintln!(
-                "error: not a terminal: pass --yes to trust this association key without asking"
-            );
-            return EXIT_USAGE;
+            return Err(Stop::usage(
+                "not a terminal: pass --yes to trust this association key without asking",
+            ));
         }
         print!("Trust this association key for pool '{}'? [y/N] ", pool.id);
         let _ = std::io::stdout().flush();
@@ -85,16 +72,10 @@ pub fn run(args: &JoinArgs) -> i32 {
         let _ = std::io::stdin().lock().read_line(&mut answer);
         if !matches!(answer.trim(), "y" | "Y" | "yes" | "Yes") {
             println!("Not joined.");
-            return EXIT_INVALID;
+            return Err(Stop::quiet());
         }
     }
-    let now = match crate::clock::now() {
-        Ok(n) => n,
-        Err(e) => {
-            eprintln!("error: {e}");
-            return EXIT_USAGE;
-        }
-    };
+    let now = coopbench_cli::clock::now().map_err(Stop::usage)?;
     let pin = Pin {
         pool_id: pool.id.clone(),
         association_key: pool.association_key.clone(),
@@ -104,10 +85,7 @@ pub fn run(args: &JoinArgs) -> i32 {
         pool_hash: verified.hash.clone(),
         pool: pool.clone(),
     };
-    if let Err(e) = pin.save(&state) {
-        eprintln!("error: {e}");
-        return EXIT_USAGE;
-    }
+    pin.save(&state).map_err(Stop::usage)?;
     println!("Joined pool '{}'.", pool.id);
-    EXIT_OK
+    Ok(())
 }

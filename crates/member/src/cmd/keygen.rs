@@ -1,8 +1,9 @@
 //! `coopbench keygen`: the member's Ed25519 key pair.
 
-use crate::cmd::{StateArgs, EXIT_INVALID, EXIT_OK, EXIT_USAGE};
+use crate::cmd::StateArgs;
 use crate::state::{write_atomic, write_new_secret};
 use clap::Args;
+use coopbench_cli::Stop;
 use coopbench_protocol::SigningKey;
 
 /// Create your signing key (once per firm).
@@ -18,43 +19,28 @@ pub struct KeygenArgs {
 }
 
 /// Runs `keygen`.
-pub fn run(args: &KeygenArgs) -> i32 {
-    let state = match args.state.resolve() {
-        Ok(s) => s,
-        Err(e) => {
-            eprintln!("error: {e}");
-            return EXIT_USAGE;
-        }
-    };
+pub fn run(args: &KeygenArgs) -> Result<(), Stop> {
+    let state = args.state.resolve()?;
     let path = state.key_path();
     if path.exists() {
-        eprintln!(
-            "error: a member key already exists at {}; coopbench never overwrites it (your association knows this key)",
+        return Err(Stop::refused(format!(
+            "a member key already exists at {}; coopbench never overwrites it (your association knows this key)",
             path.display()
-        );
-        return EXIT_INVALID;
+        )));
     }
-    let key = match SigningKey::generate() {
-        Ok(k) => k,
-        Err(e) => {
-            eprintln!("error: {e}");
-            return EXIT_USAGE;
-        }
-    };
-    if let Err(e) = write_new_secret(&path, key.pkcs8_secret()) {
-        eprintln!("error: cannot write {}: {e}", path.display());
-        return if e.kind() == std::io::ErrorKind::AlreadyExists {
-            EXIT_INVALID
+    let key = SigningKey::generate().map_err(Stop::usage)?;
+    write_new_secret(&path, key.pkcs8_secret()).map_err(|e| {
+        let msg = format!("cannot write {}: {e}", path.display());
+        if e.kind() == std::io::ErrorKind::AlreadyExists {
+            Stop::refused(msg)
         } else {
-            EXIT_USAGE
-        };
-    }
+            Stop::usage(msg)
+        }
+    })?;
     let public = key.public();
     let pub_line = format!("{}\n", public.to_base64());
-    if let Err(e) = write_atomic(&state.pub_path(), pub_line.as_bytes()) {
-        eprintln!("error: cannot write {}: {e}", state.pub_path().display());
-        return EXIT_USAGE;
-    }
+    write_atomic(&state.pub_path(), pub_line.as_bytes())
+        .map_err(|e| Stop::usage(format!("cannot write {}: {e}", state.pub_path().display())))?;
     println!("Created your member key in {}", state.dir.display());
     println!(
         "  private key: {} (mode 0600; keep it, never send it)",
@@ -65,5 +51,5 @@ pub fn run(args: &KeygenArgs) -> i32 {
     println!("  {}", public.to_base64());
     println!("Fingerprint (read it to them so they can check it):");
     println!("  {}", public.fingerprint());
-    EXIT_OK
+    Ok(())
 }

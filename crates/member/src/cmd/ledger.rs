@@ -1,11 +1,11 @@
-//! `coopbench ledger` and `coopbench policy`: what was spent, and the cap.
+//! `coopbench ledger`: what was spent, per charge, per round, and in the
+//! policy's window.
 
-use crate::cmd::{StateArgs, EXIT_INVALID, EXIT_OK, EXIT_USAGE};
-use crate::cmd::export::{fmt_rho, load_policy};
-use crate::state::State;
-use clap::{Args, Subcommand};
+use crate::cmd::StateArgs;
+use clap::Args;
+use coopbench_cli::format::fmt_rho;
+use coopbench_cli::Stop;
 use coopbench_privacy::ledger::Ledger;
-use coopbench_privacy::Policy;
 use std::collections::BTreeMap;
 
 /// Show what you have spent: every charge, per round, and in the policy window.
@@ -18,61 +18,12 @@ pub struct LedgerArgs {
     state: StateArgs,
 }
 
-/// Show or set your privacy policy (the most rho you spend per window).
-///
-/// The default is at most rho = 2 in any 365 days. `export` refuses a round
-/// that would go over it.
-#[derive(Debug, Args)]
-pub struct PolicyArgs {
-    #[command(subcommand)]
-    action: Option<PolicyAction>,
-    #[command(flatten)]
-    state: StateArgs,
-}
-
-#[derive(Debug, Subcommand)]
-enum PolicyAction {
-    /// Show the policy (the default action).
-    Show,
-    /// Set the cap.
-    Set {
-        /// Most rho spent in any window.
-        #[arg(long)]
-        max_rho: f64,
-        /// Window length in days.
-        #[arg(long, default_value_t = 365)]
-        window_days: u32,
-    },
-}
-
-fn state_or_exit(s: &StateArgs) -> Result<State, i32> {
-    s.resolve().map_err(|e| {
-        eprintln!("error: {e}");
-        EXIT_USAGE
-    })
-}
-
 /// Runs `ledger`.
-pub fn run_ledger(args: &LedgerArgs) -> i32 {
-    let state = match state_or_exit(&args.state) {
-        Ok(s) => s,
-        Err(c) => return c,
-    };
-    let (ledger, policy, now) = match (
-        Ledger::open(state.ledger_path()),
-        load_policy(&state),
-        crate::clock::now(),
-    ) {
-        (Ok(l), Ok(p), Ok(n)) => (l, p, n),
-        (Err(e), _, _) => {
-            eprintln!("error: {e}");
-            return EXIT_USAGE;
-        }
-        (_, Err(e), _) | (_, _, Err(e)) => {
-            eprintln!("error: {e}");
-            return EXIT_USAGE;
-        }
-    };
+pub fn run(args: &LedgerArgs) -> Result<(), Stop> {
+    let state = args.state.resolve()?;
+    let ledger = Ledger::open(state.ledger_path()).map_err(Stop::usage)?;
+    let policy = state.policy().map_err(Stop::usage)?;
+    let now = coopbench_cli::clock::now().map_err(Stop::usage)?;
     if ledger.torn_tail() {
         eprintln!("warning: the ledger's last line is incomplete (an interrupted write); it was not a completed charge and is ignored");
     }
@@ -80,7 +31,7 @@ pub fn run_ledger(args: &LedgerArgs) -> i32 {
         for e in ledger.entries() {
             println!("{}", serde_json::to_string(e).expect("entry serialises"));
         }
-        return EXIT_OK;
+        return Ok(());
     }
     println!("Ledger: {}", state.ledger_path().display());
     if ledger.entries().is_empty() {
@@ -122,62 +73,5 @@ pub fn run_ledger(args: &LedgerArgs) -> i32 {
         fmt_rho(policy.max_rho),
         fmt_rho((policy.max_rho - ledger.spent_since(since)).max(0.0))
     );
-    EXIT_OK
-}
-
-/// Runs `policy`.
-pub fn run_policy(args: &PolicyArgs) -> i32 {
-    let state = match state_or_exit(&args.state) {
-        Ok(s) => s,
-        Err(c) => return c,
-    };
-    match &args.action {
-        None | Some(PolicyAction::Show) => match load_policy(&state) {
-            Ok(p) => {
-                println!(
-                    "At most rho = {} in any {} days{}.",
-                    fmt_rho(p.max_rho),
-                    p.window_days,
-                    if state.policy_path().exists() {
-                        ""
-                    } else {
-                        " (the default)"
-                    }
-                );
-                EXIT_OK
-            }
-            Err(e) => {
-                eprintln!("error: {e}");
-                EXIT_USAGE
-            }
-        },
-        Some(PolicyAction::Set {
-            max_rho,
-            window_days,
-        }) => {
-            if !(max_rho.is_finite() && *max_rho > 0.0) || *window_days == 0 {
-                eprintln!(
-                    "error: --max-rho must be a positive number and --window-days at least 1"
-                );
-                return EXIT_INVALID;
-            }
-            let p = Policy {
-                max_rho: *max_rho,
-                window_days: *window_days,
-            };
-            if let Err(e) = crate::state::ensure_parent(&state.policy_path())
-                .map_err(|e| e.to_string())
-                .and_then(|_| p.save(state.policy_path()).map_err(|e| e.to_string()))
-            {
-                eprintln!("error: {e}");
-                return EXIT_USAGE;
-            }
-            println!(
-                "Policy set: at most rho = {} in any {} days.",
-                fmt_rho(p.max_rho),
-                p.window_days
-            );
-            EXIT_OK
-        }
-    }
+    Ok(())
 }

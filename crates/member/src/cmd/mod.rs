@@ -1,21 +1,18 @@
-//! Command-line interface of `coopbench` (clap), and its exit codes.
+//! The `coopbench` command line: the clap types, and the dispatch to one
+//! module per command. Every command returns `Result<(), Stop>`; the exit
+//! code and the `error:` line come from `coopbench_cli` alone.
 
 use clap::{Parser, Subcommand};
+use coopbench_cli::Stop;
 
-pub(crate) mod compare;
-pub(crate) mod export;
-pub(crate) mod join;
-pub(crate) mod keygen;
-pub(crate) mod ledger;
-pub(crate) mod plan;
-pub(crate) mod validate;
-
-/// Exit code: success (and, for `validate`, every file valid).
-pub const EXIT_OK: i32 = 0;
-/// Exit code: the data is invalid, or the command refused to act on it.
-pub const EXIT_INVALID: i32 = 1;
-/// Exit code: usage or I/O error.
-pub const EXIT_USAGE: i32 = 2;
+mod compare;
+mod export;
+mod join;
+mod keygen;
+mod ledger;
+mod plan;
+mod policy;
+mod validate;
 
 /// coopbench: share benchmarks with your industry association without exposing your figures.
 ///
@@ -45,14 +42,14 @@ pub struct Cli {
 
 #[derive(Debug, Subcommand)]
 enum Command {
-    Validate(crate::cmd::validate::ValidateArgs),
-    Keygen(crate::cmd::keygen::KeygenArgs),
-    Join(crate::cmd::join::JoinArgs),
-    Plan(crate::cmd::plan::PlanArgs),
-    Export(crate::cmd::export::ExportArgs),
-    Ledger(crate::cmd::ledger::LedgerArgs),
-    Policy(crate::cmd::ledger::PolicyArgs),
-    Compare(crate::cmd::compare::CompareArgs),
+    Validate(validate::ValidateArgs),
+    Keygen(keygen::KeygenArgs),
+    Join(join::JoinArgs),
+    Plan(plan::PlanArgs),
+    Export(export::ExportArgs),
+    Ledger(ledger::LedgerArgs),
+    Policy(policy::PolicyArgs),
+    Compare(compare::CompareArgs),
 }
 
 /// Where the member's keys, ledger and exports live.
@@ -66,29 +63,47 @@ pub struct StateArgs {
 
 impl StateArgs {
     /// The state directory these arguments name.
-    pub fn resolve(&self) -> Result<crate::state::State, String> {
-        crate::state::State::resolve(self.state_dir.as_deref())
+    pub fn resolve(&self) -> Result<crate::state::State, Stop> {
+        crate::state::State::resolve(self.state_dir.as_deref()).map_err(Stop::usage)
     }
 }
 
 /// Parses the command line, runs the command, and returns the process exit code.
 pub fn main() -> i32 {
-    let cli = match Cli::try_parse() {
-        Ok(cli) => cli,
-        Err(e) => {
-            let code = if e.use_stderr() { EXIT_USAGE } else { EXIT_OK };
-            let _ = e.print();
-            return code;
+    coopbench_cli::run(|cli: Cli| match cli.command {
+        Command::Validate(args) => validate::run(&args),
+        Command::Keygen(args) => keygen::run(&args),
+        Command::Join(args) => join::run(&args),
+        Command::Plan(args) => plan::run(&args),
+        Command::Export(args) => export::run(&args),
+        Command::Ledger(args) => ledger::run(&args),
+        Command::Policy(args) => policy::run(&args),
+        Command::Compare(args) => compare::run(&args),
+    })
+}
+
+impl From<crate::round_load::RoundError> for Stop {
+    fn from(e: crate::round_load::RoundError) -> Self {
+        match e {
+            crate::round_load::RoundError::Io(m) => Stop::usage(m),
+            crate::round_load::RoundError::Refused(list) => {
+                Stop::refused_list("the round is refused", &list)
+            }
         }
-    };
-    match cli.command {
-        Command::Validate(args) => crate::cmd::validate::run(&args),
-        Command::Keygen(args) => crate::cmd::keygen::run(&args),
-        Command::Join(args) => crate::cmd::join::run(&args),
-        Command::Plan(args) => crate::cmd::plan::run(&args),
-        Command::Export(args) => crate::cmd::export::run(&args),
-        Command::Ledger(args) => crate::cmd::ledger::run_ledger(&args),
-        Command::Policy(args) => crate::cmd::ledger::run_policy(&args),
-        Command::Compare(args) => crate::cmd::compare::run(&args),
+    }
+}
+
+/// An input error of `plan` or `export`; an invalid file's report goes to stdout first.
+fn input_stop(e: crate::inputs::InputError) -> Stop {
+    use crate::inputs::InputError;
+    match e {
+        InputError::Usage(m) => Stop::usage(m),
+        InputError::Refused(m) => Stop::refused(m),
+        InputError::Invalid(report) => {
+            print!("{}", report.to_text());
+            Stop::refused(
+                "your files have the problems listed above; fix them and run again (nothing was computed or charged)",
+            )
+        }
     }
 }

@@ -2,11 +2,12 @@
 //! will be, and (given the member's files) how much of its data the bounds clip.
 
 use crate::cells;
-use crate::cmd::{StateArgs, EXIT_INVALID, EXIT_USAGE};
-use crate::cmd::export::{fmt_rho, input_stop, load_policy, Stop};
+use crate::cmd::{input_stop, StateArgs};
 use crate::inputs::{self, ReadArgs};
 use crate::round_load;
 use clap::Args;
+use coopbench_cli::format::{fmt_num, fmt_rho};
+use coopbench_cli::Stop;
 use coopbench_privacy::accuracy;
 use coopbench_privacy::budget;
 use coopbench_privacy::ledger::Ledger;
@@ -37,11 +38,6 @@ pub struct PlanArgs {
     state: StateArgs,
 }
 
-/// Runs `plan`.
-pub fn run(args: &PlanArgs) -> i32 {
-    crate::cmd::export::finish(plan(args))
-}
-
 /// Plain words for a 95% half-width against the largest value a figure can take.
 fn verdict(half_width: f64, largest: f64) -> &'static str {
     if largest <= 0.0 {
@@ -65,10 +61,11 @@ fn unit(round: &Round, kind: Kind) -> String {
     }
 }
 
-fn plan(args: &PlanArgs) -> Result<(), Stop> {
-    let state = args.state.resolve().map_err(|e| Stop(EXIT_USAGE, e))?;
-    let today = crate::clock::today().map_err(|e| Stop(EXIT_USAGE, e))?;
-    let now = crate::clock::now().map_err(|e| Stop(EXIT_USAGE, e))?;
+/// Runs `plan`: prints what the round asks and costs; writes nothing.
+pub fn run(args: &PlanArgs) -> Result<(), Stop> {
+    let state = args.state.resolve()?;
+    let today = coopbench_cli::clock::today().map_err(Stop::usage)?;
+    let now = coopbench_cli::clock::now().map_err(Stop::usage)?;
     let loaded = round_load::load(&state, &args.round, None)?;
     let round = &loaded.round.doc;
     println!("Purpose: {}", round.purpose);
@@ -76,7 +73,7 @@ fn plan(args: &PlanArgs) -> Result<(), Stop> {
         "Round '{}' of pool '{}' ({} mode). Period {} to {}; open for exports {} to {}.",
         round.id,
         round.pool_id,
-        mode_word(round.mode),
+        round.mode.name(),
         round.period.start,
         round.period.end,
         round.opens,
@@ -91,10 +88,9 @@ fn plan(args: &PlanArgs) -> Result<(), Stop> {
             println!("Note: your key is not on the pool's roster; export will refuse until it is.");
         }
     }
-    let plans = cells::noise_plans(round).map_err(|e| Stop(EXIT_INVALID, e))?;
+    let plans = cells::noise_plans(round).map_err(Stop::refused)?;
     let rho = coopbench_privacy::plan::charged_rho(round, &plans);
-    let epsilon =
-        budget::epsilon_for(rho, round.delta).map_err(|e| Stop(EXIT_INVALID, e.to_string()))?;
+    let epsilon = budget::epsilon_for(rho, round.delta).map_err(Stop::refused)?;
     if let Some(t) = &round.two_server {
         println!(
             "Two-server mode: your figures are split between the association and the helper '{}' (signing key {}); neither sees them unless the two collude. \
@@ -112,8 +108,8 @@ fn plan(args: &PlanArgs) -> Result<(), Stop> {
         epsilon,
         round.delta
     );
-    let policy = load_policy(&state).map_err(|e| Stop(EXIT_USAGE, e))?;
-    let ledger = Ledger::open(state.ledger_path()).map_err(|e| Stop(EXIT_USAGE, e.to_string()))?;
+    let policy = state.policy().map_err(Stop::usage)?;
+    let ledger = Ledger::open(state.ledger_path()).map_err(Stop::usage)?;
     match policy.check(&ledger, now, rho) {
         Ok(r) => println!(
             "Your budget: {} of {} spent in the last {} days; {} after this round.",
@@ -131,7 +127,7 @@ fn plan(args: &PlanArgs) -> Result<(), Stop> {
          in local mode and in two-server mode; this round is {}):",
         2 * n,
         4 * n,
-        mode_word(round.mode)
+        round.mode.name()
     );
     for (m, p) in round.metrics.iter().zip(&plans) {
         let grid = round.grid(m);
@@ -212,7 +208,7 @@ fn plan(args: &PlanArgs) -> Result<(), Stop> {
     }
     if !args.files.is_empty() {
         let (aggs, summary) = inputs::load(&args.files, &args.read, &loaded).map_err(input_stop)?;
-        let prepared = cells::prepare(round, &aggs).map_err(|e| Stop(EXIT_INVALID, e))?;
+        let prepared = cells::prepare(round, &aggs).map_err(Stop::refused)?;
         println!();
         println!("Your files (seen only here, never sent):");
         for (file, inside, outside) in &summary.files {
@@ -230,38 +226,4 @@ fn plan(args: &PlanArgs) -> Result<(), Stop> {
         }
     }
     Ok(())
-}
-
-/// `local` or `two-server`.
-pub(crate) fn mode_word(m: Mode) -> &'static str {
-    match m {
-        Mode::Local => "local",
-        Mode::TwoServer => "two-server",
-    }
-}
-
-/// A number for people: thousands separated, sensible decimals.
-pub(crate) fn fmt_num(x: f64) -> String {
-    let a = x.abs();
-    let s = if a >= 100.0 {
-        let i = x.round() as i64;
-        let digits = i.unsigned_abs().to_string();
-        let mut out = String::new();
-        for (k, ch) in digits.chars().enumerate() {
-            if k > 0 && (digits.len() - k).is_multiple_of(3) {
-                out.push(',');
-            }
-            out.push(ch);
-        }
-        if i < 0 {
-            format!("-{out}")
-        } else {
-            out
-        }
-    } else if a >= 1.0 {
-        format!("{x:.1}")
-    } else {
-        format!("{x:.3}")
-    };
-    s
 }

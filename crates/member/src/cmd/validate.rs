@@ -1,7 +1,8 @@
 //! `coopbench validate`: check CSV files against a schema and report every problem.
 
-use crate::cmd::{EXIT_INVALID, EXIT_OK, EXIT_USAGE};
+use crate::inputs::{kind_from_name, ReadArgs};
 use clap::{Args, ValueEnum};
+use coopbench_cli::Stop;
 use coopbench_schema::{builtin, Report, TableSchema, BUILTIN_KINDS};
 use std::path::{Path, PathBuf};
 
@@ -29,7 +30,7 @@ pub struct ValidateArgs {
     #[arg(long, value_name = "SCHEMA", conflicts_with = "kind")]
     schema: Option<PathBuf>,
     #[command(flatten)]
-    read: crate::inputs::ReadArgs,
+    read: ReadArgs,
     /// Show at most this many problems per file (all are still counted).
     #[arg(long, default_value_t = 100, value_name = "N")]
     max_errors: usize,
@@ -63,56 +64,29 @@ fn schema_for(args: &ValidateArgs, file: &Path) -> Result<TableSchema, String> {
     builtin(&kind).map_err(|e| e.to_string())
 }
 
-/// `sales` or `costs` when the file name says so.
-pub(crate) fn kind_from_name(file: &Path) -> Option<String> {
-    let name = file.file_name()?.to_string_lossy().to_lowercase();
-    match (name.contains("sales"), name.contains("cost")) {
-        (true, false) => Some("sales".into()),
-        (false, true) => Some("costs".into()),
-        _ => None,
-    }
-}
-
-/// Runs `validate` and returns the exit code.
-pub fn run(args: &ValidateArgs) -> i32 {
-    let options = match args.read.options() {
-        Ok(o) => o,
-        Err(e) => {
-            eprintln!("error: {e}");
-            return EXIT_USAGE;
-        }
-    };
+/// Runs `validate`: the report on stdout; exit 1 (and nothing on stderr)
+/// when a file is invalid.
+pub fn run(args: &ValidateArgs) -> Result<(), Stop> {
+    let options = args.read.options().map_err(Stop::usage)?;
     let mut reports = Vec::with_capacity(args.files.len());
     for file in &args.files {
-        let schema = match schema_for(args, file) {
-            Ok(s) => s,
-            Err(e) => {
-                eprintln!("error: {e}");
-                return EXIT_USAGE;
-            }
-        };
-        match coopbench_schema::validate(file, &schema, &options, args.max_errors) {
-            Ok(r) => reports.push(r),
-            Err(e) => {
-                eprintln!("error: {e}");
-                return EXIT_USAGE;
-            }
-        }
+        let schema = schema_for(args, file).map_err(Stop::usage)?;
+        let report = coopbench_schema::validate(file, &schema, &options, args.max_errors)
+            .map_err(Stop::usage)?;
+        reports.push(report);
     }
     let report = Report::new(reports);
     match args.format {
         Format::Text => print!("{}", report.to_text()),
-        Format::Json => match serde_json::to_string_pretty(&report) {
-            Ok(s) => println!("{s}"),
-            Err(e) => {
-                eprintln!("error: cannot write the JSON report: {e}");
-                return EXIT_USAGE;
-            }
-        },
+        Format::Json => {
+            let json = serde_json::to_string_pretty(&report)
+                .map_err(|e| Stop::usage(format!("cannot write the JSON report: {e}")))?;
+            println!("{json}");
+        }
     }
     if report.valid {
-        EXIT_OK
+        Ok(())
     } else {
-        EXIT_INVALID
+        Err(Stop::quiet())
     }
 }

@@ -4,9 +4,9 @@
 //! market total by month with its 95 % band beside the member's own series
 //! on a second axis.
 
-use crate::compare::{RatioMetric, Status, TotalCell};
 use crate::compare::text::ratio_value;
-use crate::cmd::plan::fmt_num;
+use crate::compare::{RatioMetric, Status, TotalCell};
+use coopbench_cli::format::fmt_num;
 use plotters::coord::Shift;
 use plotters::prelude::*;
 

@@ -2,10 +2,10 @@
 //! SVG charts, no script, no font or other resource from anywhere). Every
 //! chart is a `<figure>` with its caption and the table of its numbers.
 
-use crate::compare::{Comparison, RatioMetric, Status, TotalCell, TotalMetric, PERCENTILES};
 use crate::compare::charts;
 use crate::compare::text::{pct, ratio_value, signed_pct};
-use crate::cmd::plan::fmt_num;
+use crate::compare::{Comparison, RatioMetric, Status, TotalCell, TotalMetric, PERCENTILES};
+use coopbench_cli::format::fmt_num;
 use std::fmt::Write as _;
 
 const STYLE: &str = r#"

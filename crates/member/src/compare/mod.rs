@@ -1,7 +1,7 @@
 //! The comparison `coopbench compare` shows: the member's own figures (as
 //! export computes them before noise) set against one published round.
 //!
-//! Definitions (also in the README):
+//! Definitions (also in docs/member.md):
 //! - **share** of a total cell = your clipped figure / the published
 //!   estimate. Its **range** uses the 95 % interval of the market total,
 //!   narrowed by what you know for sure: the market holds at least your own
@@ -21,15 +21,16 @@ pub(crate) mod charts;
 pub(crate) mod html;
 pub(crate) mod text;
 
-use crate::benchmarks::{PublishedRound, Table, TableRow};
 use crate::cells::{PreparedMetric, RawFigures};
+use coopbench_benchmark::manifest::PublishedRound;
+use coopbench_benchmark::table::{Row as TableRow, Table};
 use coopbench_protocol::round::{Kind, Metric};
 use coopbench_protocol::Round;
 use serde::Serialize;
 use std::collections::{BTreeMap, HashMap};
 
 /// The two-sided 95 % normal quantile (as the aggregator's intervals use).
-pub const Z_95: f64 = 1.959_963_984_540_054;
+pub use coopbench_privacy::accuracy::Z_95;
 
 /// What the report says first: it holds the member's own figures.
 pub const PRIVATE_NOTE: &str = "This report contains your own figures. It was made on your machine, \
@@ -276,10 +277,8 @@ pub const PERCENTILES: [&str; 5] = ["p10", "p25", "p50", "p75", "p90"];
 
 /// Why the benchmark cannot be compared with.
 fn mismatch(table: &Table, what: String) -> String {
-    format!(
-        "{} does not match the round's grid: {what}",
-        table.path.display()
-    )
+    let metric = table.metadata.get("metric").map_or("?", String::as_str);
+    format!("the benchmark's table '{metric}' does not match the round's grid: {what}")
 }
 
 /// Finds each grid cell's row by its labels.
@@ -431,11 +430,7 @@ pub fn build(
             mode: facts.mode.clone(),
             currency: facts.currency.clone(),
             min_members: min,
-            contributions: published
-                .manifest
-                .contributions
-                .as_ref()
-                .map(|c| c.accepted),
+            contributions: Some(published.manifest.contributions.accepted as u64),
             merged_at: published.manifest.merged_at.clone(),
         },
         totals,

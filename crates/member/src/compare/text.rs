@@ -2,9 +2,9 @@
 //! coloured only when standard output is a terminal and `NO_COLOR` is unset.
 
 use crate::compare::{Comparison, RatioMetric, Status, TotalMetric};
-use crate::cmd::plan::fmt_num;
 use comfy_table::presets::UTF8_FULL_CONDENSED;
 use comfy_table::{Cell, CellAlignment, Color, ContentArrangement, Table};
+use coopbench_cli::format::fmt_num;
 use std::io::IsTerminal;
 
 /// A fraction as a signed or plain percentage.

@@ -4,8 +4,8 @@
 //! distance between their clipped vectors never exceeds Δ₂, for every metric
 //! of the bundled example round.
 
+use coopbench_member::aggregate::{needs, SourceAgg};
 use coopbench_member::cells::{prepare, Aggregates};
-use coopbench_member::compute::{needs, SourceAgg};
 use coopbench_protocol::round::SourceKind;
 use coopbench_protocol::Round;
 use proptest::prelude::*;
