@@ -394,38 +394,79 @@ fn a_member_missing_from_the_roster_is_refused_before_spending() {
 }
 
 /// Numbers in a text, as whole tokens (a number inside a longer one does not count).
+/// The decimal numbers written in `text`: maximal runs of digits, `.` and the
+/// thousands separator `,`, bounded by anything but a letter or digit (so the
+/// digit runs inside hex ids and base64 are not numbers), with the separators
+/// removed.
 fn number_tokens(text: &str) -> std::collections::HashSet<String> {
-    text.split(|c: char| !(c.is_ascii_digit() || c == '.'))
-        .map(|t| t.trim_matches('.').to_string())
-        .filter(|t| !t.is_empty())
-        .collect()
+    let mut out = std::collections::HashSet::new();
+    for word in text.split(|c: char| !(c.is_ascii_alphanumeric() || c == '.' || c == ',')) {
+        // A word with a letter in it (a hex id, base64, "2025q4") is not a number.
+        if word.chars().any(|c| c.is_ascii_alphabetic()) {
+            continue;
+        }
+        let t = word.trim_matches(|c| c == '.' || c == ',').replace(',', "");
+        if !t.is_empty() {
+            out.insert(t);
+        }
+    }
+    out
 }
 
+/// Every number in a JSON document, as decimal text (strings are not read).
+fn json_numbers(v: &serde_json::Value, out: &mut std::collections::HashSet<String>) {
+    match v {
+        serde_json::Value::Number(n) => {
+            out.insert(n.to_string());
+        }
+        serde_json::Value::Array(a) => a.iter().for_each(|x| json_numbers(x, out)),
+        serde_json::Value::Object(o) => o.values().for_each(|x| json_numbers(x, out)),
+        _ => {}
+    }
+}
+
+/// Canaries of seven or more distinctive digits: raw amounts, counts and the
+/// unnoised cells of a member whose revenue cells lie below a wide clip bound
+/// (so the unnoised cell is the member's own figure, not the bound). They
+/// are matched against whole decoded numbers only: a noised cell has sd
+/// above 10^8, so it equals one of the 18 eight-digit cells with probability
+/// below 10^-8 per pair, and digit runs inside hex ids are never read.
 #[test]
 fn no_member_figure_reaches_the_contribution_the_terminal_or_the_ledger() {
-    let m = Member::new();
+    let m = Member::with_round(|r| {
+        let revenue = r.metrics.iter_mut().find(|m| m.name == "revenue").unwrap();
+        revenue.clip = Some(coopbench_protocol::round::Clip {
+            lo: 0.0,
+            hi: 90_000_000.0,
+        });
+    });
     // Distinctive amounts: every raw value and every unnoised cell is recognisable.
     let mut sales = String::from(crate::common::SALES_HEADER);
     sales.push('\n');
     let mut secrets: Vec<String> = vec![
-        "7013.17".into(),
-        "3001.29".into(),
-        "811".into(),
-        "419".into(),
-        "523".into(),
-        "307".into(),
+        "7013417.17".into(),
+        "3001289.29".into(),
+        "8114373".into(),
+        "4193071".into(),
+        "5236081".into(),
+        "3071929".into(),
     ];
+    let mut unnoised = Vec::new();
     for (i, month) in ["2025-10", "2025-11", "2025-12"].iter().enumerate() {
         for (j, cat) in ["bread", "pastry", "cakes", "savoury", "drinks", "other"]
             .iter()
             .enumerate()
         {
-            let a = 7_013.17 + 1_009.0 * i as f64 + 113.0 * j as f64;
-            let b = 3_001.29 + 7.0 * j as f64;
-            sales.push_str(&format!("{month}-05,{cat},store,{a:.2},811,419,EUR,\n{month}-19,{cat},online,{b:.2},523,307,EUR,\n"));
+            let a = 7_013_417.17 + 1_009.0 * i as f64 + 113.0 * j as f64;
+            let b = 3_001_289.29 + 7.0 * j as f64;
+            sales.push_str(&format!("{month}-05,{cat},store,{a:.2},8114373,4193071,EUR,\n{month}-19,{cat},online,{b:.2},5236081,3071929,EUR,\n"));
             // The unnoised cell at scale 1, and the raw values.
-            secrets.push(format!("{}", (a + b).round() as i64));
+            let cell = (a + b).round() as i64;
+            assert!(cell > 10_000_000, "eight digits: {cell}");
+            unnoised.push(cell);
+            secrets.push(cell.to_string());
             secrets.push(format!("{a:.2}"));
+            secrets.push(format!("{b:.2}"));
             secrets.push(format!("{:.2}", a + b));
         }
     }
@@ -441,30 +482,53 @@ fn no_member_figure_reaches_the_contribution_the_terminal_or_the_ledger() {
     let export = m.export(&[]);
     export.expect_code(0);
     let c = contribution(&m, "contribution.json");
-    let texts = [
-        plan.stdout,
-        plan.stderr,
-        export.stdout,
-        export.stderr,
-        std::fs::read_to_string(m.state().join("ledger.jsonl")).unwrap(),
-        // The decoded payload (the envelope's base64 and signature are not numbers).
-        serde_json::to_string(&c).unwrap(),
+    let ledger = std::fs::read_to_string(m.state().join("ledger.jsonl")).unwrap();
+    let mut places: Vec<(&str, std::collections::HashSet<String>)> = vec![
+        ("plan's stdout", number_tokens(&plan.stdout)),
+        ("plan's stderr", number_tokens(&plan.stderr)),
+        ("export's stdout", number_tokens(&export.stdout)),
+        ("export's stderr", number_tokens(&export.stderr)),
     ];
-    for text in &texts {
-        let tokens = number_tokens(text);
+    let mut decoded = std::collections::HashSet::new();
+    json_numbers(&serde_json::to_value(&c).unwrap(), &mut decoded);
+    places.push(("the decoded contribution", decoded));
+    let mut in_ledger = std::collections::HashSet::new();
+    for line in ledger.lines() {
+        json_numbers(&serde_json::from_str(line).unwrap(), &mut in_ledger);
+    }
+    places.push(("the ledger", in_ledger));
+    for (place, numbers) in &places {
         for s in &secrets {
             assert!(
-                !tokens.contains(s),
-                "member figure {s} leaked into:\n{text}"
+                !numbers.contains(s),
+                "member figure {s} leaked into {place}"
             );
         }
     }
-    // The contribution's values are not the unnoised cells.
-    let unnoised: Vec<i64> = secrets[6..]
-        .iter()
-        .step_by(3)
-        .map(|s| s.parse().unwrap())
-        .collect();
-    assert_ne!(c.metrics[0].values, unnoised);
+    // The contribution's revenue values are the cells plus noise, not the cells.
+    let revenue = c.metrics.iter().find(|m| m.name == "revenue").unwrap();
+    assert_eq!(revenue.values.len(), unnoised.len());
+    assert_ne!(revenue.values, unnoised);
     assert_eq!(m.ledger_lines().len(), 1);
+}
+
+#[test]
+fn the_canary_check_reads_numbers_not_digit_runs_and_would_see_a_leak() {
+    let tokens = number_tokens("key a3f8114373b, cell 10,014,706 and 7013417.17; round 2025q4.");
+    assert!(tokens.contains("10014706"), "{tokens:?}");
+    assert!(tokens.contains("7013417.17"), "{tokens:?}");
+    assert!(
+        !tokens.contains("8114373"),
+        "a digit run in a hex id is no number: {tokens:?}"
+    );
+    let mut decoded = std::collections::HashSet::new();
+    json_numbers(
+        &serde_json::json!({"id": "5236081", "values": [10014706, -3]}),
+        &mut decoded,
+    );
+    assert!(decoded.contains("10014706") && decoded.contains("-3"));
+    assert!(
+        !decoded.contains("5236081"),
+        "strings are not read: {decoded:?}"
+    );
 }
