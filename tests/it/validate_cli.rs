@@ -903,9 +903,10 @@ fn a_blank_line_does_not_shift_or_swap_the_rows_after_it() {
     );
 }
 
-/// Whatever the validator decides about blank lines (skip them, or report
-/// them), its report must agree with itself: a cell problem cannot sit on a
-/// row after the last data row the summary counts.
+/// A trailing blank line is one blank row, on the row a spreadsheet shows it,
+/// and counted among the rows: no problem of any kind (cell, row or file)
+/// lands past the last row the summary counts. The line end of the last row
+/// alone is no row at all.
 #[test]
 fn a_trailing_blank_line_yields_no_problem_past_the_counted_rows() {
     let d = Dir::new();
@@ -919,20 +920,35 @@ fn a_trailing_blank_line_yields_no_problem_past_the_counted_rows() {
         ),
     );
     let run = d.validate(&["--format", "json", "sales.csv"]);
+    run.expect_code(1);
     let v = run.json();
     let f = &v["files"][0];
     let rows = f["rows"].as_u64().expect("a row count");
-    for p in f["problems"].as_array().unwrap() {
-        if p["column"].is_string() {
-            let row = p["row"].as_u64().unwrap();
-            assert!(
-                row <= rows + 1,
-                "a cell problem on row {row}, but the file has {rows} data rows (last row {}): {}",
-                rows + 1,
-                run.stdout
-            );
-        }
+    assert_eq!(rows, 3, "two data rows and the blank one: {}", run.stdout);
+    let problems = f["problems"].as_array().unwrap();
+    for p in problems {
+        let row = p["row"].as_u64().unwrap();
+        assert!(
+            row <= rows + 1,
+            "a problem on row {row}, but the file has {rows} rows (last row {}): {}",
+            rows + 1,
+            run.stdout
+        );
     }
+    assert_eq!(problems.len(), 1, "{}", run.stdout);
+    assert_eq!(problems[0]["row"], 4, "{}", run.stdout);
+    assert_eq!(problems[0]["rule"], "blank-row", "{}", run.stdout);
+
+    // Without the extra line end the same file is valid.
+    d.write(
+        "sales.csv",
+        format!(
+            "{SALES_HEADER}\r\n{}\r\n{}\r\n",
+            sales_row("R1"),
+            sales_row("R2")
+        ),
+    );
+    d.validate(&["sales.csv"]).expect_code(0);
 }
 
 // ---------------------------------------------------------------------------
@@ -1675,15 +1691,29 @@ fn composite_primary_key_parts_must_be_present() {
 
 #[test]
 fn composite_key_parts_do_not_run_together() {
-    // ("2025-01-01", "ab") and ("2025-01-01a", "b") must not be the same key,
-    // however the parts are joined. The second date is not a date, so it is
-    // also a type error, but not a key repeat.
-    let (_d, lines, stdout) =
-        custom(&["2025-01-01,ab,AB,0,0,true,x", "2025-01-01a,b,AB,0,0,true,x"]);
-    assert!(
-        lines.iter().all(|l| rule_of(l) != Some("primaryKey")),
-        "{stdout}"
+    // Keys whose parts, joined with any separator (or none), give the same
+    // text: ("a", "bc") and ("ab", "c"); ("a\u{1f}b", "c") and ("a", "b\u{1f}c");
+    // ("a|b", "c") and ("a", "b|c"). None of them repeats another, and a true
+    // repeat after them (row 8 repeats row 5) is still found and named.
+    let d = Dir::new();
+    d.write(
+        "schema.json",
+        r#"{"fields": [{"name": "a", "type": "string"}, {"name": "b", "type": "string"}],
+            "primaryKey": ["a", "b"]}"#,
     );
+    d.write(
+        "keys.csv",
+        "a,b\na,bc\nab,c\na\u{1f}b,c\na,b\u{1f}c\na|b,c\na,b|c\na,b\u{1f}c\n",
+    );
+    let run = d.validate(&["--schema", "schema.json", "keys.csv"]);
+    let pk: Vec<String> = run
+        .problems("keys.csv")
+        .into_iter()
+        .filter(|l| rule_of(l) == Some("primaryKey"))
+        .collect();
+    assert_eq!(pk.len(), 1, "{}", run.stdout);
+    assert_eq!(row_of(&pk[0]), Some(8), "{}", run.stdout);
+    assert!(pk[0].contains("repeats the key in row 5"), "{}", pk[0]);
 }
 
 #[test]

@@ -459,9 +459,20 @@ fn unique_rules(schema: &TableSchema, bound: &[usize]) -> Vec<UniqueRule> {
             .map(|n| rules::is_missing(schema, n).not())
             .reduce(|a, b| a.and(b))
             .expect("non-empty key");
+        // Each part as `<byte length>:<text>`: an injective encoding, so no two
+        // different keys join to the same text whatever characters they hold.
         let joined = concat_str(
-            names.iter().map(|n| col(*n)).collect::<Vec<_>>(),
-            "\u{1f}",
+            names
+                .iter()
+                .flat_map(|n| {
+                    [
+                        col(*n).str().len_bytes().cast(DataType::String),
+                        lit(":"),
+                        col(*n),
+                    ]
+                })
+                .collect::<Vec<_>>(),
+            "",
             false,
         );
         out.push(UniqueRule {
