@@ -7,6 +7,7 @@
 
 use crate::common::fixture::Member;
 use crate::common::round::read_rows;
+use crate::common::snapshot;
 use coopbench_aggregator::manifest;
 use coopbench_aggregator::publish;
 use coopbench_aggregator::stats::{Estimate, Z_95};
@@ -17,7 +18,7 @@ use coopbench_protocol::round::Kind;
 use coopbench_protocol::{signed, Envelope, Round};
 use serde_json::Value;
 use std::collections::{BTreeMap, HashMap};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 /// Revenue cells the fixture suppresses.
 const SUPPRESSED: [(&str, &str); 2] = [("2025-10", "drinks"), ("2025-11", "cakes")];
@@ -263,22 +264,6 @@ fn truth(m: &Member) -> Truth {
 }
 
 /// Every file under `dir` with its bytes.
-fn snapshot(dir: &Path) -> BTreeMap<PathBuf, Vec<u8>> {
-    let mut out = BTreeMap::new();
-    let mut stack = vec![dir.to_path_buf()];
-    while let Some(d) = stack.pop() {
-        for e in std::fs::read_dir(&d).unwrap() {
-            let p = e.unwrap().path();
-            if p.is_dir() {
-                stack.push(p);
-            } else {
-                out.insert(p.clone(), std::fs::read(&p).unwrap());
-            }
-        }
-    }
-    out
-}
-
 /// A member with the fixture benchmark in `bench/`.
 fn setup(extra: Value) -> Member {
     let m = Member::new();
@@ -676,4 +661,58 @@ fn files_that_do_not_match_the_round_are_refused_with_the_reason() {
         "{}",
         run.stderr
     );
+}
+
+#[test]
+fn compare_works_after_the_round_has_closed() {
+    let m = setup(Value::Null);
+    let after = [("COOPBENCH_TODAY", "2027-03-01")];
+    // The round closed on 2026-12-31: export is refused that day ...
+    let export = m.run_env(
+        &[
+            "export",
+            "--round",
+            "round.sig.json",
+            "sales.csv",
+            "costs.csv",
+            "-o",
+            "late.json",
+        ],
+        &after,
+    );
+    export.expect_code(1);
+    assert!(export.stderr.contains("closed"), "{}", export.stderr);
+    // ... but comparing with the published round still works.
+    let mut args = vec!["compare", "--benchmarks", "bench", "--round-file"];
+    args.extend([
+        "round.sig.json",
+        "--format",
+        "json",
+        "sales.csv",
+        "costs.csv",
+    ]);
+    let run = m.run_env(&args, &after);
+    run.expect_code(0);
+    assert_eq!(run.json()["round"]["id"], "2025q4", "{}", run.stdout);
+}
+
+#[test]
+fn a_round_file_not_signed_by_the_pinned_association_is_refused() {
+    let m = setup(Value::Null);
+    // The same round, signed by a key the member never pinned (a stranger, or
+    // an association that changed its key behind the members' backs).
+    let (round, _) = member_round(&m);
+    let stranger = coopbench_protocol::SigningKey::generate().unwrap();
+    m.dir
+        .write("forged.sig.json", signed::sign(&round, &stranger).to_json());
+    let before = snapshot(m.dir.path());
+    let run = compare(&m, &["--round-file", "forged.sig.json"]);
+    run.expect_code(1);
+    assert!(
+        run.stderr.contains("the round is refused"),
+        "{}",
+        run.stderr
+    );
+    assert!(run.stdout.is_empty(), "nothing compared: {}", run.stdout);
+    assert_eq!(snapshot(m.dir.path()), before, "nothing written");
 }

@@ -2,7 +2,7 @@
 //! would: keygen, join, plan, export, ledger, policy, and every refusal.
 
 use crate::common::fixture::{self, Member};
-use crate::common::Dir;
+use crate::common::{snapshot, Dir};
 use coopbench_protocol::signed;
 use coopbench_protocol::{Contribution, Envelope, SigningKey};
 
@@ -531,4 +531,38 @@ fn the_canary_check_reads_numbers_not_digit_runs_and_would_see_a_leak() {
         !decoded.contains("5236081"),
         "strings are not read: {decoded:?}"
     );
+}
+
+#[test]
+fn plan_writes_nothing_and_charges_nothing() {
+    let m = Member::new();
+    let before = snapshot(m.dir.path());
+    let run = m.run(&[
+        "plan",
+        "--round",
+        "round.sig.json",
+        "sales.csv",
+        "costs.csv",
+    ]);
+    run.expect_code(0);
+    assert!(run.stdout.contains("Privacy cost: rho"), "{}", run.stdout);
+    assert_eq!(
+        snapshot(m.dir.path()),
+        before,
+        "plan wrote or changed a file"
+    );
+    assert!(m.ledger_lines().is_empty());
+}
+
+#[test]
+fn a_policy_cap_that_is_not_a_positive_number_is_a_usage_error() {
+    let m = Member::new();
+    for bad in ["0", "-1", "NaN", "inf"] {
+        let run = m.run(&["policy", "set", "--max-rho", bad]);
+        run.expect_code(2);
+        assert!(run.stderr.contains("--max-rho"), "{bad}: {}", run.stderr);
+    }
+    let run = m.run(&["policy", "set", "--max-rho", "1", "--window-days", "0"]);
+    run.expect_code(2);
+    assert!(!m.state().join("policy.json").exists(), "nothing saved");
 }
