@@ -9,16 +9,19 @@
 //!
 //! - at least 1,000 published cells, and the share of true totals inside the
 //!   published 95% intervals between 92% and 98%;
+//! - every published estimate is exactly the sum of the members' noised cells;
 //! - every suppressed row has every figure null, and no statistic a reader
 //!   can see without decoding pages (column chunk min/max, page index), no
-//!   footer metadata and no manifest carries a suppressed cell's figure;
+//!   footer metadata and no manifest carries the noisy estimate or interval
+//!   bounds the aggregator computed for a suppressed cell;
 //! - the noise sd is the one the round's parameters imply.
 //!
 //! What coverage can and cannot show: in local mode with 30 members and
 //! ~1,100 cells the noise sd of a cell is several times the largest true
 //! total it could have (σ√n against n·hi, with Δ₂ growing like √cells), so
 //! coverage checks that the stated sd and intervals are honest, not that the
-//! sums are exact (the merge's unit tests check the arithmetic).
+//! sums are exact: coverage would also pass with every member's figures
+//! dropped. That is what the exactness check against the contributions is for.
 //!
 //! Runtime (debug build, 2 cores): about 13 s, most of it the 30 exports
 //! (run two at a time).
@@ -539,6 +542,22 @@ fn thirty_members_one_round_true_totals_inside_intervals_and_nothing_suppressed_
     );
     merge.expect_code(0);
     aggregator(work, &["inspect", path_str(&out)]).expect_code(0);
+    // The noisy sums the aggregator computed, from the members' own
+    // contributions (what it saw): per metric, the exact sum of every cell.
+    let mut noisy: HashMap<String, Vec<i128>> = HashMap::new();
+    for entry in std::fs::read_dir(&inbox).unwrap() {
+        let bytes = std::fs::read(entry.unwrap().path()).unwrap();
+        let env = coopbench_protocol::Envelope::from_json(&bytes).unwrap();
+        let c: coopbench_protocol::Contribution = coopbench_protocol::signed::peek(&env).unwrap();
+        for m in &c.metrics {
+            let sums = noisy
+                .entry(m.name.clone())
+                .or_insert_with(|| vec![0; m.values.len()]);
+            for (s, v) in sums.iter_mut().zip(&m.values) {
+                *s += i128::from(*v);
+            }
+        }
+    }
     let merged = started.elapsed();
 
     // 5. The manifest.
@@ -563,8 +582,9 @@ fn thirty_members_one_round_true_totals_inside_intervals_and_nothing_suppressed_
     let mut per_table: BTreeMap<&str, (usize, usize, usize)> = BTreeMap::new();
     let mut clipped: BTreeMap<&str, usize> = BTreeMap::new();
     let mut tables: HashMap<&str, Published> = HashMap::new();
-    // Suppressed cells' true totals, per table (to look for them everywhere).
-    let mut suppressed_truths: Vec<(&str, Vec<String>, f64)> = Vec::new();
+    // Suppressed cells' noisy estimates and interval bounds, the figures the
+    // aggregator computed and withheld (to look for them everywhere).
+    let mut withheld: Vec<(&str, Vec<String>, f64)> = Vec::new();
     let (mut stats_chunks, mut stats_pages) = (0, 0);
     for spec in SPECS {
         let t = truth(spec, &members);
@@ -617,9 +637,12 @@ fn thirty_members_one_round_true_totals_inside_intervals_and_nothing_suppressed_
             spec.name
         );
         let (mut published, mut covered, mut suppressed) = (0, 0, 0);
-        for (row, cell) in table.rows.iter().zip(&cells) {
+        let sums = &noisy[spec.name];
+        assert_eq!(sums.len(), cells.len(), "{}: contribution cells", spec.name);
+        for ((row, cell), sum) in table.rows.iter().zip(&cells).zip(sums) {
             assert_eq!(&row.labels, cell, "{}: rows in grid order", spec.name);
             let true_total = t.cells[cell];
+            let noisy_estimate = *sum as f64 / spec.scale;
             if row.suppressed {
                 suppressed += 1;
                 assert!(
@@ -627,11 +650,22 @@ fn thirty_members_one_round_true_totals_inside_intervals_and_nothing_suppressed_
                     "{}: suppressed row {cell:?} has a figure: {row:?}",
                     spec.name
                 );
-                suppressed_truths.push((spec.name, cell.clone(), true_total));
+                let half = 1.959_963_984_540_054 * sd;
+                for v in [noisy_estimate, noisy_estimate - half, noisy_estimate + half] {
+                    withheld.push((spec.name, cell.clone(), v));
+                }
                 continue;
             }
             published += 1;
             let est = row.get("estimate");
+            // Exactly the sum of every accepted member's noised cell: a
+            // member's figures dropped, doubled or misplaced would show here
+            // (the noise hides them from the coverage check below).
+            assert!(
+                (est - noisy_estimate).abs() <= 1e-9 * noisy_estimate.abs().max(1.0),
+                "{} {cell:?}: published {est}, the contributions sum to {noisy_estimate}",
+                spec.name
+            );
             let noise_sd = row.get("noise_sd");
             let (lo, hi) = (row.get("ci95_low"), row.get("ci95_high"));
             assert!(
@@ -745,17 +779,18 @@ fn thirty_members_one_round_true_totals_inside_intervals_and_nothing_suppressed_
         assert_eq!(a.suppressed, s.suppressed, "{:?}", a.labels);
     }
 
-    // No suppressed total appears anywhere a reader could look: not in any
-    // table's figures or footer metadata, not in the manifest, and not as
-    // raw f64 bytes in the files (statistics and page index are stored
-    // uncompressed; the pages themselves are zstd). Totals below 100 (counts
+    // No withheld figure of a suppressed cell (its noisy estimate, its
+    // interval bounds) appears anywhere a reader could look: not in any
+    // table's figures or footer metadata, not in the manifest, and not as raw
+    // f64 bytes in the files (statistics and page index are stored
+    // uncompressed; the pages themselves are zstd). Values below 100 (counts
     // of members) are too common a number to look for.
     let files: Vec<(PathBuf, Vec<u8>)> = tables
         .values()
         .map(|t| (t.path.clone(), std::fs::read(&t.path).unwrap()))
         .collect();
     let mut looked_for = 0;
-    for (name, cell, v) in &suppressed_truths {
+    for (name, cell, v) in &withheld {
         if v.abs() < 100.0 {
             continue;
         }
@@ -763,13 +798,13 @@ fn thirty_members_one_round_true_totals_inside_intervals_and_nothing_suppressed_
         let same = |x: f64| (x - v).abs() <= 1e-9 * v.abs();
         assert!(
             !manifest_numbers.iter().any(|x| same(*x)),
-            "{name} {cell:?}: the manifest holds its true total {v}"
+            "{name} {cell:?}: the manifest holds its withheld figure {v}"
         );
         for t in tables.values() {
             for c in &t.figures {
                 assert!(
                     !t.values(c).into_iter().any(same),
-                    "{name} {cell:?}: {} column {c} holds its true total {v}",
+                    "{name} {cell:?}: {} column {c} holds its withheld figure {v}",
                     t.path.display()
                 );
             }
@@ -786,14 +821,14 @@ fn thirty_members_one_round_true_totals_inside_intervals_and_nothing_suppressed_
         for (path, content) in &files {
             assert!(
                 !content.windows(8).any(|w| w == bytes),
-                "{name} {cell:?}: {} holds its true total {v} as raw f64",
+                "{name} {cell:?}: {} holds its withheld figure {v} as raw f64",
                 path.display()
             );
         }
     }
     assert!(
         looked_for > 0,
-        "some suppressed revenue totals were looked for"
+        "some suppressed cells' figures were looked for"
     );
     // The statistics check above must have had something to check: the
     // aggregator writes chunk statistics and a page index (EnabledStatistics::Page).
@@ -891,7 +926,7 @@ fn thirty_members_one_round_true_totals_inside_intervals_and_nothing_suppressed_
          member cells clipped: {:?}; statistics checked: {stats_chunks} column chunks, {stats_pages} index pages; \
          time: generated {:.1?}, set up {:.1?}, exported {:.1?}, merged {:.1?}, total {:.1?}",
         100.0 * coverage,
-        suppressed_truths.len(),
+        withheld.len() / 3,
         clipped,
         generated,
         set_up,
