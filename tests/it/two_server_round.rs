@@ -18,7 +18,9 @@
 //! differs from the local one by the sealed seed only (same metrics, grids
 //! and cell counts; the values are masked words, so they print wider), sizes
 //! reported per member; each member's ledger charges the two-server round
-//! once, at ρ plus the slack the manifest states.
+//! once, at ρ plus the slack the manifest states; every published total lies
+//! within 6 of its stated noise sd of the members' exact sum (each member's
+//! clipped figures as `compare` computes them), and is not that exact sum.
 //!
 //! n_min = 6 and t = 2: the example round's ratio histograms (cells of 0/1,
 //! Δ = √2) keep a negligible slack for up to 4 parties at ρ = 0.5.
@@ -359,6 +361,72 @@ fn a_two_server_round_with_members_leader_and_helper_in_separate_state_dirs() {
         assert!(path.is_file(), "{}", path.display());
     }
     aggregator(&leader, &["inspect", s(&out), "--round", TWO_ID]).expect_code(0);
+
+    // The published totals against the truth: each member's own clipped
+    // figures, as `compare` computes them on the member's machine, summed over
+    // the members. A PRG or share mismatch publishes garbage far outside 6 sd;
+    // an export that added no noise share publishes the exact sums.
+    let mut exact_sums: std::collections::BTreeMap<(String, String), f64> = Default::default();
+    let mut published: std::collections::BTreeMap<(String, String), (f64, f64)> =
+        Default::default();
+    for (k, m) in members.iter().enumerate() {
+        let dir = &summaries[k].dir;
+        let run = coopbench(
+            m,
+            &[
+                "compare",
+                "--benchmarks",
+                s(&out),
+                "--round",
+                TWO_ID,
+                "--round-file",
+                "two.sig.json",
+                "--format",
+                "json",
+                s(&dir.join("sales.csv")),
+                s(&dir.join("costs.csv")),
+                "--state-dir",
+                s(&m.join("state")),
+            ],
+        );
+        run.expect_code(0);
+        let v = run.json();
+        for t in v["totals"].as_array().unwrap() {
+            for c in t["cells"].as_array().unwrap() {
+                let key = (
+                    t["name"].as_str().unwrap().to_string(),
+                    c["labels"].to_string(),
+                );
+                *exact_sums.entry(key.clone()).or_default() += c["yours"].as_f64().unwrap();
+                if let Some(mk) = c["market"].as_object() {
+                    published.insert(
+                        key,
+                        (
+                            mk["estimate"].as_f64().unwrap(),
+                            mk["noise_sd"].as_f64().unwrap(),
+                        ),
+                    );
+                }
+            }
+        }
+    }
+    assert!(published.len() >= 10, "published totals: {published:?}");
+    let mut noiseless = 0;
+    for (key, (estimate, sd)) in &published {
+        let truth = exact_sums[key];
+        assert!(
+            (estimate - truth).abs() <= 6.0 * sd,
+            "{key:?}: published {estimate} with noise sd {sd}, the members' exact sum is {truth}"
+        );
+        if *estimate == truth {
+            noiseless += 1;
+        }
+    }
+    assert!(
+        noiseless * 2 < published.len(),
+        "{noiseless} of {} published totals are the members' exact sums: no noise was added",
+        published.len()
+    );
 
     // Files: the two-server contribution is the local one plus a sealed seed.
     let mut report = Vec::new();
