@@ -2,9 +2,10 @@
 //! an association would, then a merge of contributions to the round they
 //! signed and `inspect` of the result.
 
-use crate::common::association::{example_round_text, run_str, Run};
+use crate::common::association::{run_str, Run};
 use coopbench_protocol::signed::{self, Verified};
 use coopbench_protocol::{Envelope, Pool, Round, SigningKey};
+use coopbench_testkit::EXAMPLE_ROUND_TOML;
 use std::path::Path;
 
 fn agg(cwd: &Path, args: &[&str]) -> Run {
@@ -237,7 +238,7 @@ fn signed_pool(cwd: &Path, members: &[SigningKey]) {
 
 fn template(cwd: &Path, name: &str, edit: impl Fn(String) -> String) -> String {
     let p = cwd.join(name);
-    std::fs::write(&p, edit(example_round_text().to_string())).unwrap();
+    std::fs::write(&p, edit(EXAMPLE_ROUND_TOML.to_string())).unwrap();
     p.display().to_string()
 }
 
@@ -344,8 +345,7 @@ fn round_new_preview_sign_then_merge_and_inspect() {
     );
     let stored = std::fs::read_to_string(cwd.join("pool/rounds/2025q4.toml")).unwrap();
     assert_eq!(
-        stored,
-        example_round_text(),
+        stored, EXAMPLE_ROUND_TOML,
         "the template is kept as written, comments included"
     );
     let again = agg(cwd, &["round", "new", "--dir", "pool", "--from", &t]);
@@ -382,7 +382,7 @@ fn round_new_preview_sign_then_merge_and_inspect() {
     }
     // The suppression share of revenue: P(30 + noise < 5) with the active
     // metric's merged sd (normal approximation, continuity-corrected).
-    let round_doc: Round = toml::from_str(example_round_text()).unwrap();
+    let round_doc: Round = toml::from_str(EXAMPLE_ROUND_TOML).unwrap();
     let plans = coopbench_privacy::plan::noise_plans(&round_doc).unwrap();
     let share = |run: &Run| -> f64 {
         let line = run
@@ -491,7 +491,7 @@ fn round_new_preview_sign_then_merge_and_inspect() {
     agg(cwd, &["round", "sign", "--dir", "pool", "2025q4"]).expect(0);
     std::fs::write(
         cwd.join("pool/rounds/2025q4.toml"),
-        example_round_text().replace("rho = 1.0", "rho = 0.5"),
+        EXAMPLE_ROUND_TOML.replace("rho = 1.0", "rho = 0.5"),
     )
     .unwrap();
     let run = agg(cwd, &["round", "sign", "--dir", "pool", "2025q4"]);
@@ -506,7 +506,7 @@ fn round_new_preview_sign_then_merge_and_inspect() {
         bytes
     );
     // Re-checked at signing: a period that is not over yet.
-    std::fs::write(cwd.join("pool/rounds/2025q4.toml"), example_round_text()).unwrap();
+    std::fs::write(cwd.join("pool/rounds/2025q4.toml"), EXAMPLE_ROUND_TOML).unwrap();
     let run = run_str(
         cwd,
         &["round", "sign", "--dir", "pool", "2025q4"],

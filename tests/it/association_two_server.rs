@@ -279,7 +279,7 @@ impl Fixture {
     /// Member `i`'s label and fingerprint as the helper names them.
     fn who(&self, i: usize) -> (String, String) {
         (
-            format!("Bakery {i}"),
+            format!("Bakery number {}", i + 1),
             self.s.members[i].public().fingerprint(),
         )
     }

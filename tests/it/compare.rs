@@ -7,7 +7,6 @@
 
 use crate::common::fixture::Member;
 use crate::common::round::read_rows;
-use crate::common::snapshot;
 use coopbench_aggregator::manifest;
 use coopbench_aggregator::publish;
 use coopbench_aggregator::stats::{Estimate, Z_95};
@@ -16,6 +15,7 @@ use coopbench_benchmark::layout::partition;
 use coopbench_benchmark::manifest::{Counts, Manifest, Privacy, RoundFacts, FORMAT};
 use coopbench_protocol::round::Kind;
 use coopbench_protocol::{signed, Envelope, Round};
+use coopbench_testkit::snapshot;
 use serde_json::Value;
 use std::collections::{BTreeMap, HashMap};
 use std::path::Path;

@@ -2,9 +2,10 @@
 //! would: keygen, join, plan, export, ledger, policy, and every refusal.
 
 use crate::common::fixture::{self, Member};
-use crate::common::{snapshot, Dir};
+use crate::common::Dir;
 use coopbench_protocol::signed;
 use coopbench_protocol::{Contribution, Envelope, SigningKey};
+use coopbench_testkit::snapshot;
 
 fn contribution(m: &Member, name: &str) -> Contribution {
     let env = Envelope::from_json(&m.read(name)).expect("an envelope");
@@ -81,7 +82,7 @@ fn join_shows_the_pool_and_refuses_tampered_or_re_keyed_pools() {
     run.expect_code(1);
     // The same pool id under another association key.
     let other = SigningKey::generate().unwrap();
-    let pool = fixture::pool(&other, &[m.public]);
+    let pool = coopbench_testkit::pool(&other, &[m.public]);
     m.dir
         .write("rekeyed.sig.json", signed::sign(&pool, &other).to_json());
     let run = m.run(&["join", "--yes", "rekeyed.sig.json"]);
@@ -145,7 +146,7 @@ fn export_writes_a_signed_noised_contribution_and_charges_the_ledger_once() {
     assert_eq!(c.round_id, "2025q4");
     assert_eq!(c.sequence, 1);
     assert_eq!(c.member_key_id, m.public.key_id());
-    let round = fixture::example_round();
+    let round = coopbench_testkit::example_round();
     let env = Envelope::from_json(&m.read("round.sig.json")).unwrap();
     let hash = signed::verify::<coopbench_protocol::Round>(&env, &m.association.public())
         .unwrap()
@@ -351,7 +352,7 @@ fn rounds_outside_the_guardrails_are_refused_each_with_its_reason() {
 fn a_round_signed_by_anyone_but_the_pinned_association_is_refused() {
     let m = Member::new();
     let stranger = SigningKey::generate().unwrap();
-    m.write_round(&fixture::example_round(), &stranger);
+    m.write_round(&coopbench_testkit::example_round(), &stranger);
     let run = m.export(&[]);
     run.expect_code(1);
     assert!(
@@ -381,7 +382,7 @@ fn a_member_missing_from_the_roster_is_refused_before_spending() {
     let others: Vec<_> = (0..3)
         .map(|_| SigningKey::generate().unwrap().public())
         .collect();
-    m.write_pool(&fixture::pool(&m.association, &others));
+    m.write_pool(&coopbench_testkit::pool(&m.association, &others));
     m.run(&["join", "--yes", "pool.sig.json"]).expect_code(0);
     let run = m.export(&[]);
     run.expect_code(1);

@@ -9,43 +9,11 @@ use coopbench_privacy::plan::{noise_plans, NoisePlan};
 use coopbench_protocol::contribution::DISCRETE_GAUSSIAN;
 use coopbench_protocol::signed::{self, Verified};
 use coopbench_protocol::{
-    Contribution, Date, MetricValues, NoiseParams, Pool, PoolPolicy, PublicKey, RosterEntry, Round,
-    SigningKey, TOOLKIT_VERSION,
+    Contribution, MetricValues, NoiseParams, Pool, PublicKey, Round, SigningKey, TOOLKIT_VERSION,
 };
+use coopbench_testkit::{example_round, pool};
 use std::path::{Path, PathBuf};
 use std::process::Command;
-
-/// The bundled example round.
-pub fn example_round() -> Round {
-    toml::from_str(include_str!("../../../examples/rounds/2025q4.toml"))
-        .expect("example round parses")
-}
-
-/// The example round's TOML text.
-pub fn example_round_text() -> &'static str {
-    include_str!("../../../examples/rounds/2025q4.toml")
-}
-
-/// A pool with the given association key and roster.
-pub fn pool(association: &SigningKey, members: &[PublicKey]) -> Pool {
-    Pool {
-        purpose: "Benchmarks for independent bakeries.".into(),
-        id: "bakeries".into(),
-        name: "Independent Bakeries".into(),
-        association_key: association.public().to_base64(),
-        sunset: Date::parse("2029-12-31").unwrap(),
-        policy: PoolPolicy::default(),
-        roster: members
-            .iter()
-            .enumerate()
-            .map(|(i, k)| RosterEntry {
-                key_id: k.key_id(),
-                public_key: k.to_base64(),
-                label: format!("Bakery {i}"),
-            })
-            .collect(),
-    }
-}
 
 /// An association, its members, a signed pool and a signed round in a scratch directory.
 pub struct Setup {

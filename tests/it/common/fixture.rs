@@ -4,38 +4,9 @@
 
 use super::{Dir, Run};
 use coopbench_protocol::signed;
-use coopbench_protocol::{Pool, PoolPolicy, PublicKey, RosterEntry, Round, SigningKey};
+use coopbench_protocol::{Pool, PublicKey, Round, SigningKey};
+use coopbench_testkit::{example_round, pool};
 use std::path::PathBuf;
-
-/// The bundled example round, parsed.
-pub fn example_round() -> Round {
-    let text = std::fs::read_to_string(
-        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("examples/rounds/2025q4.toml"),
-    )
-    .expect("read the example round");
-    toml::from_str(&text).expect("the example round parses")
-}
-
-/// A pool for `association` with the given roster keys.
-pub fn pool(association: &SigningKey, members: &[PublicKey]) -> Pool {
-    Pool {
-        purpose: "Benchmarks for independent bakeries.".into(),
-        id: "bakeries".into(),
-        name: "Independent Bakeries".into(),
-        association_key: association.public().to_base64(),
-        sunset: coopbench_protocol::Date::parse("2029-12-31").unwrap(),
-        policy: PoolPolicy::default(),
-        roster: members
-            .iter()
-            .enumerate()
-            .map(|(i, k)| RosterEntry {
-                key_id: k.key_id(),
-                public_key: k.to_base64(),
-                label: format!("Bakery number {}", i + 1),
-            })
-            .collect(),
-    }
-}
 
 /// One member with a key, a pinned pool, a signed round and valid files.
 pub struct Member {

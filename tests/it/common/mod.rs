@@ -229,20 +229,3 @@ pub fn row_of(line: &str) -> Option<u64> {
 pub fn aggregator_bin() -> PathBuf {
     PathBuf::from(env!("CARGO_BIN_EXE_coopbench-aggregator"))
 }
-
-/// Every file under `dir` with its bytes (to show that a command wrote nothing).
-pub fn snapshot(dir: &Path) -> std::collections::BTreeMap<PathBuf, Vec<u8>> {
-    let mut out = std::collections::BTreeMap::new();
-    let mut stack = vec![dir.to_path_buf()];
-    while let Some(d) = stack.pop() {
-        for e in std::fs::read_dir(&d).unwrap() {
-            let p = e.unwrap().path();
-            if p.is_dir() {
-                stack.push(p);
-            } else {
-                out.insert(p.clone(), std::fs::read(&p).unwrap());
-            }
-        }
-    }
-    out
-}

@@ -10,12 +10,7 @@ use coopbench_protocol::{
 };
 
 fn round() -> Round {
-    let text = std::fs::read_to_string(concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/../../examples/rounds/2025q4.toml"
-    ))
-    .unwrap();
-    toml::from_str(&text).unwrap()
+    coopbench_testkit::example_round()
 }
 
 fn pool(key: &SigningKey) -> Pool {

@@ -13,12 +13,7 @@ fn b64(b: &[u8]) -> String {
 }
 
 fn round() -> Round {
-    let text = std::fs::read_to_string(concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/../../examples/rounds/2025q4.toml"
-    ))
-    .unwrap();
-    toml::from_str(&text).unwrap()
+    coopbench_testkit::example_round()
 }
 
 /// A section signed by `helper` for the HPKE key `hpke`.
