@@ -6,6 +6,7 @@
 #![allow(clippy::needless_range_loop)] // cells are indexed in several columns at once
 
 use crate::common::association::{cell_counts, Setup};
+use crate::common::round::{numbers_in_json, numbers_in_text};
 use arrow_array::{Array, BooleanArray, Float64Array, RecordBatch, StringArray};
 use arrow_schema::DataType;
 use base64::Engine as _;
@@ -564,6 +565,23 @@ fn footer_metadata_and_statistics_never_show_a_suppressed_value() {
     assert_eq!(kv["schema_sales"], "sales.v1");
     assert_eq!(kv["schema_costs"], "costs.v1");
     assert_eq!(kv["metric"], "revenue");
+    // No footer value of any key, and no number anywhere in the manifest, is
+    // (or is near) the suppressed cell's sum or a member's value in it.
+    let sparse_sum = expected_sums_all(10)[SPARSE] as f64;
+    let mut numbers = Vec::new();
+    for v in kv.values() {
+        numbers_in_text(v, &mut numbers);
+    }
+    let manifest: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(out.join("manifests/2025q4.json")).unwrap()).unwrap();
+    numbers_in_json(&manifest, &mut numbers);
+    assert!(numbers.len() > 20, "{numbers:?}");
+    for x in &numbers {
+        assert!(
+            (x - sparse_sum).abs() > 1e5 && (x - SECRET as f64).abs() > 1e5,
+            "{x} in the footer or the manifest is the suppressed cell's figure"
+        );
+    }
     assert!(reader
         .metadata()
         .file_metadata()

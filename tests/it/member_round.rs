@@ -567,3 +567,87 @@ fn a_policy_cap_that_is_not_a_positive_number_is_a_usage_error() {
     run.expect_code(2);
     assert!(!m.state().join("policy.json").exists(), "nothing saved");
 }
+
+/// A round whose revenue bound (1,000 EUR per cell) the fixture member's
+/// larger cells exceed: plan and export say exactly which share is clipped,
+/// computed here from the member's rows, and the contribution's σ is the one
+/// the bound implies, σ = (hi − lo)·√cells / √(2ρ_revenue).
+#[test]
+fn clipping_at_the_bound_and_the_noise_it_implies_are_the_stated_ones() {
+    const HI: f64 = 1_000.0;
+    let m = Member::with_round(|r| {
+        let revenue = r.metrics.iter_mut().find(|m| m.name == "revenue").unwrap();
+        revenue.clip = Some(coopbench_protocol::round::Clip { lo: 0.0, hi: HI });
+    });
+    // The member's revenue cells (month, category) in the round's period, in EUR.
+    let rows = crate::common::round::read_rows(
+        &m.dir.path().join("sales.csv"),
+        &["category"],
+        &["net_amount"],
+    );
+    let mut cells: std::collections::BTreeMap<(String, String), f64> = Default::default();
+    for r in rows.iter().filter(|r| r.month.as_str() >= "2025-10") {
+        *cells
+            .entry((r.month.clone(), r.text["category"].clone()))
+            .or_default() += r.hundredths["net_amount"] as f64 / 100.0;
+    }
+    assert_eq!(cells.len(), 18);
+    // Fixed point at scale 1 rounds each cell to whole EUR before clipping.
+    let whole: Vec<f64> = cells.values().map(|v| v.round()).collect();
+    let clipped = whole.iter().filter(|v| **v > HI).count();
+    let removed: f64 = whole.iter().map(|v| (v - HI).max(0.0)).sum();
+    let total: f64 = whole.iter().sum();
+    assert!(
+        clipped > 0 && clipped < 18,
+        "{clipped} of 18 cells above the bound"
+    );
+    let line = format!(
+        "  revenue: {clipped} of 18 cells clipped to the round's bounds ({:.1}% of the metric's total removed)",
+        100.0 * removed / total
+    );
+    let plan = m.run(&[
+        "plan",
+        "--round",
+        "round.sig.json",
+        "sales.csv",
+        "costs.csv",
+    ]);
+    plan.expect_code(0);
+    assert!(
+        plan.stdout.lines().any(|l| l == line),
+        "no {line:?} in:\n{}",
+        plan.stdout
+    );
+    let export = m.export(&[]);
+    export.expect_code(0);
+    assert!(
+        export.stdout.lines().any(|l| l == line),
+        "no {line:?} in:\n{}",
+        export.stdout
+    );
+
+    let round = coopbench_testkit::example_round();
+    let weights: f64 = round.metrics.iter().map(|m| m.weight).sum();
+    let revenue = round.metrics.iter().find(|m| m.name == "revenue").unwrap();
+    let rho = round.rho * revenue.weight / weights;
+    let l2 = HI * 18f64.sqrt();
+    let sigma = l2 / (2.0 * rho).sqrt();
+    let c = contribution(&m, "contribution.json");
+    let p = &c
+        .metrics
+        .iter()
+        .find(|m| m.name == "revenue")
+        .unwrap()
+        .noise;
+    assert!(
+        (p.l2_sensitivity - l2).abs() <= 1e-9 * l2,
+        "Δ₂ {} vs {l2}",
+        p.l2_sensitivity
+    );
+    assert!((p.rho - rho).abs() <= 1e-9 * rho, "ρ {} vs {rho}", p.rho);
+    assert!(
+        p.sigma >= sigma && p.sigma <= sigma * (1.0 + 1e-9),
+        "σ {} vs {sigma}",
+        p.sigma
+    );
+}
