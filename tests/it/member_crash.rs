@@ -54,6 +54,12 @@ fn a_crash_at_each_step_over_charges_at_most_and_re_export_recovers() {
         );
         assert_ne!(run.code, 0, "{point}: the process was aborted");
         check_invariants(&m);
+        let want = if stored {
+            "charged and stored"
+        } else {
+            "charged"
+        };
+        assert_eq!(step_reached(&m), want, "{point}");
         assert_eq!(
             m.ledger_lines().len(),
             1,
@@ -87,13 +93,32 @@ fn a_crash_at_each_step_over_charges_at_most_and_re_export_recovers() {
     }
 }
 
+/// Where an export was when it was killed, read from what it left: nothing,
+/// the charge, the charge and the stored contribution, or all of it and the
+/// delivered file. Any other combination is a broken invariant.
+fn step_reached(m: &Member) -> &'static str {
+    let charged = !m.ledger_lines().is_empty();
+    let stored = m.state().join("exports/bakeries/2025q4.json").exists();
+    let delivered = m.dir.path().join("contribution.json").exists();
+    match (charged, stored, delivered) {
+        (false, false, false) => "before the charge",
+        (true, false, false) => "charged",
+        (true, true, false) => "charged and stored",
+        (true, true, true) => "delivered",
+        other => panic!("an illegal state after a kill (charged, stored, delivered): {other:?}"),
+    }
+}
+
 #[test]
 fn kill_9_at_random_moments_never_breaks_the_invariants() {
-    // How long a whole export takes here, to spread the kills over it.
+    // How long a whole export takes here, to spread the kills over it. Which
+    // step each kill hit is recorded and printed: the deterministic test
+    // above covers every step; this one adds kills inside writes.
     let probe = Member::new();
     let t0 = Instant::now();
     probe.export(&[]).expect_code(0);
     let full = t0.elapsed();
+    let mut hit: std::collections::BTreeMap<&str, usize> = Default::default();
     for i in 0..8u32 {
         let m = Member::new();
         let mut child = m.spawn_export("contribution.json");
@@ -101,11 +126,14 @@ fn kill_9_at_random_moments_never_breaks_the_invariants() {
         let _ = child.kill(); // SIGKILL on unix
         let _ = child.wait();
         check_invariants(&m);
+        *hit.entry(step_reached(&m)).or_default() += 1;
         let again = m.export(&[]);
         again.expect_code(0);
         check_invariants(&m);
-        assert!(m.dir.path().join("contribution.json").exists());
+        assert_eq!(step_reached(&m), "delivered");
     }
+    eprintln!("kill -9 during export: steps reached {hit:?}");
+    assert_eq!(hit.values().sum::<usize>(), 8);
 }
 
 #[test]
