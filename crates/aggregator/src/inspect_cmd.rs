@@ -211,7 +211,12 @@ pub fn run(a: &InspectArgs) -> Result<(), Stop> {
         },
     };
     let mpath = a.out.join(manifest_path(&id).map_err(Stop::usage)?);
-    let text = std::fs::read(&mpath).map_err(|e| {
+    let text = crate::files::read_bounded(
+        &mpath,
+        coopbench_protocol::limits::MANIFEST_MAX_BYTES,
+        "a manifest",
+    )
+    .map_err(|e| {
         Stop::usage(format!(
             "{}: {e} (rounds in {}: {})",
             mpath.display(),

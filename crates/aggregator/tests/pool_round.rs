@@ -309,6 +309,19 @@ fn round_new_refuses_what_the_guardrails_forbid() {
             vec![],
             "round id '../evil'",
         ),
+        (
+            // Repeated dims: 6^30 cells pass 2^64; refused, not an overflow panic.
+            "repeated-dims",
+            Box::new(|t| {
+                t.replacen(
+                    "dims = [\"month\", \"category\"]",
+                    &format!("dims = [{}]", vec!["\"category\""; 30].join(", ")),
+                    1,
+                )
+            }),
+            vec![],
+            "more than 2^64 cells",
+        ),
     ];
     for (name, edit, env, needle) in cases {
         let t = template(cwd, &format!("{name}.toml"), edit);
