@@ -264,13 +264,13 @@ fn read(
         if let Some(s) = stamp {
             if end as u64 > s.len {
                 return Err(BatchError::Changed(format!(
-                    "it grew while it was read (it was {} bytes when opened)",
+                    "it changed while it was read: it grew (it was {} bytes when opened)",
                     s.len
                 )));
             }
             if at_eof && (end as u64) < s.len {
                 return Err(BatchError::Changed(format!(
-                    "it shrank while it was read (it was {} bytes when opened, only {end} could be read)",
+                    "it changed while it was read: it shrank (it was {} bytes when opened, only {end} could be read)",
                     s.len
                 )));
             }
@@ -290,6 +290,18 @@ fn read(
         };
         scanner.feed(&fresh[..good]);
         checked += good;
+        // The record still open (an unclosed quote runs to the end of the file).
+        let record_start = base.max(scanner.last_end() as usize);
+        if checked - record_start > MAX_RECORD_BYTES {
+            let line = line_at(path, record_start as u64).map_err(BatchError::Io)?;
+            return Err(BatchError::Limit(
+                line,
+                "record-too-long",
+                format!(
+                    "the record starting on line {line} is longer than {MAX_RECORD_BYTES} bytes: is a quote (\") never closed?"
+                ),
+            ));
+        }
         if at_eof {
             scanner.end_input();
         }
@@ -357,18 +369,6 @@ fn read(
         }
         if at_eof {
             break;
-        }
-        if cur.len() > MAX_RECORD_BYTES + batch_bytes {
-            // No record ends in the buffer's last MAX_RECORD_BYTES.
-            let start = base.max(scanner.last_end() as usize);
-            let line = line_at(path, start as u64).map_err(BatchError::Io)?;
-            return Err(BatchError::Limit(
-                line,
-                "record-too-long",
-                format!(
-                    "the record starting on line {line} is longer than {MAX_RECORD_BYTES} bytes: is a quote (\") never closed?"
-                ),
-            ));
         }
     }
     check(&file, "after it was read")?;

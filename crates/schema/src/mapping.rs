@@ -86,9 +86,11 @@ pub(crate) fn check_date_format(f: &str) -> Result<(), String> {
             Some(
                 t @ ('H' | 'I' | 'k' | 'l' | 'M' | 'S' | 'f' | 'p' | 'P' | 'T' | 'R' | 'r' | 'X'
                 | 'c' | 's' | 'Z' | 'z' | ':' | '.'),
-            ) => return Err(format!(
+            ) => {
+                return Err(format!(
                 "holds the time code %{t}: dates in member files are calendar days, without a time"
-            )),
+            ))
+            }
             Some(t) => return Err(format!("holds %{t}, which is not a date code")),
             None => return Err("ends with a lone %".into()),
         }

@@ -193,12 +193,14 @@ pub fn validate_source_with(
                 message: e.to_string(),
             }))
         }
-        Err(BatchError::Changed(how)) => return Err(ValidateError::Source(SourceError {
-            path: source.display.clone(),
-            message: format!(
+        Err(BatchError::Changed(how)) => {
+            return Err(ValidateError::Source(SourceError {
+                path: source.display.clone(),
+                message: format!(
                 "{how}; nothing was concluded from it: validate it again once nothing writes to it"
             ),
-        })),
+            }))
+        }
         Err(BatchError::Limit(line, rule, message)) => {
             let p = Problem::file_level(&source.display, line, rule, message);
             return Ok((FileReport::single(&source.display, &schema.name, p), vec![]));
