@@ -396,3 +396,44 @@ fn rounds_whose_cells_pass_2_to_the_64_are_refused_with_a_message_not_a_panic() 
     // The count itself saturates.
     assert_eq!(s.round.metric_cells(&s.round.metrics[0]), usize::MAX);
 }
+
+#[test]
+fn toolkit_versions_that_are_not_coopbench_x_y_z_are_rejected() {
+    use coopbench_protocol::contribution::is_toolkit_version;
+    for good in [
+        "coopbench 0.1.0",
+        "coopbench 12.3.456",
+        "coopbench 1.0.0-rc.1",
+    ] {
+        assert!(is_toolkit_version(good), "{good}");
+    }
+    for bad in [
+        "coopbench \u{202e}\u{7}",
+        "coopbench ",
+        "coopbench 1.0",
+        "coopbench 1.0.0\n",
+        "coopbench 1.0.0-\u{202e}",
+        "coopbench 1.0.0 (evil)",
+        "other 1.0.0",
+    ] {
+        assert!(!is_toolkit_version(bad), "{bad:?}");
+    }
+    // Through merge: a validly signed contribution with a hostile version.
+    let (s, files) = ten();
+    let mut c = s.contribution(0, 1, values(0, 1));
+    c.toolkit_version = "coopbench \u{202e}\u{7}".into();
+    s.write_signed("c/0.json", &c, &s.members[0]);
+    let out = s.path("out");
+    let r = run(s.dir.path(), &merge_args(&s, &out), &[]);
+    let line = r
+        .stdout
+        .lines()
+        .find(|l| l.starts_with("rejected") && l.contains("0.json"))
+        .unwrap_or_else(|| panic!("{}", r.stdout));
+    assert!(line.ends_with("[toolkit_version]"), "{line}");
+    assert!(
+        !r.stdout.contains('\u{202e}'),
+        "the raw version was printed"
+    );
+    assert_eq!(files.len(), 10);
+}
