@@ -321,3 +321,18 @@ fn amounts_whose_sum_passes_f64_are_accepted_by_validate_and_export_alike() {
     assert!(run.stderr.contains("NaN amount"), "{}", run.stderr);
     assert!(ledger(&m).is_empty());
 }
+
+#[test]
+fn plan_refuses_a_round_whose_cells_pass_2_to_the_64_with_a_message() {
+    // Dims repeated until the product of their label counts passes 2^64:
+    // this used to panic ("attempt to multiply with overflow"), exit 101.
+    let m = Member::with_round(|r| r.metrics[0].dims = vec!["category".into(); 30]);
+    let run = m.run(&["plan", "--round", "round.sig.json"]);
+    assert_ne!(run.code, 101, "{}", run.stderr);
+    run.expect_code(1);
+    assert!(
+        run.stderr.contains("more than 2^64 cells"),
+        "{}",
+        run.stderr
+    );
+}
