@@ -2,8 +2,10 @@
 
 mod common;
 
+mod association_fuzz_documents;
 mod association_merge;
 mod association_pool_round;
+mod association_publish;
 mod association_two_server;
 mod compare;
 mod docs;
@@ -11,6 +13,7 @@ mod examples;
 mod member_crash;
 mod member_round;
 mod readers;
+mod robustness;
 mod round_end_to_end;
 mod two_server_round;
 mod validate_cli;

@@ -2,6 +2,7 @@
 //! makes an id a safe path piece.
 
 pub use coopbench_fsio::{
-    check_private, ensure_dir, sync_dir, write_atomic, write_new, write_new_public,
+    check_private, ensure_dir, read_bounded, read_text_bounded, sync_dir, write_atomic, write_new,
+    write_new_public,
 };
 pub use coopbench_protocol::pool::path_id;

@@ -200,9 +200,9 @@ pub fn verify(ctx: &Context<'_>, bytes: &[u8]) -> Result<Verified<Contribution>,
             "its mode differs from the round's".into(),
         ));
     }
-    match doc.toolkit_version.strip_prefix(TOOLKIT_PREFIX) {
-        Some(v) if !v.trim().is_empty() => {}
-        _ => {
+    match coopbench_protocol::contribution::is_toolkit_version(&doc.toolkit_version) {
+        true => {}
+        false => {
             return Err((
                 Reason::Toolkit,
                 format!(

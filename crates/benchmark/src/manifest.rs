@@ -8,6 +8,7 @@
 //! fate as a reason code, and never by file name or key id.
 
 use crate::layout::{manifest_path, MANIFESTS_DIR};
+use coopbench_protocol::limits::MANIFEST_MAX_BYTES;
 use coopbench_protocol::pool::path_id;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -174,9 +175,11 @@ pub struct PublishedRound {
     pub path: PathBuf,
 }
 
-/// Reads one manifest (tolerantly, see [`Manifest`]).
+/// Reads one manifest (tolerantly, see [`Manifest`]); a file larger than any
+/// manifest can be is refused before it is read whole.
 pub fn read(path: &Path) -> Result<Manifest, String> {
-    let bytes = std::fs::read(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+    let bytes = coopbench_fsio::read_bounded(path, MANIFEST_MAX_BYTES, "a manifest")
+        .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
     serde_json::from_slice(&bytes)
         .map_err(|e| format!("{} is not a benchmark manifest: {e}", path.display()))
 }

@@ -5,7 +5,7 @@ use clap::Args;
 use coopbench_benchmark::layout::manifest_path;
 use coopbench_benchmark::manifest;
 use coopbench_benchmark::table::{self, Table};
-use coopbench_cli::format::fmt_num;
+use coopbench_cli::format::{fmt_num, fmt_pm};
 use coopbench_cli::Stop;
 use coopbench_protocol::pool::path_id;
 use std::path::PathBuf;
@@ -79,14 +79,11 @@ fn render(t: &Table, ratio: bool, min_members: u32) -> Result<Vec<String>, Strin
             for (name, cols) in &shown {
                 cells.push(match (cols.as_slice(), *name) {
                     ([lo, hi], "95% interval") => format!("{} .. {}", num(lo), num(hi)),
-                    ([m, sd], _) => {
-                        let (m, sd) = (num(m), num(sd));
-                        if m == "-" {
-                            "-".into()
-                        } else {
-                            format!("{m} +/- {sd}")
-                        }
-                    }
+                    ([m, sd], _) => match (r.get(m), r.get(sd)) {
+                        (Some(m), Some(sd)) => fmt_pm(m, sd),
+                        (Some(m), None) => fmt_num(m),
+                        _ => "-".into(),
+                    },
                     ([c], _) => num(c),
                     _ => unreachable!("one or two columns"),
                 });

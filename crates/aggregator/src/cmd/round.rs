@@ -123,8 +123,12 @@ fn checks(pd: &PoolDir, round: &Round) -> Result<(), Stop> {
 
 fn new(a: &NewArgs) -> Result<(), Stop> {
     let pd = PoolDir::new(&a.dir);
-    let text = std::fs::read_to_string(&a.from)
-        .map_err(|e| Stop::usage(format!("cannot read {}: {e}", a.from.display())))?;
+    let text = crate::files::read_text_bounded(
+        &a.from,
+        coopbench_protocol::limits::ROUND_MAX_BYTES,
+        "a round file",
+    )
+    .map_err(|e| Stop::usage(format!("cannot read {}: {e}", a.from.display())))?;
     let round = parse_round(&a.from, &text)?;
     checks(&pd, &round)?;
     let path = pd.round_path(&round.id)?;
@@ -409,7 +413,7 @@ fn sign(a: &SignArgs) -> Result<(), Stop> {
     let env = signed::sign(&round, &key);
     let bytes = env.to_json();
     let path = pd.signed_round_path(&round.id)?;
-    match std::fs::read(&path) {
+    match crate::files::read_bounded(&path, coopbench_protocol::limits::ROUND_MAX_BYTES, "a signed round") {
         Ok(old) if old == bytes => {
             println!("{} is already signed and unchanged.", path.display());
             return Ok(());

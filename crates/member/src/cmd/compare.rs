@@ -187,6 +187,10 @@ fn empty_months(loaded: &LoadedRound, aggs: &cells::Aggregates) -> Vec<String> {
 /// Runs `compare`.
 pub fn run(args: &CompareArgs) -> Result<(), Stop> {
     let state = args.state.resolve()?;
+    if let Some(path) = &args.html {
+        // Before any figure is computed: the report can be written there.
+        coopbench_fsio::check_output_target(path).map_err(Stop::usage)?;
+    }
     let published = manifest::pick(&args.benchmarks, args.round.as_deref()).map_err(Stop::usage)?;
     let loaded = load_round(&state, args, &published)?;
     let round = &loaded.round.doc;
