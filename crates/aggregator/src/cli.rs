@@ -83,7 +83,9 @@ pub fn finish(result: Result<(), Stop>) -> i32 {
     match result {
         Ok(()) => EXIT_OK,
         Err(Stop(code, msg)) => {
-            eprintln!("error: {msg}");
+            // File-derived parts were escaped where they were put in; this
+            // escapes anything else a terminal would act on (lines are kept).
+            eprintln!("error: {}", coopbench_text::message(&msg));
             code
         }
     }
