@@ -69,11 +69,19 @@ impl Stop {
     pub fn refused(msg: impl Into<String>) -> Self {
         Stop(EXIT_REFUSED, msg.into())
     }
-    /// A refusal listing every reason.
+    /// A refusal listing every reason (each shown escaped: reasons quote
+    /// pool and round fields).
     pub fn refused_list(what: &str, reasons: &[String]) -> Self {
         Stop(
             EXIT_REFUSED,
-            format!("{what}:\n  - {}", reasons.join("\n  - ")),
+            format!(
+                "{what}:\n  - {}",
+                reasons
+                    .iter()
+                    .map(|r| coopbench_text::shown(r).to_string())
+                    .collect::<Vec<_>>()
+                    .join("\n  - ")
+            ),
         )
     }
 }

@@ -847,6 +847,30 @@ mod tests {
     }
 
     #[test]
+    fn value_ranges_are_the_clip_bounds_plus_twelve_sigma() {
+        let b = coopbench_privacy::clip::Bounds {
+            lo: -100,
+            hi: 30_000,
+        };
+        let r = ValueRange::new(b, 1000.5);
+        // ⌈12 · 1000.5⌉ = 12006.
+        assert_eq!((r.lo, r.hi), (-12_106, 42_006));
+        assert!(r.contains(42_006) && r.contains(-12_106) && r.contains(0));
+        assert!(!r.contains(42_007) && !r.contains(-12_107));
+        assert!(!r.contains(i64::MAX) && !r.contains(i64::MIN));
+        assert!(!r.contains((1 << 62) - 1));
+        // The widest bounds and σ still fit (no overflow in i128).
+        let wide = ValueRange::new(
+            coopbench_privacy::clip::Bounds {
+                lo: -(1 << 62),
+                hi: 1 << 62,
+            },
+            1e18,
+        );
+        assert!(wide.contains(i64::MAX) && wide.contains(i64::MIN));
+    }
+
+    #[test]
     fn reason_codes_are_distinct() {
         let all = [
             Reason::Unreadable,

@@ -136,9 +136,10 @@ pub fn pick(dir: &Path, id: Option<&str>) -> Result<PublishedRound, String> {
                 .find(|r| r.manifest.round.id == id)
                 .ok_or_else(|| {
                     format!(
-                        "{} has no round '{id}'; it has: {}",
+                        "{} has no round '{}'; it has: {}",
                         dir.display(),
-                        known.join(", ")
+                        coopbench_text::shown(id),
+                        coopbench_text::shown(&known.join(", "))
                     )
                 })
         }

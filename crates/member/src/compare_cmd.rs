@@ -14,6 +14,7 @@ use crate::round_load::{self, LoadedRound};
 use crate::state::State;
 use clap::{Args, ValueEnum};
 use coopbench_protocol::round::Kind;
+use coopbench_text::shown;
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
@@ -94,12 +95,23 @@ fn load_round(
     let path = match &args.round_file {
         Some(p) => p.clone(),
         None => {
+            // The manifest is not signed: its ids name a file only once they
+            // are ids (no `../`).
+            for (what, id) in [("pool", &facts.pool_id), ("round", &facts.id)] {
+                if !coopbench_protocol::pool::is_identifier(id) {
+                    return Err(refused(format!(
+                        "{} names {what} \"{}\", which is not an id",
+                        coopbench_text::path(&published.path),
+                        coopbench_text::shown(id)
+                    )));
+                }
+            }
             let p = state.round_path(&facts.pool_id, &facts.id);
             if !p.exists() {
                 return Err(refused(format!(
                     "compare needs the definition of round '{}' (its metrics and grid), which your state directory keeps once you have exported that round; \
                      it has none ({}). Pass the round file your association sent: --round-file round.sig.json",
-                    facts.id,
+                    shown(&facts.id),
                     p.display()
                 )));
             }
@@ -114,8 +126,8 @@ fn load_round(
             path.display(),
             r.id,
             r.pool_id,
-            facts.id,
-            facts.pool_id,
+            shown(&facts.id),
+            shown(&facts.pool_id),
             r.id
         )));
     }
@@ -126,7 +138,7 @@ fn load_round(
             path.display(),
             r.id,
             short(&loaded.round.hash),
-            short(&facts.round_hash),
+            shown(short(&facts.round_hash)),
             published.path.display()
         )));
     }
@@ -134,7 +146,7 @@ fn load_round(
         return Err(refused(format!(
             "{} says the benchmark is in {}, the round in {}",
             published.path.display(),
-            facts.currency,
+            shown(&facts.currency),
             r.currency
         )));
     }
@@ -235,7 +247,7 @@ fn compare_files(args: &CompareArgs) -> Result<(), Stop> {
         Format::Json => {
             let text =
                 serde_json::to_string_pretty(&comparison).expect("the comparison serialises");
-            println!("{text}");
+            println!("{}", coopbench_text::json(&text));
         }
         Format::Table => print!("{}", crate::compare_text::render(&comparison)),
     }

@@ -22,7 +22,7 @@ pub fn run(args: &KeygenArgs) -> i32 {
     let state = match args.state.resolve() {
         Ok(s) => s,
         Err(e) => {
-            eprintln!("error: {e}");
+            eprintln!("error: {}", coopbench_text::message(&e.to_string()));
             return EXIT_USAGE;
         }
     };
@@ -37,7 +37,7 @@ pub fn run(args: &KeygenArgs) -> i32 {
     let key = match SigningKey::generate() {
         Ok(k) => k,
         Err(e) => {
-            eprintln!("error: {e}");
+            eprintln!("error: {}", coopbench_text::message(&e.to_string()));
             return EXIT_USAGE;
         }
     };

@@ -55,6 +55,15 @@ pub fn load(state: &State, path: &Path, today: Option<Date>) -> Result<LoadedRou
     let env = read_envelope(path).map_err(RoundError::Io)?;
     let claimed: Round = signed::peek(&env)
         .map_err(|e| refused(format!("{} is not a round file: {e}", path.display())))?;
+    // The unverified pool id names the pin file to read: it must be an id,
+    // never a path (`../`), before it touches the file system.
+    if !coopbench_protocol::pool::is_identifier(&claimed.pool_id) {
+        return Err(refused(format!(
+            "{} names pool \"{}\", which is not a pool id",
+            coopbench_text::path(path),
+            coopbench_text::shown(&claimed.pool_id)
+        )));
+    }
     let pin = Pin::load(state, &claimed.pool_id).map_err(refused)?;
     let key = pin.key().map_err(refused)?;
     let round: Verified<Round> = signed::verify(&env, &key).map_err(|e| {
