@@ -109,6 +109,15 @@ fn two_server_round(r: &mut Round, block: &TwoServer) {
         lo: -(B as f64),
         hi: B as f64,
     });
+    // Noise that fits in 64-bit cells on top of bounds of ±2^59 (bound +
+    // 40σ_m ≤ 2^63 - 1, checked by the noise plan) needs ρ ≈ 100 on revenue:
+    // its weight goes from 3 to 800 of a total 805, and the round's ρ from 1
+    // to 805/8, so every other metric keeps the ρ it had.
+    let w_old: f64 = r.metrics.iter().map(|m| m.weight).sum();
+    let rev = r.metrics.iter_mut().find(|m| m.name == "revenue").unwrap();
+    let w_rev_old = rev.weight;
+    rev.weight = 800.0;
+    r.rho *= (w_old - w_rev_old + 800.0) / w_old;
 }
 
 impl Fixture {

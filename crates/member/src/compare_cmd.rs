@@ -14,6 +14,7 @@ use crate::round_load::{self, LoadedRound};
 use crate::state::State;
 use clap::{Args, ValueEnum};
 use coopbench_protocol::round::Kind;
+use coopbench_text as text;
 use coopbench_text::shown;
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -112,7 +113,7 @@ fn load_round(
                     "compare needs the definition of round '{}' (its metrics and grid), which your state directory keeps once you have exported that round; \
                      it has none ({}). Pass the round file your association sent: --round-file round.sig.json",
                     shown(&facts.id),
-                    p.display()
+                    text::path(&p)
                 )));
             }
             p
@@ -123,7 +124,7 @@ fn load_round(
     if r.id != facts.id || r.pool_id != facts.pool_id {
         return Err(refused(format!(
             "{} is round '{}' of pool '{}', but the benchmark is round '{}' of pool '{}': pass the matching round file, or --round {}",
-            path.display(),
+            text::path(&path),
             r.id,
             r.pool_id,
             shown(&facts.id),
@@ -135,17 +136,17 @@ fn load_round(
         return Err(refused(format!(
             "{} is another version of round '{}' than the benchmark was merged from (round hash {} in the round file, {} in {}); \
              pass the round file the benchmark was made from with --round-file",
-            path.display(),
+            text::path(&path),
             r.id,
             short(&loaded.round.hash),
             shown(short(&facts.round_hash)),
-            published.path.display()
+            text::path(&published.path)
         )));
     }
     if facts.currency != r.currency {
         return Err(refused(format!(
             "{} says the benchmark is in {}, the round in {}",
-            published.path.display(),
+            text::path(&published.path),
             shown(&facts.currency),
             r.currency
         )));
@@ -254,7 +255,7 @@ fn compare_files(args: &CompareArgs) -> Result<(), Stop> {
     if let Some(path) = &args.html {
         eprintln!(
             "wrote {} (it holds your own figures: keep it to yourself)",
-            path.display()
+            text::path(&path)
         );
     }
     Ok(())
@@ -264,5 +265,5 @@ fn compare_files(args: &CompareArgs) -> Result<(), Stop> {
 fn write_html(path: &Path, c: &Comparison) -> Result<(), Stop> {
     let html = crate::compare_html::render(c).map_err(refused)?;
     coopbench_fsio::write_atomic(path, html.as_bytes())
-        .map_err(|e| usage(format!("cannot write {}: {e}", path.display())))
+        .map_err(|e| usage(format!("cannot write {}: {e}", text::path(&path))))
 }

@@ -19,6 +19,7 @@ use coopbench_privacy::budget;
 use coopbench_privacy::ledger::{Ledger, LedgerEntry};
 use coopbench_privacy::Policy;
 use coopbench_protocol::{signed, Contribution, TOOLKIT_VERSION};
+use coopbench_text as text;
 use coopbench_text::shown;
 use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
@@ -85,9 +86,9 @@ impl ExportRecord {
         match std::fs::read(path) {
             Ok(b) => serde_json::from_slice(&b)
                 .map(Some)
-                .map_err(|e| format!("{} is damaged: {e}", path.display())),
+                .map_err(|e| format!("{} is damaged: {e}", text::path(&path))),
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
-            Err(e) => Err(format!("cannot read {}: {e}", path.display())),
+            Err(e) => Err(format!("cannot read {}: {e}", text::path(&path))),
         }
     }
 }
@@ -166,7 +167,8 @@ fn store_round(state: &State, loaded: &round_load::LoadedRound) -> Result<(), St
     if std::fs::read(&path).is_ok_and(|old| old == bytes) {
         return Ok(());
     }
-    write_atomic(&path, &bytes).map_err(|e| usage(format!("cannot write {}: {e}", path.display())))
+    write_atomic(&path, &bytes)
+        .map_err(|e| usage(format!("cannot write {}: {e}", text::path(&path))))
 }
 
 /// Runs `export`.
@@ -237,10 +239,10 @@ fn export(args: &ExportArgs) -> Result<(), Stop> {
         Some(rec) if rec.round_hash == *round_hash && rec.data_tag == tag => {
             store_round(&state, &loaded)?;
             write_atomic(&out, rec.contribution.as_bytes())
-                .map_err(|e| usage(format!("cannot write {}: {e}", out.display())))?;
+                .map_err(|e| usage(format!("cannot write {}: {e}", text::path(&out))))?;
             println!(
                 "Same data as your export of {} (sequence {}): wrote the stored contribution to {} unchanged. Nothing was charged.",
-                rec.exported_at, rec.sequence, out.display()
+                rec.exported_at, rec.sequence, text::path(&out)
             );
             return Ok(());
         }
@@ -325,11 +327,11 @@ fn export(args: &ExportArgs) -> Result<(), Stop> {
     let mut record_bytes = serde_json::to_vec_pretty(&record).expect("record serialises");
     record_bytes.push(b'\n');
     write_atomic(&record_path, &record_bytes)
-        .map_err(|e| usage(format!("cannot write {}: {e}", record_path.display())))?;
+        .map_err(|e| usage(format!("cannot write {}: {e}", text::path(&record_path))))?;
     store_round(&state, &loaded)?;
     failpoint("before-output");
     write_atomic(&out, &bytes)
-        .map_err(|e| usage(format!("cannot write {}: {e}", out.display())))?;
+        .map_err(|e| usage(format!("cannot write {}: {e}", text::path(&out))))?;
 
     for m in &prepared {
         let s = &m.clip_stats;
@@ -345,7 +347,7 @@ fn export(args: &ExportArgs) -> Result<(), Stop> {
     }
     println!(
         "Wrote {} ({} bytes, sequence {sequence}): noised figures only, signed with your key.",
-        out.display(),
+        text::path(&out),
         bytes.len()
     );
     println!(
@@ -357,7 +359,7 @@ fn export(args: &ExportArgs) -> Result<(), Stop> {
         fmt_rho(remaining.after),
         fmt_rho(remaining.cap)
     );
-    println!("Send {} to your association.", out.display());
+    println!("Send {} to your association.", text::path(&out));
     Ok(())
 }
 

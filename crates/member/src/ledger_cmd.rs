@@ -6,6 +6,7 @@ use crate::state::State;
 use clap::{Args, Subcommand};
 use coopbench_privacy::ledger::Ledger;
 use coopbench_privacy::Policy;
+use coopbench_text as text;
 use std::collections::BTreeMap;
 
 /// Show what you have spent: every charge, per round, and in the policy window.
@@ -80,7 +81,7 @@ pub fn run_ledger(args: &LedgerArgs) -> i32 {
         }
         return EXIT_OK;
     }
-    println!("Ledger: {}", state.ledger_path().display());
+    println!("Ledger: {}", text::path(&state.ledger_path()));
     if ledger.entries().is_empty() {
         println!("Nothing spent yet.");
     } else {

@@ -4,6 +4,7 @@
 use crate::state::{write_atomic, State};
 use coopbench_protocol::signed::{self, Verified};
 use coopbench_protocol::{Envelope, Pool, PublicKey};
+use coopbench_text as text;
 use serde::{Deserialize, Serialize};
 use std::path::Path;
 
@@ -35,7 +36,7 @@ impl Pin {
         let text = std::fs::read(&path).map_err(|_| {
             format!("you have not joined pool '{pool_id}': run `coopbench join POOL-FILE` with the pool file your association sent")
         })?;
-        serde_json::from_slice(&text).map_err(|e| format!("{} is damaged: {e}", path.display()))
+        serde_json::from_slice(&text).map_err(|e| format!("{} is damaged: {e}", text::path(&path)))
     }
 
     /// Saves the pin atomically.
@@ -43,29 +44,30 @@ impl Pin {
         let path = state.pin_path(&self.pool_id);
         let mut bytes = serde_json::to_vec_pretty(self).expect("pin serialises");
         bytes.push(b'\n');
-        write_atomic(&path, &bytes).map_err(|e| format!("cannot write {}: {e}", path.display()))
+        write_atomic(&path, &bytes).map_err(|e| format!("cannot write {}: {e}", text::path(&path)))
     }
 }
 
 /// Reads a DSSE envelope file.
 pub fn read_envelope(path: &Path) -> Result<Envelope, String> {
-    let bytes = std::fs::read(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
-    Envelope::from_json(&bytes).map_err(|e| format!("{}: {e}", path.display()))
+    let bytes =
+        std::fs::read(path).map_err(|e| format!("cannot read {}: {e}", text::path(&path)))?;
+    Envelope::from_json(&bytes).map_err(|e| format!("{}: {e}", text::path(&path)))
 }
 
 /// Verifies a pool file against its own association key (trust on first use;
 /// the member checks the fingerprint with the association).
 pub fn verify_pool_self_signed(path: &Path) -> Result<Verified<Pool>, String> {
     let env = read_envelope(path)?;
-    let claimed: Pool = signed::peek(&env).map_err(|e| format!("{}: {e}", path.display()))?;
+    let claimed: Pool = signed::peek(&env).map_err(|e| format!("{}: {e}", text::path(&path)))?;
     let key = claimed
         .association_public_key()
-        .map_err(|e| format!("{}: association_key: {e}", path.display()))?;
+        .map_err(|e| format!("{}: association_key: {e}", text::path(&path)))?;
     let verified: Verified<Pool> =
-        signed::verify(&env, &key).map_err(|e| format!("{}: {e}", path.display()))?;
+        signed::verify(&env, &key).map_err(|e| format!("{}: {e}", text::path(&path)))?;
     let problems = verified.doc.problems();
     if !problems.is_empty() {
-        return Err(format!("{}: {}", path.display(), problems.join("; ")));
+        return Err(format!("{}: {}", text::path(&path), problems.join("; ")));
     }
     Ok(verified)
 }
