@@ -1137,3 +1137,37 @@ fn a_seed_with_an_extra_strangers_signature_is_still_summed() {
     let hs: Verified<HelperSum> = signed::verify(&env, &f.block.signing_key().unwrap()).unwrap();
     assert_eq!(hs.doc.members.len(), ACCEPTED.len());
 }
+
+/// The helper prints the pool's name from the (association-written) pool
+/// file: escape sequences in it are shown escaped, never acted on.
+#[test]
+fn the_helper_shows_the_pools_text_escaped() {
+    let f = Fixture::new();
+    let mut pool = f.s.pool.clone();
+    pool.name = "Bakeries\u{1b}[2J\u{9b}H\u{202e}\nFirst batch".into();
+    std::fs::write(
+        f.s.path("pool.sig.json"),
+        signed::sign(&pool, &f.s.association).to_json(),
+    )
+    .unwrap();
+    let inbox = f.write_honest("inbox", ACCEPTED);
+    f.merge_batch(&inbox, "batch.sig.json").expect(0);
+    let r = f.helper_sum(
+        &f.s.path("batch.sig.json"),
+        &f.helper.path().join("sum.json"),
+    );
+    r.expect(0);
+    for c in ['\u{1b}', '\u{9b}', '\u{202e}'] {
+        assert!(
+            !r.stdout.contains(c) && !r.stderr.contains(c),
+            "{c:?}:\n{}",
+            r.stdout
+        );
+    }
+    assert!(
+        r.stdout
+            .contains("Bakeries\\u{1b}[2J\\u{9b}H\\u{202e}\\nFirst batch"),
+        "{}",
+        r.stdout
+    );
+}
