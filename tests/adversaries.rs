@@ -282,7 +282,8 @@ fn text_from_files_reaches_the_terminal_escaped_through_every_command() {
     );
     json.expect_code(0);
     assert_clean(&json, "compare --format json");
-    let doc: serde_json::Value = serde_json::from_str(&json.stdout).unwrap();
+    let doc: serde_json::Value =
+        serde_json::from_str(&json.stdout).unwrap_or_else(|e| panic!("{e}: {}", json.stdout));
     assert!(
         doc.to_string().contains('\u{9b}'),
         "the JSON still carries the text, escaped: {}",
@@ -430,12 +431,8 @@ fn every_data_dependent_refusal_comes_before_the_charge() {
 }
 
 /// The `[two_server]` block a fresh helper prints (`helper keygen`).
-fn helper_block(cwd: &Path, n_min: u32, t: u32) -> TwoServer {
-    #[derive(serde::Deserialize)]
-    struct Block {
-        two_server: TwoServer,
-    }
-    let dir = cwd.join(format!("helper-{n_min}-{t}"));
+fn helper_block(cwd: &Path, name: &str, n_min: u32, t: u32) -> TwoServer {
+    let dir = cwd.join(format!("helper-{name}"));
     let r = aggregator(
         cwd,
         &[
@@ -452,7 +449,8 @@ fn helper_block(cwd: &Path, n_min: u32, t: u32) -> TwoServer {
         ],
     );
     r.expect_code(0);
-    toml::from_str::<Block>(&r.stdout).unwrap().two_server
+    let block: toml::Value = toml::from_str(&r.stdout).unwrap();
+    block["two_server"].clone().try_into().unwrap()
 }
 
 /// Two-server rounds that must never be answered: refused by the
@@ -485,8 +483,8 @@ fn unsafe_two_server_rounds_are_refused_by_both_clis() {
         SigningKey::from_pkcs8(&std::fs::read(w.join("pool/association.key")).unwrap()).unwrap();
     let b64 = base64::engine::general_purpose::STANDARD;
 
-    let good = helper_block(w, 6, 2);
-    let other = helper_block(w, 6, 2);
+    let good = helper_block(w, "good", 6, 2);
+    let other = helper_block(w, "other", 6, 2);
     // The HPKE key of one helper with another helper's signature: not signed
     // by the signing key the round names (someone else's key slipped in).
     let mut unsigned = good.clone();
@@ -503,8 +501,8 @@ fn unsafe_two_server_rounds_are_refused_by_both_clis() {
     // 30 parties on 0/1 histogram cells: σ_m ≈ 0.52, the sum of shares is far
     // from one discrete Gaussian (slack); 40 parties: σ_m < 1/2 (the active
     // metric then gets scale 16, so that it is the histograms that fail).
-    let slack = helper_block(w, 30, 0);
-    let tiny = helper_block(w, 40, 0);
+    let slack = helper_block(w, "slack", 30, 0);
+    let tiny = helper_block(w, "tiny", 40, 0);
     let cases: [(&str, TwoServer, &str); 4] = [
         (
             "unsigned",

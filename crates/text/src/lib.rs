@@ -114,17 +114,20 @@ pub fn message(s: &str) -> Cow<'_, str> {
 }
 
 /// JSON text (as serde_json writes it) for a terminal: every character of
-/// [`needs_escape`] that serde_json leaves raw (C1 controls, bidirectional
-/// and invisible format characters; it already escapes C0) becomes a JSON
-/// `\uXXXX` escape, so the document parses to the same value.
+/// [`needs_escape`] that serde_json leaves raw (DEL, C1 controls,
+/// bidirectional and invisible format characters) becomes a JSON `\uXXXX`
+/// escape, so the document parses to the same value. C0 controls are left
+/// alone: serde_json escapes them inside strings, so the only raw ones are
+/// the layout of pretty output (newlines, indentation).
 pub fn json(s: &str) -> Cow<'_, str> {
     use fmt::Write as _;
-    if !s.chars().any(needs_escape) {
+    let raw = |c: char| needs_escape(c) && c >= ' ';
+    if !s.chars().any(raw) {
         return Cow::Borrowed(s);
     }
     let mut out = String::with_capacity(s.len() + 8);
     for c in s.chars() {
-        if needs_escape(c) {
+        if raw(c) {
             // Every such character is in the Basic Multilingual Plane.
             let _ = write!(out, "\\u{:04x}", c as u32);
         } else {
@@ -172,10 +175,17 @@ mod tests {
     #[test]
     fn messages_keep_their_lines_and_json_stays_json() {
         assert_eq!(message("a\n  - b\u{1b}[2J"), "a\n  - b\\u{1b}[2J");
-        let doc = serde_json::json!({"purpose": "x\u{1b}\u{9b}\u{202e}y"}).to_string();
+        let value = serde_json::json!({"purpose": "x\u{1b}\u{9b}\u{202e}y\u{7f}"});
+        let doc = serde_json::to_string_pretty(&value).unwrap();
         let safe = json(&doc);
-        assert!(!safe.chars().any(needs_escape), "{safe}");
+        assert!(
+            !safe
+                .chars()
+                .any(|c| needs_escape(c) && !c.is_ascii_whitespace()),
+            "{safe}"
+        );
+        assert!(safe.contains('\n'), "the layout is kept");
         let back: serde_json::Value = serde_json::from_str(&safe).unwrap();
-        assert_eq!(back["purpose"], "x\u{1b}\u{9b}\u{202e}y");
+        assert_eq!(back, value);
     }
 }
