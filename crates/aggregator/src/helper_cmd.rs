@@ -28,6 +28,9 @@ use crate::cli::Stop;
 use crate::files::{ensure_dir, write_atomic, write_new};
 use crate::pool_dir::read_signed_pool;
 use clap::{Args, Subcommand};
+use coopbench_protocol::limits::{
+    self, CONFIG_MAX_BYTES, LEDGER_MAX_BYTES, POOL_MAX_BYTES, ROUND_MAX_BYTES,
+};
 use coopbench_protocol::signed::{self, Verified};
 use coopbench_protocol::two_server::hpke_key_message;
 use coopbench_protocol::{
@@ -186,18 +189,20 @@ struct Answered {
     sum: String,
 }
 
-fn read(path: &Path) -> Result<Vec<u8>, Stop> {
-    std::fs::read(path).map_err(|e| Stop::usage(format!("cannot read {}: {e}", text::path(&path))))
+/// Reads a file of at most `limit` bytes (`what` names it in the refusal).
+fn read(path: &Path, limit: u64, what: &str) -> Result<Vec<u8>, Stop> {
+    crate::files::read_bounded(path, limit, what)
+        .map_err(|e| Stop::usage(format!("cannot read {}: {e}", text::path(path))))
 }
 
 fn load_keys(dir: &Path) -> Result<(SigningKey, ts::HelperKeyPair), Stop> {
     let (sign_path, hpke_path) = key_paths(dir);
     for p in [&sign_path, &hpke_path] {
-        crate::files::check_private(p).map_err(Stop::refused)?;
+        crate::files::check_private(p).map_err(Stop::usage)?;
     }
-    let signing = SigningKey::from_pkcs8(&read(&sign_path)?)
+    let signing = SigningKey::from_pkcs8(&read(&sign_path, CONFIG_MAX_BYTES, "a key file")?)
         .map_err(|e| Stop::usage(format!("{}: {e}", text::path(&sign_path))))?;
-    let hpke = ts::HelperKeyPair::from_secret(&read(&hpke_path)?)
+    let hpke = ts::HelperKeyPair::from_secret(&read(&hpke_path, CONFIG_MAX_BYTES, "a key file")?)
         .map_err(|e| Stop::usage(format!("{}: {e}", text::path(&hpke_path))))?;
     Ok((signing, hpke))
 }
@@ -223,7 +228,7 @@ fn pin_path(dir: &Path, key: &coopbench_protocol::PublicKey) -> PathBuf {
 }
 
 fn load_pin(path: &Path) -> Result<Option<PoolPin>, Stop> {
-    match std::fs::read(path) {
+    match crate::files::read_bounded(path, CONFIG_MAX_BYTES, "a pin file") {
         Ok(b) => serde_json::from_slice(&b)
             .map(Some)
             .map_err(|e| Stop::usage(format!("{} is damaged: {e}", text::path(path)))),
@@ -308,7 +313,7 @@ fn answered_path(dir: &Path, round_hash: &str) -> Result<PathBuf, Stop> {
 fn sum(a: &SumArgs) -> Result<(), Stop> {
     let (signing, hpke) = load_keys(&a.dir)?;
     let pool_file = text::path(&a.pool);
-    let pool = read_signed_pool(&read(&a.pool)?)
+    let pool = read_signed_pool(&read(&a.pool, POOL_MAX_BYTES, "a signed pool")?)
         .map_err(|e| Stop::refused(format!("{pool_file}: {}", text::shown(&e.to_string()))))?
         .doc;
     let problems = pool.problems();
@@ -322,7 +327,7 @@ fn sum(a: &SumArgs) -> Result<(), Stop> {
         .association_public_key()
         .map_err(|e| Stop::refused(format!("{pool_file}: {e}")))?;
     let round_file = text::path(&a.round);
-    let round_env = Envelope::from_json(&read(&a.round)?)
+    let round_env = Envelope::from_json(&read(&a.round, ROUND_MAX_BYTES, "a signed round")?)
         .map_err(|e| Stop::usage(format!("{round_file}: {e}")))?;
     let round: Verified<Round> = signed::verify(&round_env, &assoc).map_err(|e| {
         Stop::refused(format!(
@@ -389,7 +394,11 @@ fn sum(a: &SumArgs) -> Result<(), Stop> {
     }
 
     let batch_file = text::path(&a.batch);
-    let batch_bytes = read(&a.batch)?;
+    let batch_bytes = read(
+        &a.batch,
+        limits::helper_batch_max_bytes(pool.roster.len()),
+        "a helper batch for this pool's roster",
+    )?;
     let batch_env =
         Envelope::from_json(&batch_bytes).map_err(|e| Stop::usage(format!("{batch_file}: {e}")))?;
     let batch: Verified<HelperBatch> = signed::verify(&batch_env, &assoc).map_err(|e| {
@@ -563,7 +572,7 @@ fn unb64(s: &str) -> Option<Vec<u8>> {
 }
 
 fn load_answered(path: &Path) -> Result<Option<Answered>, Stop> {
-    match std::fs::read(path) {
+    match crate::files::read_bounded(path, LEDGER_MAX_BYTES, "the helper's record of a round") {
         Ok(b) => serde_json::from_slice(&b)
             .map(Some)
             .map_err(|e| Stop::usage(format!("{} is damaged: {e}", text::path(path)))),

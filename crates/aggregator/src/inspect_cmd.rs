@@ -5,7 +5,7 @@ use crate::cli::Stop;
 use crate::files::path_id;
 use crate::manifest::Manifest;
 use crate::publish::{manifest_path, partition, DATA_FILE};
-use crate::round_cmd::fmt_num;
+use crate::round_cmd::{fmt_num, fmt_pm};
 use arrow_array::{Array, BooleanArray, Float64Array, RecordBatch, StringArray};
 use arrow_schema::DataType;
 use clap::Args;
@@ -126,6 +126,10 @@ fn render(batches: &[RecordBatch], ratio: bool, min_members: u32) -> Result<Vec<
                 _ => "-".into(),
             }
         };
+        let value = |i: usize, r: usize| -> Option<f64> {
+            let f = b.column(i).as_any().downcast_ref::<Float64Array>()?;
+            f.is_valid(r).then(|| f.value(r))
+        };
         let suppressed = b
             .column(sup)
             .as_any()
@@ -142,14 +146,11 @@ fn render(batches: &[RecordBatch], ratio: bool, min_members: u32) -> Result<Vec<
                         ([lo, hi], "95% interval") => {
                             format!("{} .. {}", text(*lo, r), text(*hi, r))
                         }
-                        ([m, sd], _) => {
-                            let (m, sd) = (text(*m, r), text(*sd, r));
-                            if m == "-" {
-                                "-".into()
-                            } else {
-                                format!("{m} +/- {sd}")
-                            }
-                        }
+                        ([m, sd], _) => match (value(*m, r), value(*sd, r)) {
+                            (Some(m), Some(sd)) => fmt_pm(m, sd),
+                            (Some(m), None) => fmt_num(m),
+                            _ => "-".into(),
+                        },
                         ([i], _) => text(*i, r),
                         _ => unreachable!("one or two columns"),
                     });
@@ -212,7 +213,12 @@ pub fn run(a: &InspectArgs) -> Result<(), Stop> {
         },
     };
     let mpath = a.out.join(manifest_path(&id).map_err(Stop::usage)?);
-    let text = std::fs::read(&mpath).map_err(|e| {
+    let text = crate::files::read_bounded(
+        &mpath,
+        coopbench_protocol::limits::MANIFEST_MAX_BYTES,
+        "a manifest",
+    )
+    .map_err(|e| {
         Stop::usage(format!(
             "{}: {e} (rounds in {}: {})",
             text::path(&mpath),
