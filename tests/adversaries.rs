@@ -387,24 +387,13 @@ fn refused_before_charge(m: &Member, expect: &str) {
 
 #[test]
 fn every_data_dependent_refusal_comes_before_the_charge() {
-    // NaN and infinite amounts (Table Schema allows them).
+    // A NaN amount (Table Schema allows it). INF amounts and sums past f64
+    // saturate and are clipped like any large figure (as validate accepts
+    // them), so they are no refusal.
     let m = Member::new();
     m.dir
         .write("sales.csv", fixture::sales().replacen("403.25", "NaN", 1));
-    refused_before_charge(&m, "not a finite number");
-    let m = Member::new();
-    m.dir
-        .write("sales.csv", fixture::sales().replacen("403.25", "INF", 1));
-    refused_before_charge(&m, "not a finite number");
-
-    // Two finite amounts whose sum is past f64 (the same cell: 2025-10, bread).
-    let m = Member::new();
-    let sales = fixture::sales()
-        .replacen("403.25", "1.7e308", 1)
-        .replacen("417.25", "1.7e308", 1);
-    assert_eq!(sales.matches("1.7e308").count(), 2);
-    m.dir.write("sales.csv", sales);
-    refused_before_charge(&m, "not a finite number");
+    refused_before_charge(&m, "not a number");
 
     // σ too large for the cells: clip bounds of 4e18 and ρ = 5,000 on revenue
     // give σ ≈ 1.7e17, and 4e18 + 40σ does not fit in 64 bits. The member's
