@@ -2,6 +2,7 @@
 
 mod common;
 
+mod adversaries;
 mod association_fuzz_documents;
 mod association_merge;
 mod association_pool_round;

@@ -8,11 +8,20 @@
 //! read again, its SHA-256 compared with the first reading, and its values
 //! subtracted exactly.
 //!
+//! A contribution's identity is what its member signed: the signer's key id
+//! and the SHA-256 of the signed payload, not the file's bytes. A copy with
+//! other bytes but the same signed content (CRLF line ends, compact JSON,
+//! another signature added) is the same contribution and counts once, so
+//! anyone holding a copy of a member's file cannot knock that member out by
+//! sending a re-formatted copy. Signatures by keys not on the roster are
+//! ignored, and every roster key id present is tried.
+//!
 //! The outcome does not depend on the order of the files: per member, the
-//! valid files are grouped by sequence; every group of two or more different
-//! files is a conflict (all of them rejected); the highest sequence is
-//! accepted when it is a single file, and nothing of that member otherwise;
-//! every other file is superseded. Identical bytes count once.
+//! valid contributions are grouped by sequence; a group holding two or more
+//! different signed payloads is a conflict (all of them rejected); the
+//! highest sequence is accepted when it holds one payload, and nothing of
+//! that member otherwise; every other file is superseded. Copies of one
+//! payload (identical bytes or not) are duplicates, counted once.
 
 use crate::verify::{verify, Context, Reason};
 use coopbench_protocol::round::cell_count;
@@ -140,6 +149,9 @@ pub struct Merger<'a> {
     sums: Sums,
     files: Vec<FileEntry>,
     by_sha: HashMap<String, usize>,
+    /// (member key id, SHA-256 of the signed payload) → the first file of
+    /// that contribution.
+    by_identity: HashMap<(String, String), usize>,
     members: BTreeMap<String, MemberFiles>,
     /// The largest file that can be a contribution to the round.
     max_bytes: u64,
@@ -189,6 +201,7 @@ impl<'a> Merger<'a> {
             ctx,
             files: Vec::new(),
             by_sha: HashMap::new(),
+            by_identity: HashMap::new(),
             members: BTreeMap::new(),
         }
     }
@@ -240,6 +253,17 @@ impl<'a> Merger<'a> {
         };
         drop(bytes);
         let member = c.doc.member_key_id.clone();
+        let identity = (member.clone(), c.hash.clone());
+        if let Some(&first) = self.by_identity.get(&identity) {
+            entry.status = not_used(
+                Reason::Duplicate,
+                "the same signed contribution as another file (same member, same signed content; other bytes): counted once".into(),
+                Some(first),
+            );
+            self.files.push(entry);
+            return Ok(());
+        }
+        self.by_identity.insert(identity, idx);
         let seq = c.doc.sequence;
         entry.member = Some((member.clone(), seq));
         entry.sigmas = c.doc.metrics.iter().map(|m| m.noise.sigma).collect();
@@ -344,7 +368,7 @@ impl<'a> Merger<'a> {
                     not_used(
                         Reason::Conflict,
                         format!(
-                            "another, different file from the same member has the same sequence number {s}: both are rejected (re-export with --supersede to settle it)"
+                            "another contribution from the same member with different signed content has the same sequence number {s}: both are rejected (re-export with --supersede to settle it)"
                         ),
                         Some(other),
                     )

@@ -179,9 +179,13 @@ pub struct PublishedRound {
 /// manifest can be is refused before it is read whole.
 pub fn read(path: &Path) -> Result<Manifest, String> {
     let bytes = coopbench_fsio::read_bounded(path, MANIFEST_MAX_BYTES, "a manifest")
-        .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
-    serde_json::from_slice(&bytes)
-        .map_err(|e| format!("{} is not a benchmark manifest: {e}", path.display()))
+        .map_err(|e| format!("cannot read {}: {e}", coopbench_text::path(&path)))?;
+    serde_json::from_slice(&bytes).map_err(|e| {
+        format!(
+            "{} is not a benchmark manifest: {e}",
+            coopbench_text::path(&path)
+        )
+    })
 }
 
 /// The manifest's JSON as written: pretty, with a final newline.
@@ -198,8 +202,8 @@ pub fn round_ids(dir: &Path) -> Result<Vec<String>, String> {
     let entries = std::fs::read_dir(&manifests).map_err(|e| {
         format!(
             "{} holds no benchmarks: cannot read {} ({e}); pass the folder `coopbench-aggregator merge --out` wrote",
-            dir.display(),
-            manifests.display()
+            coopbench_text::path(&dir),
+            coopbench_text::path(&manifests)
         )
     })?;
     let mut ids: Vec<String> = entries
@@ -230,7 +234,7 @@ pub fn rounds(dir: &Path) -> Result<Vec<PublishedRound>, String> {
     if out.is_empty() {
         return Err(format!(
             "{} holds no published round (no manifests/<round>.json)",
-            dir.display()
+            coopbench_text::path(&dir)
         ));
     }
     out.sort_by(|a, b| {
@@ -258,9 +262,10 @@ pub fn pick(dir: &Path, id: Option<&str>) -> Result<PublishedRound, String> {
                 .find(|r| r.manifest.round.id == id)
                 .ok_or_else(|| {
                     format!(
-                        "{} has no round '{id}'; it has: {}",
-                        dir.display(),
-                        known.join(", ")
+                        "{} has no round '{}'; it has: {}",
+                        coopbench_text::path(dir),
+                        coopbench_text::shown(id),
+                        coopbench_text::shown(&known.join(", "))
                     )
                 })
         }

@@ -83,7 +83,7 @@ impl Table {
 /// Writes `table` to `path` as zstd Parquet with its metadata in the file
 /// footer, and fsyncs it. `created_by` names the writer (the toolkit version).
 pub fn write(table: &Table, path: &Path, created_by: &str) -> Result<(), String> {
-    let fail = |e: &dyn std::fmt::Display| format!("{}: {e}", path.display());
+    let fail = |e: &dyn std::fmt::Display| format!("{}: {e}", coopbench_text::path(&path));
     let batch = table.record_batch().map_err(|e| fail(&e))?;
     let kv: Vec<KeyValue> = table
         .metadata
@@ -107,11 +107,15 @@ pub fn write(table: &Table, path: &Path, created_by: &str) -> Result<(), String>
 /// figure, `suppressed` the flag (a null flag reads as suppressed). A file
 /// without the flag is not a coopbench table.
 pub fn read(path: &Path) -> Result<Table, String> {
-    let fail = |e: &dyn std::fmt::Display| format!("{}: {e}", path.display());
-    let file =
-        std::fs::File::open(path).map_err(|e| format!("cannot open {}: {e}", path.display()))?;
-    let builder = ParquetRecordBatchReaderBuilder::try_new(file)
-        .map_err(|e| format!("{}: not a readable Parquet file: {e}", path.display()))?;
+    let fail = |e: &dyn std::fmt::Display| format!("{}: {e}", coopbench_text::path(&path));
+    let file = std::fs::File::open(path)
+        .map_err(|e| format!("cannot open {}: {e}", coopbench_text::path(&path)))?;
+    let builder = ParquetRecordBatchReaderBuilder::try_new(file).map_err(|e| {
+        format!(
+            "{}: not a readable Parquet file: {e}",
+            coopbench_text::path(&path)
+        )
+    })?;
     let metadata: BTreeMap<String, String> = builder
         .metadata()
         .file_metadata()
@@ -140,7 +144,7 @@ pub fn read(path: &Path) -> Result<Table, String> {
     if !has_flag {
         return Err(format!(
             "{} is not a coopbench benchmark table: it has no `{SUPPRESSED}` column",
-            path.display()
+            coopbench_text::path(&path)
         ));
     }
     let reader = builder.build().map_err(|e| fail(&e))?;

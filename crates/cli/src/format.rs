@@ -63,6 +63,17 @@ pub fn fmt_rho(r: f64) -> String {
     s.trim_end_matches('0').trim_end_matches('.').to_string()
 }
 
+/// ρ spent, for people: up to 4 decimals, rounded up (a privacy cost is
+/// never shown smaller than it is).
+pub fn fmt_rho_up(r: f64) -> String {
+    let s = fmt_rho(r);
+    if s.parse::<f64>().is_ok_and(|v| v >= r) {
+        s
+    } else {
+        fmt_rho(r + 0.00005)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -28,11 +28,19 @@ impl Stop {
         Stop(EXIT_REFUSED, msg.to_string())
     }
 
-    /// A refusal listing every reason.
+    /// A refusal listing every reason (each shown escaped: reasons quote
+    /// pool and round fields).
     pub fn refused_list(what: &str, reasons: &[String]) -> Self {
         Stop(
             EXIT_REFUSED,
-            format!("{what}:\n  - {}", reasons.join("\n  - ")),
+            format!(
+                "{what}:\n  - {}",
+                reasons
+                    .iter()
+                    .map(|r| coopbench_text::shown(r).to_string())
+                    .collect::<Vec<_>>()
+                    .join("\n  - ")
+            ),
         )
     }
 
@@ -48,7 +56,9 @@ pub fn finish(result: Result<(), Stop>) -> i32 {
         Ok(()) => EXIT_OK,
         Err(Stop(code, msg)) => {
             if !msg.is_empty() {
-                eprintln!("error: {msg}");
+                // File-derived parts were escaped where they were put in; this
+                // escapes anything else a terminal would act on (lines are kept).
+                eprintln!("error: {}", coopbench_text::message(&msg));
             }
             code
         }

@@ -2,12 +2,13 @@
 //! terminal, read back from the Parquet files, and the manifest's facts.
 
 use clap::Args;
-use coopbench_benchmark::layout::manifest_path;
+use coopbench_benchmark::layout::{manifest_path, table_file};
 use coopbench_benchmark::manifest;
 use coopbench_benchmark::table::{self, Table};
 use coopbench_cli::format::{fmt_num, fmt_pm};
 use coopbench_cli::Stop;
 use coopbench_protocol::pool::path_id;
+use coopbench_text as text;
 use std::path::PathBuf;
 
 /// Show a published round: its tables and the manifest's facts.
@@ -64,14 +65,14 @@ fn render(t: &Table, ratio: bool, min_members: u32) -> Result<Vec<String>, Strin
         return Err(format!("the table has no column {c}"));
     }
     let dims = &t.dims;
-    let mut header: Vec<String> = dims.clone();
+    let mut header: Vec<String> = dims.iter().map(|d| text::escape(d).into_owned()).collect();
     header.extend(shown.iter().map(|(n, _)| n.to_string()));
     let mut rows: Vec<(Vec<String>, bool)> = Vec::new();
     for r in &t.rows {
         let num = |c: &str| r.get(c).map_or_else(|| "-".to_string(), fmt_num);
         let mut cells: Vec<String> = dims
             .iter()
-            .map(|d| r.labels.get(d).cloned().unwrap_or_default())
+            .map(|d| text::escape(r.labels.get(d).map_or("", String::as_str)).into_owned())
             .collect();
         if r.suppressed {
             cells.push(format!("suppressed (< {min_members} members)"));
@@ -132,13 +133,13 @@ pub fn run(a: &InspectArgs) -> Result<(), Stop> {
             [] => {
                 return Err(Stop::usage(format!(
                     "{} holds no published round (no manifests/*.json)",
-                    a.out.display()
+                    text::path(&a.out)
                 )))
             }
             many => {
                 return Err(Stop::usage(format!(
                     "{} holds several rounds: {}; choose one with --round ID",
-                    a.out.display(),
+                    text::path(&a.out),
                     many.join(", ")
                 )))
             }
@@ -148,8 +149,8 @@ pub fn run(a: &InspectArgs) -> Result<(), Stop> {
     if !ids.contains(&id) {
         return Err(Stop::usage(format!(
             "{}: no such round (rounds in {}: {})",
-            mpath.display(),
-            a.out.display(),
+            text::path(&mpath),
+            text::path(&a.out),
             if ids.is_empty() {
                 "none".into()
             } else {
@@ -159,13 +160,25 @@ pub fn run(a: &InspectArgs) -> Result<(), Stop> {
     }
     let man = manifest::read(&mpath).map_err(Stop::usage)?;
     let r = &man.round;
-    println!("Purpose: {}", r.purpose);
+    // The manifest is not signed: every string in it is shown escaped.
+    let t = text::shown;
+    println!("Purpose: {}", t(&r.purpose));
     println!(
         "Round '{}' of pool '{}': {} to {}, {} mode, merged {} by {}.",
-        r.id, r.pool_id, r.period_start, r.period_end, r.mode, man.merged_at, man.toolkit_version
+        t(&r.id),
+        t(&r.pool_id),
+        t(&r.period_start),
+        t(&r.period_end),
+        t(&r.mode),
+        t(&man.merged_at),
+        t(&man.toolkit_version)
     );
     let c = &man.contributions;
-    let rejected: Vec<String> = c.rejected.iter().map(|(k, v)| format!("{v} {k}")).collect();
+    let rejected: Vec<String> = c
+        .rejected
+        .iter()
+        .map(|(k, v)| format!("{v} {}", t(k)))
+        .collect();
     println!(
         "Contributions: {} accepted of {} files{}.",
         c.accepted,
@@ -180,26 +193,30 @@ pub fn run(a: &InspectArgs) -> Result<(), Stop> {
         "Privacy: rho = {} per member, epsilon = {:.3} at delta = {:e}; a cell needs at least {} noisy active members.",
         man.privacy.rho, man.privacy.epsilon, man.privacy.delta, r.min_members
     );
-    println!("{}", man.privacy.statement);
-    for t in &man.tables {
-        let path = a.out.join(&t.path);
+    println!("{}", t(&man.privacy.statement));
+    for tf in &man.tables {
+        // The table's file is where merge writes it, never a path the
+        // (unsigned) manifest names.
+        let rel = table_file(&tf.name, &id)
+            .map_err(|e| Stop::usage(format!("{}: {}", text::path(&mpath), t(&e))))?;
+        let path = a.out.join(&rel);
         let table = table::read(&path).map_err(Stop::usage)?;
         println!();
         println!(
             "{} [{}] {}: {} row{}, {} suppressed ({})",
-            t.name,
-            t.kind,
-            t.description,
-            t.rows,
-            if t.rows == 1 { "" } else { "s" },
-            t.suppressed,
-            t.path
+            t(&tf.name),
+            t(&tf.kind),
+            t(&tf.description),
+            tf.rows,
+            if tf.rows == 1 { "" } else { "s" },
+            tf.suppressed,
+            text::path(&rel)
         );
-        if t.kind != "ratio" {
-            println!("  members: {}", t.members_noisy);
+        if tf.kind != "ratio" {
+            println!("  members: {}", t(&tf.members_noisy));
         }
-        for l in render(&table, t.kind == "ratio", r.min_members)
-            .map_err(|e| Stop::usage(format!("{}: {e}", path.display())))?
+        for l in render(&table, tf.kind == "ratio", r.min_members)
+            .map_err(|e| Stop::usage(format!("{}: {e}", text::path(&path))))?
         {
             println!("{l}");
         }

@@ -20,6 +20,8 @@ use coopbench_cli::Stop;
 use coopbench_privacy::budget;
 use coopbench_privacy::ledger::{Ledger, LedgerEntry};
 use coopbench_protocol::{signed, Contribution, TOOLKIT_VERSION};
+use coopbench_text as text;
+use coopbench_text::shown;
 use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
 
@@ -89,9 +91,9 @@ impl ExportRecord {
         ) {
             Ok(b) => serde_json::from_slice(&b)
                 .map(Some)
-                .map_err(|e| format!("{} is damaged: {e}", path.display())),
+                .map_err(|e| format!("{} is damaged: {e}", text::path(&path))),
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
-            Err(e) => Err(format!("cannot read {}: {e}", path.display())),
+            Err(e) => Err(format!("cannot read {}: {e}", text::path(&path))),
         }
     }
 }
@@ -136,7 +138,7 @@ fn store_round(state: &State, loaded: &round_load::LoadedRound) -> Result<(), St
         return Ok(());
     }
     write_atomic(&path, &bytes)
-        .map_err(|e| Stop::usage(format!("cannot write {}: {e}", path.display())))
+        .map_err(|e| Stop::usage(format!("cannot write {}: {e}", text::path(&path))))
 }
 
 /// Runs `export`.
@@ -146,7 +148,6 @@ pub fn run(args: &ExportArgs) -> Result<(), Stop> {
     // and the stored record must not interleave with another export's.
     let _lock = state.lock().map_err(Stop::usage)?;
     let today = coopbench_cli::clock::today().map_err(Stop::usage)?;
-    let now = coopbench_cli::clock::now().map_err(Stop::usage)?;
     let key = state.load_key().map_err(Stop::usage)?;
     let loaded = round_load::load(&state, &args.round, Some(today))?;
     let round = &loaded.round.doc;
@@ -169,14 +170,17 @@ pub fn run(args: &ExportArgs) -> Result<(), Stop> {
     });
     // Before anything is read or charged: the contribution can be written there.
     coopbench_fsio::check_output_target(&out).map_err(Stop::usage)?;
-    println!("Purpose: {}", round.purpose);
+    println!("Purpose: {}", shown(&round.purpose));
     println!(
         "Round '{}' of pool '{}', period {} to {}.",
         round.id, round.pool_id, round.period.start, round.period.end
     );
     let (aggs, summary) = inputs::load(&args.files, &args.read, &loaded).map_err(input_stop)?;
     for (file, inside, outside) in &summary.files {
-        println!("  {file}: {inside} rows in the period ({outside} outside it, not used)");
+        println!(
+            "  {}: {inside} rows in the period ({outside} outside it, not used)",
+            shown(file)
+        );
     }
     let prepared = cells::prepare(round, &aggs).map_err(Stop::refused)?;
     let tag_key = state.tag_key().map_err(Stop::usage)?;
@@ -187,10 +191,10 @@ pub fn run(args: &ExportArgs) -> Result<(), Stop> {
         Some(rec) if rec.round_hash == *round_hash && rec.data_tag == tag => {
             store_round(&state, &loaded)?;
             write_atomic(&out, rec.contribution.as_bytes())
-                .map_err(|e| Stop::usage(format!("cannot write {}: {e}", out.display())))?;
+                .map_err(|e| Stop::usage(format!("cannot write {}: {e}", text::path(&out))))?;
             println!(
                 "Same data as your export of {} (sequence {}): wrote the stored contribution to {} unchanged. Nothing was charged.",
-                rec.exported_at, rec.sequence, out.display()
+                rec.exported_at, rec.sequence, text::path(&out)
             );
             return Ok(());
         }
@@ -212,11 +216,18 @@ pub fn run(args: &ExportArgs) -> Result<(), Stop> {
         Some(rec) => (rec.sequence + 1, "supersede"),
         None => (1, "export"),
     };
+    // Every refusal that can still come (noise parameters, 64-bit headroom
+    // of the bounds, the helper's key) is checked here, before the charge.
+    crate::protect::check(round, &prepared).map_err(Stop::refused)?;
     // Two-server mode charges the round's ρ plus the distributed noise's slack.
     let rho = coopbench_privacy::plan::charged_rho(round, &loaded_plans(&prepared));
     let epsilon = budget::epsilon_for(rho, round.delta).map_err(Stop::refused)?;
     let policy = state.policy().map_err(Stop::usage)?;
     let mut ledger = Ledger::open(state.ledger_path()).map_err(Stop::usage)?;
+    // The real clock, read after the files were read and checked: the charge
+    // is stamped when it is made (never by COOPBENCH_TODAY, which moves round
+    // windows only), with its sub-second digits.
+    let now = coopbench_cli::clock::now();
     let remaining = policy
         .check(&ledger, now, rho)
         .map_err(|e| Stop::refused(format!("your privacy policy refuses this round: {e}")))?;
@@ -224,7 +235,7 @@ pub fn run(args: &ExportArgs) -> Result<(), Stop> {
     // Charge first: from here on a crash can only over-charge.
     ledger
         .append(LedgerEntry {
-            at: now.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+            at: coopbench_privacy::ledger::rfc3339(now),
             pool_id: round.pool_id.clone(),
             round_id: round.id.clone(),
             round_hash: round_hash.clone(),
@@ -257,17 +268,17 @@ pub fn run(args: &ExportArgs) -> Result<(), Stop> {
         round_hash: round_hash.clone(),
         sequence,
         data_tag: tag,
-        exported_at: now.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+        exported_at: coopbench_privacy::ledger::rfc3339(now),
         contribution: String::from_utf8(bytes.clone()).expect("JSON is UTF-8"),
     };
     let mut record_bytes = serde_json::to_vec_pretty(&record).expect("record serialises");
     record_bytes.push(b'\n');
     write_atomic(&record_path, &record_bytes)
-        .map_err(|e| Stop::usage(format!("cannot write {}: {e}", record_path.display())))?;
+        .map_err(|e| Stop::usage(format!("cannot write {}: {e}", text::path(&record_path))))?;
     store_round(&state, &loaded)?;
     failpoint("before-output");
     write_atomic(&out, &bytes)
-        .map_err(|e| Stop::usage(format!("cannot write {}: {e}", out.display())))?;
+        .map_err(|e| Stop::usage(format!("cannot write {}: {e}", text::path(&out))))?;
 
     for m in &prepared {
         let s = &m.clip_stats;
@@ -283,7 +294,7 @@ pub fn run(args: &ExportArgs) -> Result<(), Stop> {
     }
     println!(
         "Wrote {} ({} bytes, sequence {sequence}): noised figures only, signed with your key.",
-        out.display(),
+        text::path(&out),
         bytes.len()
     );
     println!(
@@ -295,7 +306,7 @@ pub fn run(args: &ExportArgs) -> Result<(), Stop> {
         fmt_rho(remaining.after),
         fmt_rho(remaining.cap)
     );
-    println!("Send {} to your association.", out.display());
+    println!("Send {} to your association.", text::path(&out));
     Ok(())
 }
 

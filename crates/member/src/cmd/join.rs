@@ -4,6 +4,7 @@ use crate::cmd::StateArgs;
 use crate::pins::{verify_pool_self_signed, Pin};
 use clap::Args;
 use coopbench_cli::Stop;
+use coopbench_text::shown;
 use std::io::{BufRead, IsTerminal, Write};
 use std::path::PathBuf;
 
@@ -40,14 +41,16 @@ pub fn run(args: &JoinArgs) -> Result<(), Stop> {
             return Err(Stop::refused(format!(
                 "pool '{}' is pinned to another association key ({}); this file is signed by {}. \
                  If your association really changed its key, ask them why before doing anything else.",
-                pool.id,
+                shown(&pool.id),
                 old.key().map(|k| k.fingerprint()).unwrap_or_default(),
                 key.fingerprint()
             )));
         }
     }
-    println!("Pool: {} ({})", pool.name, pool.id);
-    println!("Purpose: {}", pool.purpose);
+    // Everything from the pool file is shown escaped: a purpose cannot hide
+    // or fake the fingerprint line the member checks.
+    println!("Pool: {} ({})", shown(&pool.name), shown(&pool.id));
+    println!("Purpose: {}", shown(&pool.purpose));
     println!("Sunset: {} (no round may open after it)", pool.sunset);
     println!(
         "Floors: cells need at least {} members; data at least {} days old",
@@ -66,7 +69,10 @@ pub fn run(args: &JoinArgs) -> Result<(), Stop> {
                 "not a terminal: pass --yes to trust this association key without asking",
             ));
         }
-        print!("Trust this association key for pool '{}'? [y/N] ", pool.id);
+        print!(
+            "Trust this association key for pool '{}'? [y/N] ",
+            shown(&pool.id)
+        );
         let _ = std::io::stdout().flush();
         let mut answer = String::new();
         let _ = std::io::stdin().lock().read_line(&mut answer);
@@ -75,17 +81,17 @@ pub fn run(args: &JoinArgs) -> Result<(), Stop> {
             return Err(Stop::quiet());
         }
     }
-    let now = coopbench_cli::clock::now().map_err(Stop::usage)?;
+    let now = coopbench_cli::clock::now();
     let pin = Pin {
         pool_id: pool.id.clone(),
         association_key: pool.association_key.clone(),
         pinned_at: existing
             .map(|p| p.pinned_at)
-            .unwrap_or_else(|| now.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)),
+            .unwrap_or_else(|| coopbench_privacy::ledger::rfc3339(now)),
         pool_hash: verified.hash.clone(),
         pool: pool.clone(),
     };
     pin.save(&state).map_err(Stop::usage)?;
-    println!("Joined pool '{}'.", pool.id);
+    println!("Joined pool '{}'.", shown(&pool.id));
     Ok(())
 }

@@ -5,6 +5,7 @@ use crate::state::{write_atomic, write_new_secret};
 use clap::Args;
 use coopbench_cli::Stop;
 use coopbench_protocol::SigningKey;
+use coopbench_text as text;
 
 /// Create your signing key (once per firm).
 ///
@@ -25,12 +26,12 @@ pub fn run(args: &KeygenArgs) -> Result<(), Stop> {
     if path.exists() {
         return Err(Stop::refused(format!(
             "a member key already exists at {}; coopbench never overwrites it (your association knows this key)",
-            path.display()
+            text::path(&path)
         )));
     }
     let key = SigningKey::generate().map_err(Stop::usage)?;
     write_new_secret(&path, key.pkcs8_secret()).map_err(|e| {
-        let msg = format!("cannot write {}: {e}", path.display());
+        let msg = format!("cannot write {}: {e}", text::path(&path));
         if e.kind() == std::io::ErrorKind::AlreadyExists {
             Stop::refused(msg)
         } else {
@@ -39,12 +40,16 @@ pub fn run(args: &KeygenArgs) -> Result<(), Stop> {
     })?;
     let public = key.public();
     let pub_line = format!("{}\n", public.to_base64());
-    write_atomic(&state.pub_path(), pub_line.as_bytes())
-        .map_err(|e| Stop::usage(format!("cannot write {}: {e}", state.pub_path().display())))?;
-    println!("Created your member key in {}", state.dir.display());
+    write_atomic(&state.pub_path(), pub_line.as_bytes()).map_err(|e| {
+        Stop::usage(format!(
+            "cannot write {}: {e}",
+            text::path(&state.pub_path())
+        ))
+    })?;
+    println!("Created your member key in {}", text::path(&state.dir));
     println!(
         "  private key: {} (mode 0600; keep it, never send it)",
-        path.display()
+        text::path(&path)
     );
     println!();
     println!("Send this public key to your association:");

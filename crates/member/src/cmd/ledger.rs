@@ -6,6 +6,7 @@ use clap::Args;
 use coopbench_cli::format::fmt_rho;
 use coopbench_cli::Stop;
 use coopbench_privacy::ledger::Ledger;
+use coopbench_text as text;
 use std::collections::BTreeMap;
 
 /// Show what you have spent: every charge, per round, and in the policy window.
@@ -23,34 +24,35 @@ pub fn run(args: &LedgerArgs) -> Result<(), Stop> {
     let state = args.state.resolve()?;
     let ledger = Ledger::open(state.ledger_path()).map_err(Stop::usage)?;
     let policy = state.policy().map_err(Stop::usage)?;
-    let now = coopbench_cli::clock::now().map_err(Stop::usage)?;
+    let now = coopbench_cli::clock::now();
     if ledger.torn_tail() {
         eprintln!("warning: the ledger's last line is incomplete (an interrupted write); it was not a completed charge and is ignored");
     }
     if args.json {
         for e in ledger.entries() {
-            println!("{}", serde_json::to_string(e).expect("entry serialises"));
+            let line = serde_json::to_string(e).expect("entry serialises");
+            println!("{}", text::json(&line));
         }
         return Ok(());
     }
-    println!("Ledger: {}", state.ledger_path().display());
+    println!("Ledger: {}", text::path(&state.ledger_path()));
     if ledger.entries().is_empty() {
         println!("Nothing spent yet.");
     } else {
         println!(
-            "{:<21} {:<16} {:<12} {:>4} {:>8} {:>9}  reason",
+            "{:<30} {:<16} {:<12} {:>4} {:>8} {:>9}  reason",
             "when", "pool", "round", "seq", "rho", "epsilon"
         );
         for e in ledger.entries() {
             println!(
-                "{:<21} {:<16} {:<12} {:>4} {:>8} {:>9.3}  {}",
-                e.at,
-                e.pool_id,
-                e.round_id,
+                "{:<30} {:<16} {:<12} {:>4} {:>8} {:>9.3}  {}",
+                text::shown(&e.at),
+                text::shown(&e.pool_id),
+                text::shown(&e.round_id),
                 e.sequence,
                 fmt_rho(e.rho),
                 e.epsilon,
-                e.reason
+                text::shown(&e.reason)
             );
         }
         let mut per_round: BTreeMap<(String, String), f64> = BTreeMap::new();
@@ -62,7 +64,12 @@ pub fn run(args: &LedgerArgs) -> Result<(), Stop> {
         println!();
         println!("Per round:");
         for ((pool, round), rho) in per_round {
-            println!("  {pool} / {round}: rho {}", fmt_rho(rho));
+            println!(
+                "  {} / {}: rho {}",
+                text::shown(&pool),
+                text::shown(&round),
+                fmt_rho(rho)
+            );
         }
     }
     let since = now - chrono::Duration::days(i64::from(policy.window_days));

@@ -4,6 +4,7 @@ use crate::inputs::{kind_from_name, ReadArgs};
 use clap::{Args, ValueEnum};
 use coopbench_cli::Stop;
 use coopbench_schema::{builtin, Report, TableSchema, BUILTIN_KINDS};
+use coopbench_text as text;
 use std::path::{Path, PathBuf};
 
 /// Check sales or cost CSV files against the published schema.
@@ -57,7 +58,7 @@ fn schema_for(args: &ValidateArgs, file: &Path) -> Result<TableSchema, String> {
         None => kind_from_name(file).ok_or_else(|| {
             format!(
                 "cannot tell whether {} holds sales or costs: pass --kind sales or --kind costs",
-                file.display()
+                text::path(&file)
             )
         })?,
     };
@@ -81,7 +82,7 @@ pub fn run(args: &ValidateArgs) -> Result<(), Stop> {
         Format::Json => {
             let json = serde_json::to_string_pretty(&report)
                 .map_err(|e| Stop::usage(format!("cannot write the JSON report: {e}")))?;
-            println!("{json}");
+            println!("{}", coopbench_text::json(&json));
         }
     }
     if report.valid {
