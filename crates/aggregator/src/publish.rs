@@ -80,6 +80,7 @@ pub fn published_table(table: &Table, metadata: &[(String, String)]) -> format::
                     .map(|(d, l)| (d.name.clone(), l.clone()))
                     .collect(),
                 figures: names.iter().map(|n| n.to_string()).zip(values).collect(),
+                verdicts: Default::default(),
                 suppressed: r.figures.suppressed(),
             }
         })
@@ -87,6 +88,7 @@ pub fn published_table(table: &Table, metadata: &[(String, String)]) -> format::
     format::Table {
         dims: table.dims.iter().map(|d| d.name.clone()).collect(),
         columns: names.iter().map(|n| n.to_string()).collect(),
+        verdict_columns: Vec::new(),
         rows,
         metadata: metadata.iter().cloned().collect::<BTreeMap<_, _>>(),
     }

@@ -33,6 +33,12 @@ pub const RATIO_COLUMNS: [&str; 8] = [
     "members_noisy",
 ];
 
+/// Whether a text column holds verdicts (`verdict`, `<figure>_verdict`)
+/// rather than a dimension's labels.
+pub fn is_verdict_column(name: &str) -> bool {
+    name == "verdict" || name.ends_with("_verdict")
+}
+
 /// The Boolean column every table ends with: true where every figure is null.
 pub const SUPPRESSED: &str = "suppressed";
 

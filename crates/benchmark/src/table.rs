@@ -4,7 +4,7 @@
 //! Written with zstd and page-level statistics; no `round` column (hive
 //! partitioning supplies it).
 
-use crate::layout::SUPPRESSED;
+use crate::layout::{is_verdict_column, SUPPRESSED};
 use arrow_array::cast::AsArray;
 use arrow_array::types::Float64Type;
 use arrow_array::{Array, ArrayRef, BooleanArray, Float64Array, RecordBatch, StringArray};
@@ -25,6 +25,8 @@ pub struct Row {
     pub labels: BTreeMap<String, String>,
     /// Figure column → value (`None`: null, as in every suppressed row).
     pub figures: BTreeMap<String, Option<f64>>,
+    /// Verdict column → verdict word (`None`: null).
+    pub verdicts: BTreeMap<String, Option<String>>,
     /// The `suppressed` flag.
     pub suppressed: bool,
 }
@@ -43,6 +45,8 @@ pub struct Table {
     pub dims: Vec<String>,
     /// Figure (Float64) column names, in file order.
     pub columns: Vec<String>,
+    /// Verdict (text) column names, in file order, after the figures.
+    pub verdict_columns: Vec<String>,
     /// The rows.
     pub rows: Vec<Row>,
     /// The footer's key-value metadata (`noise_sd`, `min_members`, …).
@@ -72,6 +76,15 @@ impl Table {
             let values: Vec<Option<f64>> = self.rows.iter().map(|r| r.get(c)).collect();
             fields.push(Field::new(c, DataType::Float64, true));
             columns.push(Arc::new(Float64Array::from(values)));
+        }
+        for c in &self.verdict_columns {
+            let values: Vec<Option<&str>> = self
+                .rows
+                .iter()
+                .map(|r| r.verdicts.get(c).and_then(|v| v.as_deref()))
+                .collect();
+            fields.push(Field::new(c, DataType::Utf8, true));
+            columns.push(Arc::new(StringArray::from(values)));
         }
         let flags: Vec<bool> = self.rows.iter().map(|r| r.suppressed).collect();
         fields.push(Field::new(SUPPRESSED, DataType::Boolean, false));
@@ -130,9 +143,15 @@ pub fn read(path: &Path) -> Result<Table, String> {
         .unwrap_or_default();
     let mut dims = Vec::new();
     let mut columns = Vec::new();
+    let mut verdict_columns = Vec::new();
     let mut has_flag = false;
     for f in builder.schema().fields() {
         match f.data_type() {
+            DataType::Utf8 | DataType::LargeUtf8 | DataType::Utf8View
+                if is_verdict_column(f.name()) =>
+            {
+                verdict_columns.push(f.name().clone())
+            }
             DataType::Utf8 | DataType::LargeUtf8 | DataType::Utf8View => {
                 dims.push(f.name().clone())
             }
@@ -155,6 +174,10 @@ pub fn read(path: &Path) -> Result<Table, String> {
             .iter()
             .map(|d| text_column(&batch, d).map_err(|e| fail(&e)))
             .collect::<Result<Vec<_>, _>>()?;
+        let verdict_cols = verdict_columns
+            .iter()
+            .map(|d| text_column(&batch, d).map_err(|e| fail(&e)))
+            .collect::<Result<Vec<_>, _>>()?;
         let fig_cols: Vec<_> = columns
             .iter()
             .map(|c| {
@@ -173,12 +196,17 @@ pub fn read(path: &Path) -> Result<Table, String> {
                 labels: dims
                     .iter()
                     .zip(&dim_cols)
-                    .map(|(d, c)| (d.clone(), c[i].clone()))
+                    .map(|(d, c)| (d.clone(), c[i].clone().unwrap_or_default()))
                     .collect(),
                 figures: columns
                     .iter()
                     .zip(&fig_cols)
                     .map(|(n, c)| (n.clone(), (!c.is_null(i)).then(|| c.value(i))))
+                    .collect(),
+                verdicts: verdict_columns
+                    .iter()
+                    .zip(&verdict_cols)
+                    .map(|(n, c)| (n.clone(), c[i].clone()))
                     .collect(),
                 // A null flag cannot be read as "published".
                 suppressed: flag.is_null(i) || flag.value(i),
@@ -188,22 +216,29 @@ pub fn read(path: &Path) -> Result<Table, String> {
     Ok(Table {
         dims,
         columns,
+        verdict_columns,
         rows,
         metadata,
     })
 }
 
-/// A text column's values (Utf8, LargeUtf8 or Utf8View).
-fn text_column(batch: &RecordBatch, name: &str) -> Result<Vec<String>, String> {
+/// A text column's values (Utf8, LargeUtf8 or Utf8View; `None`: null).
+fn text_column(batch: &RecordBatch, name: &str) -> Result<Vec<Option<String>>, String> {
     let col = batch
         .column_by_name(name)
         .ok_or_else(|| format!("column {name} vanished"))?;
     let values = if let Some(a) = col.as_string_opt::<i32>() {
-        (0..a.len()).map(|i| a.value(i).to_string()).collect()
+        (0..a.len())
+            .map(|i| a.is_valid(i).then(|| a.value(i).to_string()))
+            .collect()
     } else if let Some(a) = col.as_string_opt::<i64>() {
-        (0..a.len()).map(|i| a.value(i).to_string()).collect()
+        (0..a.len())
+            .map(|i| a.is_valid(i).then(|| a.value(i).to_string()))
+            .collect()
     } else if let Some(a) = col.as_string_view_opt() {
-        (0..a.len()).map(|i| a.value(i).to_string()).collect()
+        (0..a.len())
+            .map(|i| a.is_valid(i).then(|| a.value(i).to_string()))
+            .collect()
     } else {
         return Err(format!("column {name} is not text"));
     };
@@ -218,6 +253,18 @@ mod tests {
         Row {
             labels: [("region".to_string(), region.to_string())].into(),
             figures: [("estimate".to_string(), estimate)].into(),
+            verdicts: [(
+                "verdict".to_string(),
+                Some(
+                    if estimate.is_some() {
+                        "readable"
+                    } else {
+                        "suppressed"
+                    }
+                    .to_string(),
+                ),
+            )]
+            .into(),
             suppressed: estimate.is_none(),
         }
     }
@@ -229,11 +276,14 @@ mod tests {
         let table = Table {
             dims: vec!["region".into()],
             columns: vec!["estimate".into()],
+            verdict_columns: vec!["verdict".into()],
             rows: vec![row("north", Some(1234.5)), row("south", None)],
             metadata: [("round_id".to_string(), "r1".to_string())].into(),
         };
         write(&table, &path, "coopbench test").unwrap();
-        assert_eq!(read(&path).unwrap(), table);
+        let back = read(&path).unwrap();
+        assert_eq!(back, table);
+        assert_eq!(back.dims, ["region"], "a verdict column is no dimension");
     }
 
     #[test]
