@@ -9,6 +9,7 @@ use crate::round_cmd::fmt_num;
 use arrow_array::{Array, BooleanArray, Float64Array, RecordBatch, StringArray};
 use arrow_schema::DataType;
 use clap::Args;
+use coopbench_privacy::accuracy::{is_verdict_column, Verdict};
 use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
 use std::path::{Path, PathBuf};
 
@@ -68,6 +69,31 @@ pub fn read_parquet(path: &Path) -> Result<Vec<RecordBatch>, String> {
         .map_err(|e| format!("{}: {e}", path.display()))
 }
 
+/// How one shown column is read from the table's columns.
+enum Shown {
+    /// A figure with its 95 % interval and verdict columns.
+    Interval(usize, usize, usize, usize),
+    /// A figure `value +/- sd` with its verdict column.
+    PlusMinus(usize, usize, usize),
+    /// A plain number.
+    Plain(usize),
+}
+
+/// A figure as people read it: the number (with its interval) when readable,
+/// prefixed by `~` and suffixed `(rough)` when rough, and only the verdict
+/// when too noisy: a figure that is noise never reads like data.
+fn figure_text(value: Option<f64>, range: Option<String>, verdict: Option<&str>) -> String {
+    let Some(v) = value else {
+        return "-".into();
+    };
+    match verdict.and_then(Verdict::parse) {
+        Some(Verdict::TooNoisy) => "too noisy".into(),
+        Some(Verdict::Suppressed) => "suppressed".into(),
+        Some(Verdict::Rough) => format!("~{}{} (rough)", fmt_num(v), range.unwrap_or_default()),
+        _ => format!("{}{}", fmt_num(v), range.unwrap_or_default()),
+    }
+}
+
 /// One table as text rows: the header, then per row either its cells or its
 /// dimension labels and a suppression note.
 fn render(batches: &[RecordBatch], ratio: bool, min_members: u32) -> Result<Vec<String>, String> {
@@ -79,31 +105,54 @@ fn render(batches: &[RecordBatch], ratio: bool, min_members: u32) -> Result<Vec<
         .fields()
         .iter()
         .enumerate()
-        .filter(|(_, f)| f.data_type() == &DataType::Utf8)
+        .filter(|(_, f)| f.data_type() == &DataType::Utf8 && !is_verdict_column(f.name()))
         .map(|(i, _)| i)
         .collect();
     let col = |name: &str| schema.index_of(name).map_err(|e| e.to_string());
-    let shown: Vec<(&str, Vec<usize>)> = if ratio {
-        vec![
-            ("p10", vec![col("p10")?]),
-            ("p25", vec![col("p25")?]),
-            ("median", vec![col("p50")?]),
-            ("p75", vec![col("p75")?]),
-            ("p90", vec![col("p90")?]),
-            ("mean", vec![col("mean")?]),
-            ("members", vec![col("members_noisy")?]),
-            ("bin width", vec![col("bin_width")?]),
-        ]
+    let shown: Vec<(&str, Shown)> = if ratio {
+        let mut v = Vec::new();
+        for (head, p) in [
+            ("p10", "p10"),
+            ("p25", "p25"),
+            ("median", "p50"),
+            ("p75", "p75"),
+            ("p90", "p90"),
+            ("mean", "mean"),
+        ] {
+            v.push((
+                head,
+                Shown::Interval(
+                    col(p)?,
+                    col(&format!("{p}_ci95_low"))?,
+                    col(&format!("{p}_ci95_high"))?,
+                    col(&format!("{p}_verdict"))?,
+                ),
+            ));
+        }
+        v.push(("members", Shown::Plain(col("members_noisy")?)));
+        v.push(("bin width", Shown::Plain(col("bin_width")?)));
+        v
     } else {
         vec![
-            ("estimate", vec![col("estimate")?]),
-            ("95% interval", vec![col("ci95_low")?, col("ci95_high")?]),
-            ("noise sd", vec![col("noise_sd")?]),
-            ("members", vec![col("members_noisy")?]),
+            (
+                "estimate (95% interval)",
+                Shown::Interval(
+                    col("estimate")?,
+                    col("ci95_low")?,
+                    col("ci95_high")?,
+                    col("verdict")?,
+                ),
+            ),
+            ("members", Shown::Plain(col("members_noisy")?)),
             (
                 "mean per member",
-                vec![col("mean_per_member")?, col("mean_sd")?],
+                Shown::PlusMinus(
+                    col("mean_per_member")?,
+                    col("mean_sd")?,
+                    col("mean_verdict")?,
+                ),
             ),
+            ("verdict", Shown::Plain(col("verdict")?)),
         ]
     };
     let sup = col("suppressed")?;
@@ -114,16 +163,13 @@ fn render(batches: &[RecordBatch], ratio: bool, min_members: u32) -> Result<Vec<
     header.extend(shown.iter().map(|(n, _)| n.to_string()));
     let mut rows: Vec<(Vec<String>, bool)> = Vec::new();
     for b in batches {
-        let text = |i: usize, r: usize| -> String {
-            let a = b.column(i);
-            if let Some(s) = a.as_any().downcast_ref::<StringArray>() {
-                return s.value(r).to_string();
-            }
-            let f = a.as_any().downcast_ref::<Float64Array>();
-            match f {
-                Some(f) if f.is_valid(r) => fmt_num(f.value(r)),
-                _ => "-".into(),
-            }
+        let num = |i: usize, r: usize| -> Option<f64> {
+            let f = b.column(i).as_any().downcast_ref::<Float64Array>()?;
+            f.is_valid(r).then(|| f.value(r))
+        };
+        let text = |i: usize, r: usize| -> Option<String> {
+            let s = b.column(i).as_any().downcast_ref::<StringArray>()?;
+            s.is_valid(r).then(|| s.value(r).to_string())
         };
         let suppressed = b
             .column(sup)
@@ -131,26 +177,30 @@ fn render(batches: &[RecordBatch], ratio: bool, min_members: u32) -> Result<Vec<
             .downcast_ref::<BooleanArray>()
             .ok_or("the suppressed column is not Boolean")?;
         for r in 0..b.num_rows() {
-            let mut cells: Vec<String> = dims.iter().map(|&i| text(i, r)).collect();
+            let mut cells: Vec<String> = dims
+                .iter()
+                .map(|&i| text(i, r).unwrap_or_default())
+                .collect();
             let is_sup = suppressed.value(r);
             if is_sup {
                 cells.push(format!("suppressed (< {min_members} members)"));
             } else {
-                for (name, idx) in &shown {
-                    cells.push(match (idx.as_slice(), *name) {
-                        ([lo, hi], "95% interval") => {
-                            format!("{} .. {}", text(*lo, r), text(*hi, r))
+                for (_, how) in &shown {
+                    cells.push(match *how {
+                        Shown::Interval(v, lo, hi, verdict) => {
+                            let range = num(lo, r)
+                                .zip(num(hi, r))
+                                .map(|(l, h)| format!(" ({} .. {})", fmt_num(l), fmt_num(h)));
+                            figure_text(num(v, r), range, text(verdict, r).as_deref())
                         }
-                        ([m, sd], _) => {
-                            let (m, sd) = (text(*m, r), text(*sd, r));
-                            if m == "-" {
-                                "-".into()
-                            } else {
-                                format!("{m} +/- {sd}")
-                            }
+                        Shown::PlusMinus(v, sd, verdict) => {
+                            let range = num(sd, r).map(|sd| format!(" +/- {}", fmt_num(sd)));
+                            figure_text(num(v, r), range, text(verdict, r).as_deref())
                         }
-                        ([i], _) => text(*i, r),
-                        _ => unreachable!("one or two columns"),
+                        Shown::Plain(i) => match num(i, r) {
+                            Some(x) => fmt_num(x),
+                            None => text(i, r).unwrap_or_else(|| "-".into()),
+                        },
                     });
                 }
             }
@@ -186,6 +236,34 @@ fn render(batches: &[RecordBatch], ratio: bool, min_members: u32) -> Result<Vec<
     let mut out = vec![line(&header, false)];
     out.extend(rows.iter().map(|(c, s)| line(c, *s)));
     Ok(out)
+}
+
+/// How many figures of a table carry each verdict (readable, rough, too
+/// noisy, suppressed), over every verdict column.
+pub fn verdict_counts(batches: &[RecordBatch]) -> [usize; 4] {
+    let mut out = [0; 4];
+    for b in batches {
+        for (f, c) in b.schema().fields().iter().zip(b.columns()) {
+            if !is_verdict_column(f.name()) {
+                continue;
+            }
+            let Some(s) = c.as_any().downcast_ref::<StringArray>() else {
+                continue;
+            };
+            for v in s.iter().flatten().filter_map(Verdict::parse) {
+                out[v as usize] += 1;
+            }
+        }
+    }
+    out
+}
+
+/// "N readable, N rough, N too noisy, N suppressed".
+fn counts_text(c: [usize; 4]) -> String {
+    format!(
+        "{} readable, {} rough, {} too noisy, {} suppressed",
+        c[0], c[1], c[2], c[3]
+    )
 }
 
 /// Runs `inspect`.
@@ -252,9 +330,12 @@ pub fn run(a: &InspectArgs) -> Result<(), Stop> {
         man.privacy.rho, man.privacy.epsilon, man.privacy.delta, r.min_members
     );
     println!("{}", man.privacy.statement);
+    let mut all = [0usize; 4];
     for t in &man.tables {
         let path = a.out.join(&t.path);
         let batches = read_parquet(&path).map_err(Stop::usage)?;
+        let counts = verdict_counts(&batches);
+        all.iter_mut().zip(counts).for_each(|(a, c)| *a += c);
         println!();
         println!(
             "{} [{}] {}: {} row{}, {} suppressed ({})",
@@ -274,6 +355,18 @@ pub fn run(a: &InspectArgs) -> Result<(), Stop> {
         {
             println!("{l}");
         }
+        println!("  figures: {}", counts_text(counts));
     }
+    let total: usize = all.iter().sum();
+    println!();
+    println!(
+        "All figures: {} ({:.0}% readable; see docs/accuracy.md for the rule).",
+        counts_text(all),
+        if total > 0 {
+            100.0 * all[0] as f64 / total as f64
+        } else {
+            0.0
+        }
+    );
     Ok(())
 }

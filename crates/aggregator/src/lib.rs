@@ -25,5 +25,4 @@ pub mod pool_dir;
 pub mod publish;
 mod round_cmd;
 pub mod schemas;
-pub mod stats;
 pub mod tables;

@@ -164,6 +164,13 @@ pub fn mode_name(m: Mode) -> &'static str {
     }
 }
 
+/// How the figures are read from the noised sums and judged, in words.
+pub const ESTIMATES: &str = "Percentiles are interpolated inside histogram bins and are never a member's own value: \
+each ratio histogram (every member counted once, in a last bin if it has no value) is first projected onto the histograms \
+with no negative bin and the number of contributions as total, and each percentile and mean carries a 95 % interval from a \
+parametric bootstrap of the noise. Every figure carries a verdict: readable (95 % interval within +/-25 % of a total, count or \
+mean; a percentile's interval at most 5 bins wide), rough (twice as loose), too noisy (read it as noise, not data) or suppressed.";
+
 /// The privacy statement in words.
 pub fn statement(round: &Round, rho: f64, epsilon: f64, accepted: usize) -> String {
     if let Some(t) = &round.two_server {
@@ -174,8 +181,7 @@ pub fn statement(round: &Round, rho: f64, epsilon: f64, accepted: usize) -> Stri
              provided the association and the helper do not collude. The noise of any {} members (n_min {} less t {} colluding members) alone makes \
              the central noise; by the distributed discrete Gaussian bound (Kairouz, Liu & Steinke 2021) the published figures satisfy \
              rho = {} zCDP per member (slack included), which implies (epsilon = {:.3}, delta = {:e})-differential privacy. A cell is published only \
-             when its noisy number of active members is at least {}; suppressed cells have every figure null. Percentiles are interpolated inside \
-             histogram bins and are never a member's own value.",
+             when its noisy number of active members is at least {}; suppressed cells have every figure null. {ESTIMATES}",
             t.helper_name,
             t.parties(),
             t.n_min,
@@ -191,7 +197,7 @@ pub fn statement(round: &Round, rho: f64, epsilon: f64, accepted: usize) -> Stri
          (OpenDP discrete Gaussian, {} mode) before it was sent: the association never saw an unnoised figure, and merging is post-processing. \
          The privacy unit is the member: for each member's whole data in round '{}', the published figures satisfy rho = {} zCDP, \
          which implies (epsilon = {:.3}, delta = {:e})-differential privacy. A cell is published only when its noisy number of active members \
-         is at least {}; suppressed cells have every figure null. Percentiles are interpolated inside histogram bins and are never a member's own value.",
+         is at least {}; suppressed cells have every figure null. {ESTIMATES}",
         mode_name(round.mode),
         round.id,
         rho,
@@ -336,6 +342,7 @@ pub fn parquet_metadata(
         ("description".into(), table.description.clone()),
         ("noise_sd".into(), table.noise_sd.to_string()),
         ("members_noisy_source".into(), table.members_source.clone()),
+        ("verdict_rule".into(), ESTIMATES.into()),
     ];
     if let Some(f) = two_server_facts(round, plans) {
         kv.push(("n_min".into(), f.n_min.to_string()));

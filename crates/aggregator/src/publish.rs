@@ -13,6 +13,8 @@ use crate::files::{path_id, sync_dir};
 use crate::tables::{Figures, Table};
 use arrow_array::{ArrayRef, BooleanArray, Float64Array, RecordBatch, StringArray};
 use arrow_schema::{DataType, Field, Schema};
+use coopbench_privacy::accuracy::Verdict;
+use coopbench_privacy::estimate::Interval;
 use parquet::arrow::ArrowWriter;
 use parquet::basic::{Compression, ZstdLevel};
 use parquet::file::metadata::KeyValue;
@@ -38,16 +40,47 @@ pub const TOTAL_COLUMNS: [&str; 7] = [
     "mean_sd",
 ];
 
-/// The figure columns of ratio tables, after the dimensions.
-pub const RATIO_COLUMNS: [&str; 8] = [
+/// The verdict columns of sum, count and active tables (Utf8, after the
+/// figures): the estimate's and the mean's (null without a mean).
+pub const TOTAL_VERDICTS: [&str; 2] = ["verdict", "mean_verdict"];
+
+/// The figure columns of ratio tables, after the dimensions: each percentile
+/// and the mean with its 95 % interval, the bins' width and the members with
+/// a value with its 95 % interval.
+pub const RATIO_COLUMNS: [&str; 22] = [
     "p10",
+    "p10_ci95_low",
+    "p10_ci95_high",
     "p25",
+    "p25_ci95_low",
+    "p25_ci95_high",
     "p50",
+    "p50_ci95_low",
+    "p50_ci95_high",
     "p75",
+    "p75_ci95_low",
+    "p75_ci95_high",
     "p90",
+    "p90_ci95_low",
+    "p90_ci95_high",
     "mean",
+    "mean_ci95_low",
+    "mean_ci95_high",
     "bin_width",
     "members_noisy",
+    "members_ci95_low",
+    "members_ci95_high",
+];
+
+/// The verdict columns of ratio tables (Utf8, after the figures).
+pub const RATIO_VERDICTS: [&str; 7] = [
+    "p10_verdict",
+    "p25_verdict",
+    "p50_verdict",
+    "p75_verdict",
+    "p90_verdict",
+    "mean_verdict",
+    "members_verdict",
 ];
 
 /// The partition directory of a table's round, relative to the output root.
@@ -63,8 +96,53 @@ pub fn manifest_path(round_id: &str) -> Result<PathBuf, String> {
     Ok(Path::new("manifests").join(format!("{round_id}.json")))
 }
 
+/// The value (0), low end (1) or high end (2) of an interval.
+fn interval_part(i: Interval, part: usize) -> f64 {
+    [i.value, i.low, i.high][part]
+}
+
+/// One figure column's value in a row (None: null).
+fn figure(f: &Figures, c: usize) -> Option<f64> {
+    match f {
+        Figures::Total(None) | Figures::Ratio(None) => None,
+        Figures::Total(Some(t)) => match c {
+            0 => Some(t.estimate.estimate),
+            1 => Some(t.estimate.noise_sd),
+            2 => Some(t.estimate.ci95_low),
+            3 => Some(t.estimate.ci95_high),
+            4 => t.members_noisy,
+            5 => t.mean.map(|m| m.0),
+            _ => t.mean.map(|m| m.1),
+        },
+        Figures::Ratio(Some(r)) => {
+            let e = &r.estimate;
+            match c {
+                0..=14 => Some(interval_part(e.percentiles[c / 3], c % 3)),
+                15..=17 => Some(interval_part(e.mean, c % 3)),
+                18 => Some(r.bin_width),
+                _ => Some(interval_part(e.members, c - 19)),
+            }
+        }
+    }
+}
+
+/// One verdict column's value in a row: `suppressed` for a suppressed row,
+/// null where the figure does not exist (a mean without active members).
+fn verdict(f: &Figures, c: usize) -> Option<&'static str> {
+    let v = match f {
+        Figures::Total(None) | Figures::Ratio(None) => Some(Verdict::Suppressed),
+        Figures::Total(Some(t)) if c == 0 => Some(t.verdict()),
+        Figures::Total(Some(t)) => t.mean_verdict(),
+        Figures::Ratio(Some(r)) if c < 5 => Some(r.percentile_verdicts()[c]),
+        Figures::Ratio(Some(r)) if c == 5 => Some(r.mean_verdict()),
+        Figures::Ratio(Some(r)) => Some(r.members_verdict()),
+    };
+    v.map(Verdict::as_str)
+}
+
 /// The table as an Arrow record batch: the dimension columns (Utf8), the
-/// figure columns (Float64, null where suppressed), then `suppressed`.
+/// figure columns (Float64, null where suppressed), the verdict columns
+/// (Utf8), then `suppressed`.
 pub fn record_batch(table: &Table) -> Result<RecordBatch, String> {
     let mut fields = Vec::new();
     let mut columns: Vec<ArrayRef> = Vec::new();
@@ -77,36 +155,20 @@ pub fn record_batch(table: &Table) -> Result<RecordBatch, String> {
         .rows
         .first()
         .is_some_and(|r| matches!(r.figures, Figures::Ratio(_)));
-    let names: &[&str] = if ratio {
-        &RATIO_COLUMNS
+    let (names, verdicts): (&[&str], &[&str]) = if ratio {
+        (&RATIO_COLUMNS, &RATIO_VERDICTS)
     } else {
-        &TOTAL_COLUMNS
+        (&TOTAL_COLUMNS, &TOTAL_VERDICTS)
     };
     for (c, name) in names.iter().enumerate() {
-        let values: Vec<Option<f64>> = table
-            .rows
-            .iter()
-            .map(|r| match &r.figures {
-                Figures::Total(None) | Figures::Ratio(None) => None,
-                Figures::Total(Some(t)) => match c {
-                    0 => Some(t.estimate.estimate),
-                    1 => Some(t.estimate.noise_sd),
-                    2 => Some(t.estimate.ci95_low),
-                    3 => Some(t.estimate.ci95_high),
-                    4 => t.members_noisy,
-                    5 => t.mean.map(|m| m.0),
-                    _ => t.mean.map(|m| m.1),
-                },
-                Figures::Ratio(Some(f)) => match c {
-                    0..=4 => Some(f.percentiles[c]),
-                    5 => Some(f.mean),
-                    6 => Some(f.bin_width),
-                    _ => Some(f.members_noisy),
-                },
-            })
-            .collect();
+        let values: Vec<Option<f64>> = table.rows.iter().map(|r| figure(&r.figures, c)).collect();
         fields.push(Field::new(*name, DataType::Float64, true));
         columns.push(Arc::new(Float64Array::from(values)));
+    }
+    for (c, name) in verdicts.iter().enumerate() {
+        let values: Vec<Option<&str>> = table.rows.iter().map(|r| verdict(&r.figures, c)).collect();
+        fields.push(Field::new(*name, DataType::Utf8, true));
+        columns.push(Arc::new(StringArray::from(values)));
     }
     fields.push(Field::new("suppressed", DataType::Boolean, false));
     let suppressed: Vec<bool> = table.rows.iter().map(|r| r.figures.suppressed()).collect();

@@ -10,6 +10,7 @@
 use arrow_array::cast::AsArray;
 use arrow_array::types::Float64Type;
 use arrow_array::Array;
+use coopbench_privacy::accuracy::{is_verdict_column, verdict_column, Verdict};
 use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
 use serde::Deserialize;
 use std::collections::BTreeMap;
@@ -152,6 +153,8 @@ pub struct TableRow {
     pub labels: BTreeMap<String, String>,
     /// Figure column → value (`None`: null, as in every suppressed row).
     pub figures: BTreeMap<String, Option<f64>>,
+    /// Verdict column → verdict (absent: null or an unknown word).
+    pub verdicts: BTreeMap<String, Verdict>,
     /// The `suppressed` flag.
     pub suppressed: bool,
 }
@@ -160,6 +163,25 @@ impl TableRow {
     /// A figure, if present and not null.
     pub fn get(&self, column: &str) -> Option<f64> {
         self.figures.get(column).copied().flatten()
+    }
+
+    /// The verdict of figure column `figure` (`estimate`, `p50`, `mean`, …):
+    /// suppressed for a suppressed row, too noisy when the table has no
+    /// verdict for it (a figure that cannot be judged is not shown as data).
+    pub fn verdict(&self, figure: &str) -> Verdict {
+        if self.suppressed {
+            return Verdict::Suppressed;
+        }
+        self.verdicts
+            .get(&verdict_column(figure))
+            .copied()
+            .unwrap_or(Verdict::TooNoisy)
+    }
+
+    /// The figure if its verdict lets it be shown (readable or rough).
+    pub fn shown(&self, figure: &str) -> Option<f64> {
+        self.get(figure)
+            .filter(|_| self.verdict(figure).shows_figure())
     }
 }
 
@@ -215,12 +237,16 @@ pub fn read_table(dir: &Path, metric: &str, round_id: &str) -> Result<Table, Str
     let schema = builder.schema().clone();
     let mut dims = Vec::new();
     let mut figures = Vec::new();
+    let mut verdict_cols = Vec::new();
     let mut has_flag = false;
     for f in schema.fields() {
         // The type's name; arrow's DataType lives in arrow-schema, which the
         // member does not need to name.
         let t = format!("{:?}", f.data_type());
         match t.as_str() {
+            "Utf8" | "LargeUtf8" | "Utf8View" if is_verdict_column(f.name()) => {
+                verdict_cols.push(f.name().clone())
+            }
             "Utf8" | "LargeUtf8" | "Utf8View" => dims.push(f.name().clone()),
             "Float64" => figures.push(f.name().clone()),
             "Boolean" if f.name() == "suppressed" => has_flag = true,
@@ -237,25 +263,38 @@ pub fn read_table(dir: &Path, metric: &str, round_id: &str) -> Result<Table, Str
     let mut rows = Vec::new();
     for batch in reader {
         let batch = batch.map_err(|e| fail(&e))?;
-        let mut dim_cols = Vec::new();
-        for d in &dims {
+        let text_col = |d: &str| -> Result<Vec<Option<String>>, String> {
             let col = batch
                 .column_by_name(d)
                 .ok_or_else(|| fail(&"a column vanished"))?;
-            let values: Vec<String> = match col.as_string_opt::<i32>() {
-                Some(a) => (0..a.len()).map(|i| a.value(i).to_string()).collect(),
+            let get = |a: &dyn Array, v: &dyn Fn(usize) -> String| -> Vec<Option<String>> {
+                (0..a.len()).map(|i| a.is_valid(i).then(|| v(i))).collect()
+            };
+            Ok(match col.as_string_opt::<i32>() {
+                Some(a) => get(a, &|i| a.value(i).to_string()),
                 None => match col.as_string_opt::<i64>() {
-                    Some(a) => (0..a.len()).map(|i| a.value(i).to_string()).collect(),
+                    Some(a) => get(a, &|i| a.value(i).to_string()),
                     None => {
                         let a = col
                             .as_string_view_opt()
                             .ok_or_else(|| fail(&format!("column {d} is not text")))?;
-                        (0..a.len()).map(|i| a.value(i).to_string()).collect()
+                        get(a, &|i| a.value(i).to_string())
                     }
                 },
-            };
+            })
+        };
+        let mut dim_cols = Vec::new();
+        for d in &dims {
+            let values: Vec<String> = text_col(d)?
+                .into_iter()
+                .map(Option::unwrap_or_default)
+                .collect();
             dim_cols.push(values);
         }
+        let verdict_values: Vec<Vec<Option<String>>> = verdict_cols
+            .iter()
+            .map(|d| text_col(d))
+            .collect::<Result<_, _>>()?;
         let fig_cols: Vec<_> = figures
             .iter()
             .map(|c| {
@@ -280,6 +319,15 @@ pub fn read_table(dir: &Path, metric: &str, round_id: &str) -> Result<Table, Str
                     .iter()
                     .zip(&fig_cols)
                     .map(|(n, c)| (n.clone(), (!c.is_null(i)).then(|| c.value(i))))
+                    .collect(),
+                verdicts: verdict_cols
+                    .iter()
+                    .zip(&verdict_values)
+                    .filter_map(|(n, c)| {
+                        c[i].as_deref()
+                            .and_then(Verdict::parse)
+                            .map(|v| (n.clone(), v))
+                    })
                     .collect(),
                 // A null flag cannot be read as "published".
                 suppressed: flag.is_null(i) || flag.value(i),
