@@ -350,7 +350,7 @@ fn suggestion(round: &Round, i: usize, mine: &ModePreview, other: &ModePreview) 
                 ));
             }
             let span = p.iter().map(|a| a.interval_bins).fold(0.0, f64::max);
-            (span / accuracy::READABLE_BINS.min(f64::from(b.count) / 2.0)).powi(2)
+            (span / accuracy::READABLE_BINS.min(f64::from(b.count) * 2.0 / 3.0)).powi(2)
         }
         _ => {
             let cells = tables::rows_of(round, i);

@@ -7,8 +7,8 @@
 //! - a total, count or mean is **readable** when its 95 % interval lies
 //!   within ±25 % of it, **rough** within ±50 %, else **too noisy**;
 //! - a percentile is **readable** when its 95 % interval spans at most 5
-//!   bins and at most half the bins' range, **rough** at most 10 bins and
-//!   three quarters of the range, else **too noisy**;
+//!   bins and at most two thirds of the bins' range, **rough** at most 10
+//!   bins and less than the whole range, else **too noisy**;
 //! - a figure not published (too few members) is **suppressed**.
 //!
 //! The sd reported is σ, the scale of the continuous Gaussian that OpenDP's
@@ -156,9 +156,9 @@ pub fn span_verdict(span: f64, bins: u32) -> Verdict {
     if !span.is_finite() {
         return Verdict::TooNoisy;
     }
-    if span <= READABLE_BINS.min(bins / 2.0) {
+    if span <= READABLE_BINS.min(bins * 2.0 / 3.0) {
         Verdict::Readable
-    } else if span <= ROUGH_BINS.min(0.75 * bins) {
+    } else if span <= ROUGH_BINS && span < bins {
         Verdict::Rough
     } else {
         Verdict::TooNoisy
@@ -397,9 +397,10 @@ mod tests {
         assert_eq!(percentile_verdict(0.5, 0.75, 0.05, 20), Verdict::Readable);
         assert_eq!(percentile_verdict(0.5, 0.76, 0.05, 20), Verdict::Rough);
         assert_eq!(percentile_verdict(0.2, 0.8, 0.05, 20), Verdict::TooNoisy);
-        // 8 bins: at most half the range (4 bins) is readable.
-        assert_eq!(span_verdict(4.5, 8), Verdict::Rough);
-        assert_eq!(span_verdict(6.5, 8), Verdict::TooNoisy);
+        // 6 bins: at most two thirds of the range (4 bins) is readable.
+        assert_eq!(span_verdict(4.0, 6), Verdict::Readable);
+        assert_eq!(span_verdict(4.5, 6), Verdict::Rough);
+        assert_eq!(span_verdict(6.0, 6), Verdict::TooNoisy);
         for v in [
             Verdict::Readable,
             Verdict::Rough,
@@ -435,6 +436,6 @@ mod tests {
             assert!(q.interval_bins < l.interval_bins);
         }
         assert_eq!(quiet[2].verdict, Verdict::Readable);
-        assert_eq!(loud[0].verdict, Verdict::TooNoisy);
+        assert_ne!(loud[0].verdict, Verdict::Readable);
     }
 }

@@ -15,18 +15,16 @@
 //! leaves the noise's positive half in every empty bin and pulls the outer
 //! percentiles outwards.
 //!
-//! Percentile intervals come from a parametric bootstrap of the noise model
-//! ([`ratio_estimate`]): [`BOOTSTRAP_REPS`] times, Gaussian noise of the
-//! bins' sd is added to the estimated histogram, projected again and read
-//! again; the interval is the basic bootstrap interval
-//! `[2·p̂ − q₉₇.₅, 2·p̂ − q₂.₅]` of those replicates (which corrects the
-//! estimator's own bias), widened to hold `p̂`, within the bins' range. The
-//! RNG is a ChaCha8 with a fixed seed: the same sums always give the same
-//! intervals, and the randomness is the analyst's, not the privacy noise's.
-
-use rand::SeedableRng;
-use rand_chacha::ChaCha8Rng;
-use rand_distr::{Distribution, StandardNormal};
+//! Percentile intervals come from the noise model analytically
+//! ([`percentile_interval`]): the noisy count below a point less p times the
+//! members with a value is a linear function of the raw noisy bins, 0 at the
+//! true quantile, with a known sd; the interval holds every point where
+//! that is within 1.96 sd of 0 (a test inverted), widened to hold the
+//! estimate. It uses the raw bins, not the projection, so its coverage does
+//! not depend on the projection's bias. (A parametric bootstrap around the
+//! projected histogram was tried first and covered the truth in only about
+//! half of the simulated merges for p10 and p90: the projection's zeros make
+//! the bootstrap world quieter than the real one.)
 
 /// The two-sided 95 % normal quantile.
 pub const Z_95: f64 = 1.959_963_984_540_054;
@@ -39,12 +37,6 @@ pub const PERCENTILES: [(&str, f64); 5] = [
     ("p75", 0.75),
     ("p90", 0.90),
 ];
-
-/// Bootstrap replicates behind every ratio interval.
-pub const BOOTSTRAP_REPS: usize = 400;
-
-/// The bootstrap's fixed seed.
-const BOOTSTRAP_SEED: u64 = 0x636f_6f70_6265_6e63;
 
 /// A merged sum or count in the measure's units.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -202,51 +194,89 @@ pub fn ratio_histogram(noisy: &[f64], n: f64) -> Vec<f64> {
     project_simplex(noisy, n)
 }
 
+/// The 95 % interval of the `p`-quantile by inverting a test on the raw
+/// noisy bins `y` (value bins only, noise sd `sd` each): at a point `x`, the
+/// noisy count below it less `p` times all members with a value,
+/// `T(x) = C(x) − p·V`, is a linear function of the bins whose noise sd is
+/// known exactly, and it is 0 at the true quantile. The interval is every
+/// `x` where `|T(x)| ≤ 1.96·sd(T(x))` could hold: from the last point
+/// confidently below the quantile (`T + 1.96·sd < 0`) to the first point
+/// confidently above it (`T − 1.96·sd > 0`), scanned at 1/64 of a bin.
+pub fn percentile_interval(y: &[f64], sd: f64, g: BinGrid, p: f64) -> (f64, f64) {
+    const STEPS: usize = 64;
+    let b = y.len();
+    let v: f64 = y.iter().sum();
+    let top = g.lo + g.width * b as f64;
+    let (mut low, mut high) = (g.lo, top);
+    let mut found_high = false;
+    let mut below = 0.0;
+    for (k, &yk) in y.iter().enumerate() {
+        for s in 0..=STEPS {
+            let f = s as f64 / STEPS as f64;
+            let c = below + f * yk;
+            let t = c - p * v;
+            // Coefficients: (1 − p) on bins below k, (f − p) on bin k, −p above.
+            let var = (1.0 - p).powi(2) * k as f64 + (f - p).powi(2) + p * p * (b - k - 1) as f64;
+            let half = Z_95 * sd * var.sqrt();
+            let x = g.lo + g.width * (k as f64 + f);
+            if t + half < 0.0 {
+                low = x;
+            }
+            if !found_high && t - half > 0.0 {
+                high = x;
+                found_high = true;
+            }
+        }
+        below += yk;
+    }
+    (low.min(high), high.max(low))
+}
+
 /// One ratio group's figures from its noisy bins (`g.count + 1` of them, in
 /// members, noise sd `bin_sd` each) and the number `n` of contributions:
 /// the projection's percentiles, mean and members with a value, each with a
-/// basic parametric-bootstrap 95 % interval (see the module docs). `None`
-/// when the estimate has no member with a value.
+/// 95 % interval from the noise model (see the module docs). `None` when the
+/// estimate has no member with a value.
 pub fn ratio_estimate(noisy: &[f64], n: f64, bin_sd: f64, g: BinGrid) -> Option<RatioEstimate> {
     assert_eq!(noisy.len(), g.count + 1, "ratio_estimate: bins");
     let hist = ratio_histogram(noisy, n);
     let (p, mean, members) = read(&hist, g)?;
-    let mut rng = ChaCha8Rng::seed_from_u64(BOOTSTRAP_SEED);
-    let mut reps: Vec<[f64; 7]> = Vec::with_capacity(BOOTSTRAP_REPS);
-    let mut draw = vec![0.0; hist.len()];
-    while reps.len() < BOOTSTRAP_REPS {
-        for (d, h) in draw.iter_mut().zip(&hist) {
-            let z: f64 = StandardNormal.sample(&mut rng);
-            *d = h + bin_sd * z;
-        }
-        let (rp, rm, rn) = match read(&project_simplex(&draw, n), g) {
-            Some(r) => r,
-            // No member with a value in this replicate: the emptiest reading.
-            None => ([g.lo; 5], g.lo, 0.0),
-        };
-        reps.push([rp[0], rp[1], rp[2], rp[3], rp[4], rm, rn]);
-    }
-    let (top, bottom) = (g.lo + g.width * g.count as f64, g.lo);
-    let interval = |j: usize, value: f64, range: (f64, f64)| -> Interval {
-        let mut col: Vec<f64> = reps.iter().map(|r| r[j]).collect();
-        col.sort_by(f64::total_cmp);
-        let q = |p: f64| col[((p * (col.len() - 1) as f64).round() as usize).min(col.len() - 1)];
-        let low = (2.0 * value - q(0.975)).clamp(range.0, range.1).min(value);
-        let high = (2.0 * value - q(0.025)).clamp(range.0, range.1).max(value);
-        Interval { value, low, high }
+    let top = g.lo + g.width * g.count as f64;
+    let hull = |value: f64, (low, high): (f64, f64)| Interval {
+        value,
+        low: low.min(value),
+        high: high.max(value),
     };
-    let mut percentiles = [Interval {
-        value: 0.0,
-        low: 0.0,
-        high: 0.0,
-    }; 5];
-    for (j, slot) in percentiles.iter_mut().enumerate() {
-        *slot = interval(j, p[j], (bottom, top));
-    }
+    let raw = &noisy[..g.count];
+    let percentiles =
+        std::array::from_fn(|j| hull(p[j], percentile_interval(raw, bin_sd, g, PERCENTILES[j].1)));
+    // Members with a value: n less the no-value bin (noise sd bin_sd).
+    let none = noisy[g.count];
+    let m_half = Z_95 * bin_sd;
+    let members = hull(
+        members,
+        (
+            (n - none - m_half).clamp(0.0, n),
+            (n - none + m_half).clamp(0.0, n),
+        ),
+    );
+    // The mean Σ c_k·m_k / V: to first order its noise sd is
+    // bin_sd · sqrt(Σ (m_k − mean)²) / V (delta method at the estimate).
+    let spread: f64 = (0..g.count)
+        .map(|k| (g.lo + g.width * (k as f64 + 0.5) - mean).powi(2))
+        .sum();
+    let mean_half = Z_95 * bin_sd * spread.sqrt() / members.value.max(1.0);
+    let mean = hull(
+        mean,
+        (
+            (mean - mean_half).clamp(g.lo, top),
+            (mean + mean_half).clamp(g.lo, top),
+        ),
+    );
     Some(RatioEstimate {
         percentiles,
-        mean: interval(5, mean, (bottom, top)),
-        members: interval(6, members, (0.0, n)),
+        mean,
+        members,
     })
 }
 
@@ -340,7 +370,26 @@ mod tests {
             assert!(0.0 <= i.low && i.low <= i.value && i.value <= i.high && i.high <= 1.0);
             assert!(i.high - i.low > 0.05, "{i:?}");
         }
-        // Deterministic: the same sums give the same intervals.
-        assert_eq!(ratio_estimate(&noisy, 30.0, 3.0, g), Some(r));
+    }
+
+    #[test]
+    fn percentile_interval_is_where_the_test_accepts() {
+        // 40 members evenly over 4 bins of 1 from 0, noise sd 1: the median
+        // is 2; T(x) = 10x − 20 near it, sd(T) about sqrt(4·0.25) = 1.
+        let y = [10.0; 4];
+        let g = BinGrid {
+            lo: 0.0,
+            width: 1.0,
+            count: 4,
+        };
+        let (lo, hi) = percentile_interval(&y, 1.0, g, 0.5);
+        // |10x − 20| ≤ 1.96·sd(x), sd ≈ 1 near 2: x within about ±0.2.
+        assert!(
+            (1.7..1.95).contains(&lo) && (2.05..2.3).contains(&hi),
+            "{lo} {hi}"
+        );
+        // More noise, a wider interval.
+        let (lo2, hi2) = percentile_interval(&y, 4.0, g, 0.5);
+        assert!(lo2 < lo && hi2 > hi);
     }
 }
