@@ -167,8 +167,8 @@ pub fn mode_name(m: Mode) -> &'static str {
 /// How the figures are read from the noised sums and judged, in words.
 pub const ESTIMATES: &str = "Percentiles are interpolated inside histogram bins and are never a member's own value: \
 each ratio histogram (every member counted once, in a last bin if it has no value) is first projected onto the histograms \
-with no negative bin and the number of contributions as total, and each percentile and mean carries a 95 % interval from a \
-parametric bootstrap of the noise. Every figure carries a verdict: readable (95 % interval within +/-25 % of a total, count or \
+with no negative bin and the number of contributions as total, and each percentile carries a 95 % interval from the noise model \
+(a test on the raw noisy bins, inverted), the mean one by the delta method. Every figure carries a verdict: readable (95 % interval within +/-25 % of a total, count or \
 mean; a percentile's interval at most 5 bins wide), rough (twice as loose), too noisy (read it as noise, not data) or suppressed.";
 
 /// The privacy statement in words.
