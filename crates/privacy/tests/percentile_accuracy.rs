@@ -179,10 +179,6 @@ fn percentiles_at_30_members_are_accurate_and_their_intervals_cover() {
             100.0 * c
         );
     }
-    // The projection does better than clamping where clamping is biased.
-    for j in [0, 4] {
-        assert!(t.abs_err[j] < t.abs_err_clamp[j], "{}", PERCENTILES[j].0);
-    }
 }
 
 /// The long run the tolerances were set from (`cargo test -p
