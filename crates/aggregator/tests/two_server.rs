@@ -324,10 +324,10 @@ fn snapshot(dir: &Path) -> BTreeMap<PathBuf, Vec<u8>> {
 
 /// Member `i`'s exact clipped vectors, per metric of the example round
 /// (revenue 18 cells at ±2^59 bounds, active 18, costs 6, three one-hot
-/// histograms of 20, 10 and 20 bins).
+/// histograms of 20, 10 and 20 bins, each with its no-value bin).
 fn vectors(round: &Round, i: usize) -> Vec<Vec<i64>> {
     let counts = cell_counts(round);
-    assert_eq!(counts, [18, 18, 6, 20, 10, 20], "the example round's grid");
+    assert_eq!(counts, [18, 18, 6, 21, 11, 21], "the example round's grid");
     let k = i as i64;
     let revenue = (0..18)
         .map(|c| match c {
