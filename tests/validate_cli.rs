@@ -161,6 +161,19 @@ fn bad_map_files_exit_2() {
     let run = d.validate(&["--map", "fmt.toml", "sales.csv"]);
     run.expect_code(2);
     assert!(run.stderr.contains("date_format"), "stderr: {}", run.stderr);
+    // A time code, or a code that is not a date code: a mapping error (exit 2)
+    // naming the code, not a CSV delimiter problem or every row failing.
+    for (format, says) in [("%d.%m.%Y %H", "time code %H"), ("%Q", "%Q")] {
+        d.write("fmt.toml", &format!("date_format = \"{format}\"\n"));
+        let run = d.validate(&["--map", "fmt.toml", "sales.csv"]);
+        run.expect_code(2);
+        assert!(
+            run.stderr.contains("fmt.toml") && run.stderr.contains(says),
+            "{format}: stderr: {}",
+            run.stderr
+        );
+        assert!(!run.stderr.contains("delimiter"), "stderr: {}", run.stderr);
+    }
     // A mapping file that does not exist.
     let run = d.validate(&["--map", "nowhere.toml", "sales.csv"]);
     run.expect_code(2);

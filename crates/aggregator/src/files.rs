@@ -1,7 +1,8 @@
 //! File helpers: the durable writes of `coopbench-fsio`, and safe path pieces.
 
 pub use coopbench_fsio::{
-    check_private, ensure_dir, sync_dir, write_atomic, write_new, write_new_public,
+    check_private, ensure_dir, read_bounded, read_text_bounded, sync_dir, write_atomic, write_new,
+    write_new_public,
 };
 use coopbench_protocol::pool::is_identifier;
 

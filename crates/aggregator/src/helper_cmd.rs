@@ -15,6 +15,9 @@ use crate::cli::Stop;
 use crate::files::{ensure_dir, path_id, write_atomic, write_new};
 use crate::pool_dir::read_signed_pool;
 use clap::{Args, Subcommand};
+use coopbench_protocol::limits::{
+    self, CONFIG_MAX_BYTES, LEDGER_MAX_BYTES, POOL_MAX_BYTES, ROUND_MAX_BYTES,
+};
 use coopbench_protocol::signed::{self, Verified};
 use coopbench_protocol::two_server::hpke_key_message;
 use coopbench_protocol::{
@@ -168,18 +171,20 @@ struct Answered {
     sum: String,
 }
 
-fn read(path: &Path) -> Result<Vec<u8>, Stop> {
-    std::fs::read(path).map_err(|e| Stop::usage(format!("cannot read {}: {e}", path.display())))
+/// Reads a file of at most `limit` bytes (`what` names it in the refusal).
+fn read(path: &Path, limit: u64, what: &str) -> Result<Vec<u8>, Stop> {
+    crate::files::read_bounded(path, limit, what)
+        .map_err(|e| Stop::usage(format!("cannot read {}: {e}", path.display())))
 }
 
 fn load_keys(dir: &Path) -> Result<(SigningKey, ts::HelperKeyPair), Stop> {
     let (sign_path, hpke_path) = key_paths(dir);
     for p in [&sign_path, &hpke_path] {
-        crate::files::check_private(p).map_err(Stop::refused)?;
+        crate::files::check_private(p).map_err(Stop::usage)?;
     }
-    let signing = SigningKey::from_pkcs8(&read(&sign_path)?)
+    let signing = SigningKey::from_pkcs8(&read(&sign_path, CONFIG_MAX_BYTES, "a key file")?)
         .map_err(|e| Stop::usage(format!("{}: {e}", sign_path.display())))?;
-    let hpke = ts::HelperKeyPair::from_secret(&read(&hpke_path)?)
+    let hpke = ts::HelperKeyPair::from_secret(&read(&hpke_path, CONFIG_MAX_BYTES, "a key file")?)
         .map_err(|e| Stop::usage(format!("{}: {e}", hpke_path.display())))?;
     Ok((signing, hpke))
 }
@@ -191,7 +196,7 @@ fn load_keys(dir: &Path) -> Result<(SigningKey, ts::HelperKeyPair), Stop> {
 fn check_pin(dir: &Path, pool: &Pool) -> Result<Option<PathBuf>, Stop> {
     let id = path_id("pool id", &pool.id).map_err(Stop::refused)?;
     let pin = dir.join("pools").join(format!("{id}.pin"));
-    match std::fs::read_to_string(&pin) {
+    match crate::files::read_text_bounded(&pin, CONFIG_MAX_BYTES, "a pin file") {
         Ok(k) if k.trim() == pool.association_key.trim() => Ok(None),
         Ok(_) => Err(Stop::refused(format!(
             "pool '{}' is signed by another association key than the one this helper first saw ({}): refusing",
@@ -219,13 +224,13 @@ fn write_pin(pin: &Path, pool: &Pool) -> Result<(), Stop> {
 
 fn sum(a: &SumArgs) -> Result<(), Stop> {
     let (signing, hpke) = load_keys(&a.dir)?;
-    let pool = read_signed_pool(&read(&a.pool)?)
+    let pool = read_signed_pool(&read(&a.pool, POOL_MAX_BYTES, "a signed pool")?)
         .map_err(|e| Stop::refused(format!("{}: {e}", a.pool.display())))?
         .doc;
     let assoc = pool
         .association_public_key()
         .map_err(|e| Stop::refused(format!("{}: {e}", a.pool.display())))?;
-    let round_env = Envelope::from_json(&read(&a.round)?)
+    let round_env = Envelope::from_json(&read(&a.round, ROUND_MAX_BYTES, "a signed round")?)
         .map_err(|e| Stop::usage(format!("{}: {e}", a.round.display())))?;
     let round: Verified<Round> = signed::verify(&round_env, &assoc).map_err(|e| {
         Stop::refused(format!(
@@ -270,7 +275,11 @@ fn sum(a: &SumArgs) -> Result<(), Stop> {
         assoc.fingerprint()
     );
 
-    let batch_bytes = read(&a.batch)?;
+    let batch_bytes = read(
+        &a.batch,
+        limits::helper_batch_max_bytes(pool.roster.len()),
+        "a helper batch for this pool's roster",
+    )?;
     let batch_env = Envelope::from_json(&batch_bytes)
         .map_err(|e| Stop::usage(format!("{}: {e}", a.batch.display())))?;
     let batch: Verified<HelperBatch> = signed::verify(&batch_env, &assoc).map_err(|e| {
@@ -432,7 +441,7 @@ fn unb64(s: &str) -> Option<Vec<u8>> {
 }
 
 fn load_answered(path: &Path) -> Result<Option<Answered>, Stop> {
-    match std::fs::read(path) {
+    match crate::files::read_bounded(path, LEDGER_MAX_BYTES, "the helper's record of a round") {
         Ok(b) => serde_json::from_slice(&b)
             .map(Some)
             .map_err(|e| Stop::usage(format!("{} is damaged: {e}", path.display()))),

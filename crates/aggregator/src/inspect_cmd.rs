@@ -5,7 +5,7 @@ use crate::cli::Stop;
 use crate::files::path_id;
 use crate::manifest::Manifest;
 use crate::publish::manifest_path;
-use crate::round_cmd::fmt_num;
+use crate::round_cmd::{fmt_num, fmt_pm};
 use arrow_array::{Array, BooleanArray, Float64Array, RecordBatch, StringArray};
 use arrow_schema::DataType;
 use clap::Args;
@@ -83,14 +83,20 @@ enum Shown {
 /// prefixed by `~` and suffixed `(rough)` when rough, and only the verdict
 /// when too noisy: a figure that is noise never reads like data.
 fn figure_text(value: Option<f64>, range: Option<String>, verdict: Option<&str>) -> String {
-    let Some(v) = value else {
+    let shown = value.map(|v| format!("{}{}", fmt_num(v), range.unwrap_or_default()));
+    verdict_text(shown, verdict)
+}
+
+/// A figure's text (number and range, already formatted) under its verdict.
+fn verdict_text(shown: Option<String>, verdict: Option<&str>) -> String {
+    let Some(shown) = shown else {
         return "-".into();
     };
     match verdict.and_then(Verdict::parse) {
         Some(Verdict::TooNoisy) => "too noisy".into(),
         Some(Verdict::Suppressed) => "suppressed".into(),
-        Some(Verdict::Rough) => format!("~{}{} (rough)", fmt_num(v), range.unwrap_or_default()),
-        _ => format!("{}{}", fmt_num(v), range.unwrap_or_default()),
+        Some(Verdict::Rough) => format!("~{shown} (rough)"),
+        _ => shown,
     }
 }
 
@@ -171,6 +177,10 @@ fn render(batches: &[RecordBatch], ratio: bool, min_members: u32) -> Result<Vec<
             let s = b.column(i).as_any().downcast_ref::<StringArray>()?;
             s.is_valid(r).then(|| s.value(r).to_string())
         };
+        let value = |i: usize, r: usize| -> Option<f64> {
+            let f = b.column(i).as_any().downcast_ref::<Float64Array>()?;
+            f.is_valid(r).then(|| f.value(r))
+        };
         let suppressed = b
             .column(sup)
             .as_any()
@@ -194,8 +204,11 @@ fn render(batches: &[RecordBatch], ratio: bool, min_members: u32) -> Result<Vec<
                             figure_text(num(v, r), range, text(verdict, r).as_deref())
                         }
                         Shown::PlusMinus(v, sd, verdict) => {
-                            let range = num(sd, r).map(|sd| format!(" +/- {}", fmt_num(sd)));
-                            figure_text(num(v, r), range, text(verdict, r).as_deref())
+                            let shown = match (num(v, r), num(sd, r)) {
+                                (Some(m), Some(sd)) => Some(fmt_pm(m, sd)),
+                                (m, _) => m.map(fmt_num),
+                            };
+                            verdict_text(shown, text(verdict, r).as_deref())
                         }
                         Shown::Plain(i) => match num(i, r) {
                             Some(x) => fmt_num(x),
@@ -289,7 +302,12 @@ pub fn run(a: &InspectArgs) -> Result<(), Stop> {
         },
     };
     let mpath = a.out.join(manifest_path(&id).map_err(Stop::usage)?);
-    let text = std::fs::read(&mpath).map_err(|e| {
+    let text = crate::files::read_bounded(
+        &mpath,
+        coopbench_protocol::limits::MANIFEST_MAX_BYTES,
+        "a manifest",
+    )
+    .map_err(|e| {
         Stop::usage(format!(
             "{}: {e} (rounds in {}: {})",
             mpath.display(),

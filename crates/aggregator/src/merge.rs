@@ -317,9 +317,9 @@ pub fn verify(ctx: &Context<'_>, bytes: &[u8]) -> Result<Verified<Contribution>,
             "its mode differs from the round's".into(),
         ));
     }
-    match doc.toolkit_version.strip_prefix(TOOLKIT_PREFIX) {
-        Some(v) if !v.trim().is_empty() => {}
-        _ => {
+    match coopbench_protocol::contribution::is_toolkit_version(&doc.toolkit_version) {
+        true => {}
+        false => {
             return Err((
                 Reason::Toolkit,
                 format!(
@@ -427,6 +427,8 @@ pub struct Merger<'a> {
     files: Vec<FileEntry>,
     by_sha: HashMap<String, usize>,
     members: BTreeMap<String, MemberFiles>,
+    /// The largest file that can be a contribution to the round.
+    max_bytes: u64,
 }
 
 /// The merge's result.
@@ -469,6 +471,7 @@ impl<'a> Merger<'a> {
             .collect();
         Self {
             sums: Sums::zeros(&sizes),
+            max_bytes: coopbench_protocol::limits::contribution_max_bytes(ctx.round),
             ctx,
             files: Vec::new(),
             by_sha: HashMap::new(),
@@ -493,7 +496,7 @@ impl<'a> Merger<'a> {
             sigmas: Vec::new(),
             seed: None,
         };
-        let bytes = match std::fs::read(path) {
+        let bytes = match self.read_contribution(path) {
             Ok(b) => b,
             Err(e) => {
                 entry.status = not_used(Reason::Unreadable, format!("cannot be read: {e}"), None);
@@ -556,11 +559,26 @@ impl<'a> Merger<'a> {
         Ok(())
     }
 
+    /// Reads a contribution file, refusing one larger than any contribution
+    /// to the round can be before reading it whole.
+    fn read_contribution(&self, path: &Path) -> std::io::Result<Vec<u8>> {
+        let what = format!(
+            "a contribution to round '{}' ({} cells)",
+            self.ctx.round.id,
+            self.sums_cells()
+        );
+        crate::files::read_bounded(path, self.max_bytes, &what)
+    }
+
+    fn sums_cells(&self) -> usize {
+        self.sums.cells.iter().map(Vec::len).sum()
+    }
+
     /// Reads file `idx` again and subtracts it from the sums.
     fn subtract_file(&mut self, idx: usize) -> Result<(), MergeError> {
         let entry = &self.files[idx];
         let path = entry.path.clone();
-        let bytes = std::fs::read(&path).map_err(|e| {
+        let bytes = self.read_contribution(&path).map_err(|e| {
             MergeError::Io(format!(
                 "{}: cannot read it again to subtract it (it was superseded or is in conflict): {e}",
                 path.display()

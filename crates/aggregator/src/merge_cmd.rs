@@ -9,7 +9,9 @@ use crate::publish::{self, manifest_path, partition, Output, PublishError, DATA_
 use crate::{leader, manifest, schemas, tables};
 use clap::Args;
 use coopbench_protocol::signed::{self, Verified};
-use coopbench_protocol::{guardrails, Envelope, HelperBatch, Mode, Pool, Round, VerifyError};
+use coopbench_protocol::{
+    guardrails, limits, Envelope, HelperBatch, Mode, Pool, Round, VerifyError,
+};
 use std::path::{Path, PathBuf};
 
 /// Verify and merge the members' contributions into benchmark Parquet files.
@@ -85,13 +87,15 @@ pub fn run(args: &MergeArgs) -> i32 {
     }
 }
 
-fn read(path: &Path) -> Result<Vec<u8>, Stop> {
-    std::fs::read(path).map_err(|e| Stop::usage(format!("cannot read {}: {e}", path.display())))
+/// Reads a file of at most `limit` bytes (`what` names it in the refusal).
+fn read(path: &Path, limit: u64, what: &str) -> Result<Vec<u8>, Stop> {
+    crate::files::read_bounded(path, limit, what)
+        .map_err(|e| Stop::usage(format!("cannot read {}: {e}", path.display())))
 }
 
 /// The signed pool, verified with its own association key and checked.
 fn load_pool(path: &Path) -> Result<Verified<Pool>, Stop> {
-    let bytes = read(path)?;
+    let bytes = read(path, limits::POOL_MAX_BYTES, "a signed pool")?;
     let pool = read_signed_pool(&bytes).map_err(|e| match e {
         PoolFileError::NotAPool(_) => Stop::usage(format!("{}: {e}", path.display())),
         PoolFileError::BadSignature(_) => Stop::refused(format!("{}: {e}", path.display())),
@@ -109,7 +113,7 @@ fn load_pool(path: &Path) -> Result<Verified<Pool>, Stop> {
 /// The signed round, verified with the pool's association key and checked
 /// against the pool and the schemas.
 fn load_round(path: &Path, pool: &Pool) -> Result<Verified<Round>, Stop> {
-    let bytes = read(path)?;
+    let bytes = read(path, limits::ROUND_MAX_BYTES, "a signed round")?;
     let env =
         Envelope::from_json(&bytes).map_err(|e| Stop::usage(format!("{}: {e}", path.display())))?;
     let key = pool
@@ -186,6 +190,28 @@ fn merge(args: &MergeArgs) -> Result<(), Stop> {
     let pool = load_pool(&args.pool)?;
     let round = load_round(&args.round, &pool.doc)?;
     let r = &round.doc;
+    // First finish or clean up what an interrupted merge left in OUT.
+    let recovered = publish::recover(&args.out).map_err(publish_stop)?;
+    for rec in &recovered {
+        match rec {
+            publish::Recovered::Finished(id) => println!(
+                "note: an interrupted merge had committed round '{id}' in {}; finished publishing it",
+                args.out.display()
+            ),
+            publish::Recovered::Removed(id) => println!(
+                "note: removed the unfinished staging of round '{id}' that an interrupted merge left in {}",
+                args.out.display()
+            ),
+        }
+    }
+    if recovered.contains(&publish::Recovered::Finished(r.id.clone())) {
+        println!(
+            "Round '{}' is published in {}; nothing more to do.",
+            r.id,
+            args.out.display()
+        );
+        return Ok(());
+    }
     let exists = existing_output(&args.out, r)?;
     if !exists.is_empty() {
         return Err(Stop::refused(format!(
@@ -260,7 +286,11 @@ fn merge(args: &MergeArgs) -> Result<(), Stop> {
         let Some(sum_path) = &args.helper_sum else {
             return write_batch(args, &pool.doc, r, &batch, outcome.accepted);
         };
-        let bytes = read(sum_path)?;
+        let bytes = read(
+            sum_path,
+            limits::helper_sum_max_bytes(r, pool.doc.roster.len()),
+            "the helper's sum for this round",
+        )?;
         let sum = leader::combine(r, &round.hash, &batch, &bytes, &mut outcome.sums)
             .map_err(|e| Stop::refused(format!("{}: {e}", sum_path.display())))?;
         println!(
@@ -292,10 +322,7 @@ fn merge(args: &MergeArgs) -> Result<(), Stop> {
         metadata,
         manifest: man_bytes,
     };
-    publish::publish(&args.out, &output).map_err(|e| match e {
-        PublishError::Exists(_) | PublishError::BadId(_) => Stop::refused(e.to_string()),
-        PublishError::Io(_) => Stop(EXIT_USAGE, e.to_string()),
-    })?;
+    publish::publish(&args.out, &output).map_err(publish_stop)?;
     println!();
     println!("Published round '{}' in {}:", r.id, args.out.display());
     for t in &built {
@@ -324,6 +351,14 @@ fn merge(args: &MergeArgs) -> Result<(), Stop> {
         r.id
     );
     Ok(())
+}
+
+/// A publishing error as the command's exit: refusals 1, I/O 2.
+fn publish_stop(e: PublishError) -> Stop {
+    match e {
+        PublishError::Exists(_) | PublishError::BadId(_) => Stop::refused(e.to_string()),
+        PublishError::Io(_) => Stop(EXIT_USAGE, e.to_string()),
+    }
 }
 
 /// Two-server, step 1: signs and writes the batch for the helper.

@@ -9,7 +9,8 @@
 //! ```
 
 use crate::cli::Stop;
-use crate::files::{check_private, path_id, write_atomic};
+use crate::files::{check_private, path_id, read_bounded, read_text_bounded, write_atomic};
+use coopbench_protocol::limits::{CONFIG_MAX_BYTES, POOL_MAX_BYTES, ROUND_MAX_BYTES};
 use coopbench_protocol::signed::{self, Verified};
 use coopbench_protocol::{Envelope, Pool, Round, SigningKey};
 use std::path::{Path, PathBuf};
@@ -60,7 +61,7 @@ impl PoolDir {
     /// Reads pool.toml.
     pub fn load_pool(&self) -> Result<Pool, Stop> {
         let path = self.pool_path();
-        let text = std::fs::read_to_string(&path).map_err(|e| {
+        let text = read_text_bounded(&path, POOL_MAX_BYTES, "a pool file").map_err(|e| {
             if e.kind() == std::io::ErrorKind::NotFound {
                 Stop::usage(format!(
                     "{}: no pool here; create one with `coopbench-aggregator pool init --dir {}`",
@@ -92,9 +93,9 @@ impl PoolDir {
     /// Loads the association's key; refuses one that others can read.
     pub fn load_key(&self) -> Result<SigningKey, Stop> {
         let path = self.key_path();
-        let bytes = std::fs::read(&path)
+        check_private(&path).map_err(Stop::usage)?;
+        let bytes = read_bounded(&path, CONFIG_MAX_BYTES, "a key file")
             .map_err(|e| Stop::usage(format!("cannot read {}: {e}", path.display())))?;
-        check_private(&path).map_err(Stop::refused)?;
         SigningKey::from_pkcs8(&bytes).map_err(|e| Stop::usage(format!("{}: {e}", path.display())))
     }
 
@@ -114,7 +115,7 @@ impl PoolDir {
     /// Reads rounds/<id>.toml.
     pub fn load_round(&self, id: &str) -> Result<(Round, String), Stop> {
         let path = self.round_path(id)?;
-        let text = std::fs::read_to_string(&path).map_err(|e| {
+        let text = read_text_bounded(&path, ROUND_MAX_BYTES, "a round file").map_err(|e| {
             if e.kind() == std::io::ErrorKind::NotFound {
                 Stop::usage(format!(
                     "{}: no round '{id}' in this pool; create it with `coopbench-aggregator round new --dir {} --from TEMPLATE.toml`",
@@ -132,7 +133,7 @@ impl PoolDir {
     /// Whether pool.sig.json exists and signs exactly pool.toml's pool.
     pub fn signed_state(&self, pool: &Pool) -> SignedState {
         let path = self.signed_pool_path();
-        let Ok(bytes) = std::fs::read(&path) else {
+        let Ok(bytes) = read_bounded(&path, POOL_MAX_BYTES, "a signed pool") else {
             return SignedState::Missing;
         };
         match read_signed_pool(&bytes) {

@@ -132,8 +132,12 @@ fn checks(pd: &PoolDir, round: &Round) -> Result<(), Stop> {
 
 fn new(a: &NewArgs) -> Result<(), Stop> {
     let pd = PoolDir::new(&a.dir);
-    let text = std::fs::read_to_string(&a.from)
-        .map_err(|e| Stop::usage(format!("cannot read {}: {e}", a.from.display())))?;
+    let text = crate::files::read_text_bounded(
+        &a.from,
+        coopbench_protocol::limits::ROUND_MAX_BYTES,
+        "a round file",
+    )
+    .map_err(|e| Stop::usage(format!("cannot read {}: {e}", a.from.display())))?;
     let round = parse_round(&a.from, &text)?;
     checks(&pd, &round)?;
     let path = pd.round_path(&round.id)?;
@@ -180,28 +184,72 @@ pub fn fmt_num(x: f64) -> String {
     if !x.is_finite() {
         return x.to_string();
     }
-    let a = x.abs();
-    if a >= 100.0 {
-        let i = x.round() as i64;
-        let digits = i.unsigned_abs().to_string();
-        let mut out = String::new();
-        for (k, ch) in digits.chars().enumerate() {
-            if k > 0 && (digits.len() - k).is_multiple_of(3) {
-                out.push(',');
-            }
-            out.push(ch);
-        }
-        if i < 0 {
-            format!("-{out}")
-        } else {
-            out
-        }
-    } else if x.fract() == 0.0 {
-        format!("{x:.0}")
-    } else if a >= 1.0 {
-        format!("{x:.1}")
+    if x.fract() == 0.0 && x.abs() < 100.0 {
+        return format!("{x:.0}");
+    }
+    fixed(x, decimals(x.abs()))
+}
+
+/// A figure and its uncertainty (`m +/- sd`) with the same number of
+/// decimals, chosen by the larger of the two as [`fmt_num`] would: never
+/// `1.0 +/- 0.000` beside `1.000 +/- 0.000`.
+pub fn fmt_pm(m: f64, sd: f64) -> String {
+    if !(m.is_finite() && sd.is_finite()) {
+        return format!("{} +/- {}", fmt_num(m), fmt_num(sd));
+    }
+    let d = decimals(m.abs().max(sd.abs()));
+    format!("{} +/- {}", fixed(m, d), fixed(sd, d))
+}
+
+/// Decimals shown for a magnitude: none from 100 on, one from 1 on, else
+/// three; judged after rounding (0.9999 shows as 1.0, not 1.000).
+fn decimals(a: f64) -> usize {
+    if (a * 10.0).round() >= 1000.0 {
+        0
+    } else if (a * 1000.0).round() >= 1000.0 {
+        1
     } else {
-        format!("{x:.3}")
+        3
+    }
+}
+
+/// `x` with `d` decimals; whole numbers get thousands separators.
+fn fixed(x: f64, d: usize) -> String {
+    if d > 0 {
+        return format!("{x:.d$}");
+    }
+    let i = x.round() as i64;
+    let digits = i.unsigned_abs().to_string();
+    let mut out = String::new();
+    for (k, ch) in digits.chars().enumerate() {
+        if k > 0 && (digits.len() - k).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(ch);
+    }
+    if i < 0 {
+        format!("-{out}")
+    } else {
+        out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{fmt_num, fmt_pm};
+
+    #[test]
+    fn a_figure_and_its_uncertainty_share_their_decimals() {
+        assert_eq!(fmt_pm(1.0000001, 0.0001), "1.0 +/- 0.0");
+        assert_eq!(fmt_pm(0.99999, 0.0001), "1.0 +/- 0.0");
+        assert_eq!(fmt_pm(0.5, 0.0123), "0.500 +/- 0.012");
+        assert_eq!(fmt_pm(1234.4, 5.25), "1,234 +/- 5");
+        assert_eq!(fmt_pm(3.25, 150.0), "3 +/- 150");
+        assert_eq!(fmt_num(0.9999), "1.0");
+        assert_eq!(fmt_num(99.99), "100");
+        assert_eq!(fmt_num(-1234.0), "-1,234");
+        assert_eq!(fmt_num(12.0), "12");
+        assert_eq!(fmt_num(0.25), "0.250");
     }
 }
 
@@ -636,7 +684,7 @@ fn sign(a: &SignArgs) -> Result<(), Stop> {
     let env = signed::sign(&round, &key);
     let bytes = env.to_json();
     let path = pd.signed_round_path(&round.id)?;
-    match std::fs::read(&path) {
+    match crate::files::read_bounded(&path, coopbench_protocol::limits::ROUND_MAX_BYTES, "a signed round") {
         Ok(old) if old == bytes => {
             println!("{} is already signed and unchanged.", path.display());
             return Ok(());

@@ -206,13 +206,14 @@ fn pool_init_add_remove_sign_show() {
         toml::from_str(&std::fs::read_to_string(cwd.join("pool/pool.toml")).unwrap()).unwrap();
     assert!(pool.roster.is_empty());
 
-    // A key others can read is refused for signing.
+    // A key others can read is refused for signing: a usage/configuration
+    // error (exit 2), as in the member's tool.
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt;
         std::fs::set_permissions(&key, std::fs::Permissions::from_mode(0o644)).unwrap();
         let run = agg(cwd, &["pool", "sign", "--dir", "pool"]);
-        run.expect(1);
+        run.expect(2);
         assert!(run.stderr.contains("chmod 600"), "{}", run.stderr);
     }
 }
@@ -308,6 +309,19 @@ fn round_new_refuses_what_the_guardrails_forbid() {
             Box::new(|t| t.replace("id = \"2025q4\"", "id = \"../evil\"")),
             vec![],
             "round id '../evil'",
+        ),
+        (
+            // Repeated dims: 6^30 cells pass 2^64; refused, not an overflow panic.
+            "repeated-dims",
+            Box::new(|t| {
+                t.replacen(
+                    "dims = [\"month\", \"category\"]",
+                    &format!("dims = [{}]", vec!["\"category\""; 30].join(", ")),
+                    1,
+                )
+            }),
+            vec![],
+            "more than 2^64 cells",
         ),
     ];
     for (name, edit, env, needle) in cases {

@@ -75,6 +75,77 @@ pub fn write_new_public(path: &Path, bytes: &[u8]) -> io::Result<()> {
     Ok(())
 }
 
+/// Checks that `path` can take an output file written by [`write_atomic`]
+/// (a temporary file renamed over it), before any work is done or charged:
+/// it must be a new name or an existing regular file, not a symbolic link
+/// (`/dev/stdout` is one), a FIFO, a device, a socket or a directory, which
+/// the rename would replace with a regular file; and its directory must
+/// exist and accept a new file (probed with a temporary file, removed at
+/// once). The error says which.
+pub fn check_output_target(path: &Path) -> Result<(), String> {
+    let shown = path.display();
+    match fs::symlink_metadata(path) {
+        Ok(m) if m.file_type().is_symlink() => {
+            return Err(format!(
+                "{shown} is a symbolic link: the output is written as a new regular file and would replace the link; give the real path of a file"
+            ))
+        }
+        Ok(m) if m.is_dir() => return Err(format!("{shown} is a directory; give a file name")),
+        Ok(m) if !m.is_file() => {
+            return Err(format!(
+                "{shown} is not a regular file (a device, a FIFO or a socket): the output is only written to regular files"
+            ))
+        }
+        Ok(_) => {}
+        Err(e) if e.kind() == io::ErrorKind::NotFound => {}
+        Err(e) => return Err(format!("{shown}: {e}")),
+    }
+    let dir = parent_of(path);
+    tempfile::Builder::new()
+        .prefix(".coopbench-")
+        .suffix(".tmp")
+        .tempfile_in(&dir)
+        .map(drop)
+        .map_err(|e| {
+            format!(
+                "cannot write {shown}: its directory {} does not take a new file: {e}",
+                dir.display()
+            )
+        })
+}
+
+/// Reads a whole file of at most `limit` bytes. A larger file is refused
+/// before it is read whole (its length is checked first, and at most
+/// `limit + 1` bytes are ever read, for files whose length is not known in
+/// advance such as pipes): the error, of kind `FileTooLarge`, says "`what`
+/// is larger than the limit" with both numbers.
+pub fn read_bounded(path: &Path, limit: u64, what: &str) -> io::Result<Vec<u8>> {
+    use std::io::Read;
+    let file = fs::File::open(path)?;
+    let too_large = |size: String| {
+        io::Error::new(
+            io::ErrorKind::FileTooLarge,
+            format!("{size}; {what} is at most {limit} bytes, so it is not read"),
+        )
+    };
+    let meta = file.metadata()?;
+    if meta.is_file() && meta.len() > limit {
+        return Err(too_large(format!("it is {} bytes", meta.len())));
+    }
+    let mut out = Vec::with_capacity(meta.len().min(limit) as usize);
+    file.take(limit + 1).read_to_end(&mut out)?;
+    if out.len() as u64 > limit {
+        return Err(too_large(format!("it is more than {limit} bytes")));
+    }
+    Ok(out)
+}
+
+/// As [`read_bounded`], as UTF-8 text.
+pub fn read_text_bounded(path: &Path, limit: u64, what: &str) -> io::Result<String> {
+    String::from_utf8(read_bounded(path, limit, what)?)
+        .map_err(|_| io::Error::new(io::ErrorKind::InvalidData, "it is not UTF-8 text"))
+}
+
 /// Refuses a secret file that other users can read.
 #[cfg(unix)]
 pub fn check_private(path: &Path) -> Result<(), String> {
@@ -116,6 +187,55 @@ mod tests {
             .map(|e| e.unwrap().file_name())
             .collect();
         assert_eq!(names, ["out.json"]);
+    }
+
+    #[test]
+    fn output_targets_must_be_regular_files_in_a_writable_directory() {
+        let d = tempfile::tempdir().unwrap();
+        let new = d.path().join("new.json");
+        assert_eq!(check_output_target(&new), Ok(()));
+        fs::write(&new, b"x").unwrap();
+        assert_eq!(check_output_target(&new), Ok(()));
+        let e = check_output_target(d.path()).unwrap_err();
+        assert!(e.contains("is a directory"), "{e}");
+        let e = check_output_target(&d.path().join("nowhere/x.json")).unwrap_err();
+        assert!(e.contains("does not take a new file"), "{e}");
+        #[cfg(unix)]
+        {
+            let link = d.path().join("link.json");
+            std::os::unix::fs::symlink(&new, &link).unwrap();
+            let e = check_output_target(&link).unwrap_err();
+            assert!(e.contains("symbolic link"), "{e}");
+            let e = check_output_target(Path::new("/dev/null")).unwrap_err();
+            assert!(e.contains("not a regular file"), "{e}");
+        }
+        // Nothing was left behind by the probes.
+        let names: Vec<_> = fs::read_dir(d.path())
+            .unwrap()
+            .map(|e| e.unwrap().file_name())
+            .collect();
+        assert_eq!(names.len(), 2, "{names:?}");
+    }
+
+    #[test]
+    fn read_bounded_refuses_past_the_limit_without_reading_it() {
+        let d = tempfile::tempdir().unwrap();
+        let p = d.path().join("f");
+        fs::write(&p, b"12345").unwrap();
+        assert_eq!(read_bounded(&p, 5, "a test file").unwrap(), b"12345");
+        let e = read_bounded(&p, 4, "a test file").unwrap_err();
+        assert_eq!(e.kind(), io::ErrorKind::FileTooLarge);
+        assert!(
+            e.to_string()
+                .contains("it is 5 bytes; a test file is at most 4 bytes"),
+            "{e}"
+        );
+        #[cfg(unix)]
+        {
+            // A device has no length: the bound is enforced while reading.
+            let e = read_bounded(Path::new("/dev/zero"), 1000, "a test file").unwrap_err();
+            assert!(e.to_string().contains("more than 1000 bytes"), "{e}");
+        }
     }
 
     #[test]

@@ -114,7 +114,12 @@ pub fn rounds(dir: &Path) -> Result<Vec<PublishedRound>, String> {
 
 /// Reads one manifest.
 pub fn read_manifest(path: &Path) -> Result<PublishedRound, String> {
-    let bytes = std::fs::read(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+    let bytes = coopbench_fsio::read_bounded(
+        path,
+        coopbench_protocol::limits::MANIFEST_MAX_BYTES,
+        "a manifest",
+    )
+    .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
     let manifest: ManifestView = serde_json::from_slice(&bytes)
         .map_err(|e| format!("{} is not a benchmark manifest: {e}", path.display()))?;
     Ok(PublishedRound {

@@ -219,15 +219,18 @@ pub fn prepare(round: &Round, aggs: &Aggregates) -> Result<Vec<PreparedMetric>, 
 
 /// One cell's fixed-point value before clipping: 0 or [`unit`] for `active`; else the
 /// scaled sum, saturated at ±2^61 (far outside any clip bound) so that no
-/// figure can overflow. A NaN or infinite sum (the file has `NaN`/`INF`
-/// amounts, which Table Schema allows) is refused without showing it.
+/// figure can overflow. An infinite sum (`INF` amounts, which Table Schema
+/// and so validate allow, or finite amounts whose sum passes the range of
+/// f64) saturates the same way, so export agrees with validate. A NaN sum
+/// (a `NaN` amount, or `INF` and `-INF` in one cell) has no value to clip
+/// and is refused without showing it.
 fn fixed_cell(kind: Kind, v: f64, m: &Metric) -> Result<i64, String> {
     if kind == Kind::Active {
         return Ok(i64::from(v > 0.0) * unit(m));
     }
-    if v.is_nan() || v.is_infinite() {
+    if v.is_nan() {
         return Err(format!(
-            "metric '{}': a cell's sum is not a finite number (the file has NaN or INF amounts in the period); fix those rows",
+            "metric '{}': a cell's sum is not a number (the file has a NaN amount, or both INF and -INF, in the period); fix those rows",
             m.name
         ));
     }

@@ -202,6 +202,10 @@ fn empty_months(loaded: &LoadedRound, aggs: &cells::Aggregates) -> Vec<String> {
 
 fn compare_files(args: &CompareArgs) -> Result<(), Stop> {
     let state = args.state.resolve().map_err(usage)?;
+    if let Some(path) = &args.html {
+        // Before any figure is computed: the report can be written there.
+        coopbench_fsio::check_output_target(path).map_err(usage)?;
+    }
     let published = benchmarks::pick(&args.benchmarks, args.round.as_deref()).map_err(usage)?;
     let loaded = load_round(&state, args, &published)?;
     let round = &loaded.round.doc;

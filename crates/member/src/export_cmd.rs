@@ -81,7 +81,11 @@ pub struct ExportRecord {
 impl ExportRecord {
     /// Loads a record if one exists.
     pub fn load(path: &Path) -> Result<Option<Self>, String> {
-        match std::fs::read(path) {
+        match coopbench_fsio::read_bounded(
+            path,
+            coopbench_protocol::limits::CONFIG_MAX_BYTES,
+            "an export record",
+        ) {
             Ok(b) => serde_json::from_slice(&b)
                 .map(Some)
                 .map_err(|e| format!("{} is damaged: {e}", path.display())),
@@ -204,6 +208,14 @@ fn export(args: &ExportArgs) -> Result<(), Stop> {
             ),
         ));
     }
+    let out = args.out.clone().unwrap_or_else(|| {
+        PathBuf::from(format!(
+            "contribution-{}-{}.sig.json",
+            round.pool_id, round.id
+        ))
+    });
+    // Before anything is read or charged: the contribution can be written there.
+    coopbench_fsio::check_output_target(&out).map_err(usage)?;
     println!("Purpose: {}", round.purpose);
     println!(
         "Round '{}' of pool '{}', period {} to {}.",
@@ -217,12 +229,6 @@ fn export(args: &ExportArgs) -> Result<(), Stop> {
     let tag_key = state.tag_key().map_err(usage)?;
     let tag = data_tag(&tag_key, round_hash, &prepared);
     let record_path = state.export_path(&round.pool_id, &round.id);
-    let out = args.out.clone().unwrap_or_else(|| {
-        PathBuf::from(format!(
-            "contribution-{}-{}.sig.json",
-            round.pool_id, round.id
-        ))
-    });
     let existing = ExportRecord::load(&record_path).map_err(usage)?;
     let (sequence, reason) = match &existing {
         Some(rec) if rec.round_hash == *round_hash && rec.data_tag == tag => {

@@ -2,6 +2,7 @@
 //! pool document it signed. Later rounds must verify against this key.
 
 use crate::state::{write_atomic, State};
+use coopbench_protocol::limits::{CONFIG_MAX_BYTES, POOL_MAX_BYTES};
 use coopbench_protocol::signed::{self, Verified};
 use coopbench_protocol::{Envelope, Pool, PublicKey};
 use serde::{Deserialize, Serialize};
@@ -32,7 +33,7 @@ impl Pin {
     /// Loads the pin for `pool_id`, or explains how to join.
     pub fn load(state: &State, pool_id: &str) -> Result<Self, String> {
         let path = state.pin_path(pool_id);
-        let text = std::fs::read(&path).map_err(|_| {
+        let text = coopbench_fsio::read_bounded(&path, CONFIG_MAX_BYTES, "a pin file").map_err(|_| {
             format!("you have not joined pool '{pool_id}': run `coopbench join POOL-FILE` with the pool file your association sent")
         })?;
         serde_json::from_slice(&text).map_err(|e| format!("{} is damaged: {e}", path.display()))
@@ -47,16 +48,17 @@ impl Pin {
     }
 }
 
-/// Reads a DSSE envelope file.
-pub fn read_envelope(path: &Path) -> Result<Envelope, String> {
-    let bytes = std::fs::read(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+/// Reads a DSSE envelope file of at most `limit` bytes (`what` names it).
+pub fn read_envelope(path: &Path, limit: u64, what: &str) -> Result<Envelope, String> {
+    let bytes = coopbench_fsio::read_bounded(path, limit, what)
+        .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
     Envelope::from_json(&bytes).map_err(|e| format!("{}: {e}", path.display()))
 }
 
 /// Verifies a pool file against its own association key (trust on first use;
 /// the member checks the fingerprint with the association).
 pub fn verify_pool_self_signed(path: &Path) -> Result<Verified<Pool>, String> {
-    let env = read_envelope(path)?;
+    let env = read_envelope(path, POOL_MAX_BYTES, "a signed pool")?;
     let claimed: Pool = signed::peek(&env).map_err(|e| format!("{}: {e}", path.display()))?;
     let key = claimed
         .association_public_key()

@@ -52,7 +52,12 @@ fn refused(s: impl Into<String>) -> RoundError {
 /// Loads and checks a round file. `today` is checked against the round's
 /// window only when given (plan works before a round opens; export does not).
 pub fn load(state: &State, path: &Path, today: Option<Date>) -> Result<LoadedRound, RoundError> {
-    let env = read_envelope(path).map_err(RoundError::Io)?;
+    let env = read_envelope(
+        path,
+        coopbench_protocol::limits::ROUND_MAX_BYTES,
+        "a signed round",
+    )
+    .map_err(RoundError::Io)?;
     let claimed: Round = signed::peek(&env)
         .map_err(|e| refused(format!("{} is not a round file: {e}", path.display())))?;
     let pin = Pin::load(state, &claimed.pool_id).map_err(refused)?;

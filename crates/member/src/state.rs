@@ -108,7 +108,16 @@ impl State {
     /// Loads the member's signing key; refuses a key file others can read.
     pub fn load_key(&self) -> Result<SigningKey, String> {
         let path = self.key_path();
-        let bytes = fs::read(&path).map_err(|e| {
+        check_private(&path).or_else(|e| match fs::metadata(&path) {
+            Err(m) if m.kind() == io::ErrorKind::NotFound => Ok(()),
+            _ => Err(e),
+        })?;
+        let bytes = coopbench_fsio::read_bounded(
+            &path,
+            coopbench_protocol::limits::CONFIG_MAX_BYTES,
+            "a key file",
+        )
+        .map_err(|e| {
             if e.kind() == io::ErrorKind::NotFound {
                 format!(
                     "no member key in {}: run `coopbench keygen` first",
@@ -118,14 +127,13 @@ impl State {
                 format!("cannot read {}: {e}", path.display())
             }
         })?;
-        check_private(&path)?;
         SigningKey::from_pkcs8(&bytes).map_err(|e| format!("{}: {e}", path.display()))
     }
 
     /// The secret that keys local data tags, created on first use (0600).
     pub fn tag_key(&self) -> Result<Vec<u8>, String> {
         let path = self.dir.join("tag.key");
-        match fs::read(&path) {
+        match coopbench_fsio::read_bounded(&path, 64, "the tag key") {
             Ok(b) if b.len() == 32 => return Ok(b),
             Ok(_) => return Err(format!("{} is damaged (expected 32 bytes)", path.display())),
             Err(e) if e.kind() == io::ErrorKind::NotFound => {}

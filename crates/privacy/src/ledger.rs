@@ -19,7 +19,7 @@
 //! One process at a time should write a ledger.
 
 use std::{
-    fs::{self, File, OpenOptions},
+    fs::{File, OpenOptions},
     io::{self, Read, Seek, SeekFrom, Write},
     path::{Path, PathBuf},
 };
@@ -139,7 +139,11 @@ impl Ledger {
     /// Reads the ledger at `path`; a missing file is an empty ledger.
     pub fn open(path: impl AsRef<Path>) -> Result<Ledger, LedgerError> {
         let path = path.as_ref().to_path_buf();
-        let bytes = match fs::read(&path) {
+        let bytes = match coopbench_fsio::read_bounded(
+            &path,
+            coopbench_protocol::limits::LEDGER_MAX_BYTES,
+            "a budget ledger",
+        ) {
             Ok(b) => b,
             Err(e) if e.kind() == io::ErrorKind::NotFound => Vec::new(),
             Err(source) => return Err(LedgerError::Io { path, source }),
@@ -281,7 +285,8 @@ impl Ledger {
             .zip(&self.times)
             .filter(|(_, at)| **at >= since)
             .map(|(e, _)| e.rho)
-            .sum()
+            // fold from +0: `Sum` for f64 starts at -0.0, which prints "-0".
+            .fold(0.0, |a, b| a + b)
     }
 
     /// Sum of ρ of all entries for `round_id`.
@@ -290,7 +295,7 @@ impl Ledger {
             .iter()
             .filter(|e| e.round_id == round_id)
             .map(|e| e.rho)
-            .sum()
+            .fold(0.0, |a, b| a + b)
     }
 }
 

@@ -8,7 +8,7 @@
 
 use crate::clip::Bounds;
 use crate::{budget, distributed, fixed, sensitivity};
-use coopbench_protocol::round::{cell_count, Kind, Metric};
+use coopbench_protocol::round::{Kind, Metric};
 use coopbench_protocol::{Mode, Round};
 
 /// A metric's public privacy parameters.
@@ -68,7 +68,14 @@ pub fn noise_plans(round: &Round) -> Result<Vec<NoisePlan>, String> {
         .iter()
         .zip(rhos)
         .map(|(m, rho)| {
-            let cells = cell_count(&round.grid(m));
+            let cells = round.metric_cells(m);
+            if cells > coopbench_protocol::round::MAX_CELLS {
+                return Err(format!(
+                    "metric '{}': more than {} cells",
+                    m.name,
+                    coopbench_protocol::round::MAX_CELLS
+                ));
+            }
             let l2 = match m.kind {
                 Kind::Ratio => {
                     let bins = m.bins.map_or(1, |b| b.cells());

@@ -5,7 +5,7 @@
 //! directory, fsync'd, renamed over the old one, directory fsync'd).
 
 use std::{
-    fs, io,
+    io,
     path::{Path, PathBuf},
 };
 
@@ -163,10 +163,14 @@ impl Policy {
     /// Reads and validates a policy file.
     pub fn load(path: impl AsRef<Path>) -> Result<Policy, PolicyError> {
         let path = path.as_ref();
-        let text = fs::read(path).map_err(|source| PolicyError::Io {
-            path: path.to_path_buf(),
-            source,
-        })?;
+        let limit = coopbench_protocol::limits::CONFIG_MAX_BYTES;
+        let text =
+            coopbench_fsio::read_bounded(path, limit, "a policy file").map_err(|source| {
+                PolicyError::Io {
+                    path: path.to_path_buf(),
+                    source,
+                }
+            })?;
         let policy: Policy =
             serde_json::from_slice(&text).map_err(|source| PolicyError::Parse {
                 path: path.to_path_buf(),

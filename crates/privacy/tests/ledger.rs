@@ -388,3 +388,23 @@ fn ten_rounds_of_a_fifth_fit_a_cap_of_two_but_not_an_eleventh() {
     assert!(policy.check(&ledger, now, 0.2).is_err());
     assert!(policy.check(&ledger, now, 1e-6).is_err());
 }
+
+#[test]
+fn nothing_spent_is_zero_not_minus_zero() {
+    // f64's `Sum` starts at -0.0: an empty ledger must still read "0".
+    let dir = tempfile::tempdir().unwrap();
+    let ledger = Ledger::open(dir.path().join("ledger.jsonl")).unwrap();
+    let spent = ledger.spent_since(t("2020-01-01T00:00:00Z"));
+    assert!(spent.is_sign_positive(), "{spent}");
+    assert_eq!(ledger.spent_for_round("r").to_string(), "0");
+    let policy = Policy {
+        max_rho: 0.5,
+        window_days: 365,
+    };
+    let e = policy
+        .check(&ledger, t("2025-01-01T00:00:00Z"), 1.0)
+        .unwrap_err();
+    let msg = e.to_string();
+    assert!(msg.contains("ρ = 0 is already spent"), "{msg}");
+    assert!(!msg.contains("-0"), "{msg}");
+}

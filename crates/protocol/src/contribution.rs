@@ -67,6 +67,31 @@ pub struct NoiseParams {
 /// The mechanism name written in [`NoiseParams::mechanism`].
 pub const DISCRETE_GAUSSIAN: &str = "discrete_gaussian";
 
+/// Whether `v` is a coopbench toolkit version as contributions carry it:
+/// `coopbench X.Y.Z` with X, Y, Z decimal numbers (at most 9 digits each),
+/// optionally followed by `-` and a pre-release of ASCII letters, digits and
+/// dots; at most 64 bytes, nothing else (no control or direction characters).
+pub fn is_toolkit_version(v: &str) -> bool {
+    let Some(rest) = v.strip_prefix("coopbench ") else {
+        return false;
+    };
+    if v.len() > 64 {
+        return false;
+    }
+    let (core, pre) = match rest.split_once('-') {
+        Some((c, p)) => (c, Some(p)),
+        None => (rest, None),
+    };
+    let numbers: Vec<&str> = core.split('.').collect();
+    numbers.len() == 3
+        && numbers
+            .iter()
+            .all(|n| (1..=9).contains(&n.len()) && n.bytes().all(|b| b.is_ascii_digit()))
+        && pre.is_none_or(|p| {
+            !p.is_empty() && p.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'.')
+        })
+}
+
 impl Contribution {
     /// Problems that make this contribution unfit for `round` (empty: fine):
     /// round id and hash, metric names, grids and value counts, noise.

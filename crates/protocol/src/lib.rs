@@ -9,6 +9,7 @@ pub mod dsse;
 pub mod fields;
 pub mod guardrails;
 pub mod keys;
+pub mod limits;
 pub mod pool;
 pub mod round;
 pub mod signed;

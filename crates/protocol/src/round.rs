@@ -14,6 +14,11 @@ pub const ROUND_TYPE: &str = "application/vnd.coopbench.round+json";
 /// The most cells one metric may have.
 pub const MAX_CELLS: usize = 100_000;
 
+/// The most cells a whole round may have (all metrics together). It bounds
+/// what every tool allocates for a round and the size of a contribution
+/// (see [`crate::limits`]).
+pub const MAX_ROUND_CELLS: usize = 1_000_000;
+
 /// How members protect their vectors.
 #[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq)]
 #[serde(rename_all = "kebab-case")]
@@ -263,9 +268,17 @@ pub struct Dimension {
     pub labels: Vec<String>,
 }
 
-/// Number of cells of a grid (row-major over its dimensions).
+/// Number of cells of a grid (row-major over its dimensions), saturating at
+/// `usize::MAX`: a grid too large to count is refused by [`Round::problems`]
+/// (more than [`MAX_CELLS`]), never an overflow.
 pub fn cell_count(grid: &[Dimension]) -> usize {
-    grid.iter().map(|d| d.labels.len()).product()
+    checked_cell_count(grid).unwrap_or(usize::MAX)
+}
+
+/// Number of cells of a grid, or `None` when it does not fit in a `usize`.
+pub fn checked_cell_count(grid: &[Dimension]) -> Option<usize> {
+    grid.iter()
+        .try_fold(1usize, |n, d| n.checked_mul(d.labels.len()))
 }
 
 /// The labels of every cell of a grid, one per dimension, in row-major order
@@ -285,6 +298,15 @@ pub fn cell_labels(grid: &[Dimension]) -> Vec<Vec<String>> {
             .collect();
     }
     out
+}
+
+/// A cell count for a message: saturated counts read "more than 2^64".
+fn shown_count(n: usize) -> String {
+    if n == usize::MAX {
+        "more than 2^64".into()
+    } else {
+        n.to_string()
+    }
 }
 
 impl Round {
@@ -341,6 +363,26 @@ impl Round {
             });
         }
         grid
+    }
+
+    /// The number of cells of the metric's grid (as `cell_count(&self.grid(m))`,
+    /// without building the labels), saturating at `usize::MAX`.
+    pub fn metric_cells(&self, metric: &Metric) -> usize {
+        let months = self.months().len();
+        let dims = metric.dims.iter().map(|d| {
+            if d == "month" {
+                months
+            } else {
+                self.dimensions.get(d).map_or(0, Vec::len)
+            }
+        });
+        let bins = match (metric.kind, metric.bins) {
+            (Kind::Ratio, Some(b)) => Some(b.count as usize),
+            _ => None,
+        };
+        dims.chain(bins)
+            .try_fold(1usize, |n, k| n.checked_mul(k))
+            .unwrap_or(usize::MAX)
     }
 
     /// The metric called `name`.
@@ -431,6 +473,17 @@ impl Round {
         }
         if self.metrics.is_empty() {
             out.push("the round has no metrics".into());
+        }
+        let total = self
+            .metrics
+            .iter()
+            .map(|m| self.metric_cells(m))
+            .fold(0usize, usize::saturating_add);
+        if total > MAX_ROUND_CELLS {
+            out.push(format!(
+                "the round's metrics have {} cells together; at most {MAX_ROUND_CELLS}",
+                shown_count(total)
+            ));
         }
         for (i, m) in self.metrics.iter().enumerate() {
             if self.metrics[..i].iter().any(|o| o.name == m.name) {
@@ -533,9 +586,9 @@ impl Round {
                 _ => {}
             }
         }
-        let cells = cell_count(&self.grid(m));
+        let cells = self.metric_cells(m);
         if cells > MAX_CELLS {
-            out.push(format!("{cells} cells; at most {MAX_CELLS}"));
+            out.push(format!("{} cells; at most {MAX_CELLS}", shown_count(cells)));
         }
         out
     }

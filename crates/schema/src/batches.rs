@@ -1,36 +1,51 @@
 //! One read of a member's file, in batches of whole records: a reader thread
-//! walks the file once through a read-only memory map (no copy into buffers),
-//! checks UTF-8, counts cells per record (the structural pass) and cuts the
-//! data into batches of a few MB at record boundaries; workers parse each
-//! batch with polars' CSV parser into text columns with the row index, run the
-//! caller's polars queries on it, and then release the batch's pages from the
-//! process (`MADV_DONTNEED`; they stay in the page cache), so that resident
-//! memory stays a few batches whatever the file's size. (polars' own scan maps
-//! the whole file and keeps every page it touched resident.)
+//! reads the file once with `read()` into a few reused buffers, checks UTF-8,
+//! counts cells per record (the structural pass) and cuts the data into
+//! batches of a few MB at record boundaries; workers parse each batch with
+//! polars' CSV parser into text columns with the row index and run the
+//! caller's polars queries on it. A batch's buffer goes back to the reader
+//! when it is dropped, so resident memory stays a few batches whatever the
+//! file's size.
+//!
+//! The file is never memory-mapped: a mapped file that another program
+//! truncates kills the reader with SIGBUS. Instead every read checks the
+//! file against the [`Stamp`] taken when it was opened (length, modification
+//! time, inode) before and after, and counts the bytes it got: a file that
+//! changed, shrank or grew while it was read is a [`BatchError::Changed`],
+//! never a signal or a result about half a file.
 
 use crate::scan::ROW;
-use crate::source::Source;
+use crate::source::{Source, Stamp};
 use crate::structure::{Structure, StructureScanner};
-use memmap2::{Advice, Mmap, UncheckedAdvice};
 use polars::io::csv::read::_csv_read_internal::read_chunk;
 use polars::prelude::*;
 use std::fs::File;
+use std::io::Read;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::mpsc::{sync_channel, Receiver};
-use std::sync::Arc;
+use std::sync::mpsc::{channel, sync_channel, Receiver, Sender};
 use std::sync::Mutex;
 
-/// Bytes checked and scanned per step.
+/// Bytes read and scanned per step.
 const READ_BYTES: usize = 256 << 10;
 /// A batch is cut once it holds this many bytes of whole records.
 const BATCH_BYTES: usize = 2 << 20;
+/// The longest record (line, or lines inside quotes) a member's file may
+/// have: a row of a sales or costs export is well under 1 KiB; past this an
+/// unclosed quote has swallowed the rest of the file.
+pub(crate) const MAX_RECORD_BYTES: usize = 1 << 20;
+/// The most blank or ragged rows reported before the read stops: every one
+/// is already a problem, and polars pads each to the header's width, so a
+/// file of blank lines would otherwise cost memory per line, not per byte.
+pub(crate) const MAX_SKIPPED_ROWS: usize = 10_000;
+/// The most data rows a file may have (polars' row index is 32 bits).
+pub(crate) const MAX_ROWS: u64 = u32::MAX as u64 - 1;
 
 /// Whole records of the file, ready to parse.
 pub(crate) struct Batch {
-    /// The mapped file.
-    map: Arc<Mmap>,
-    /// Where the records are in it (no header).
-    range: std::ops::Range<usize>,
+    /// The records' bytes (no header).
+    buf: Vec<u8>,
+    /// Where the buffer goes back to the reader once the batch is done.
+    recycle: Option<Sender<Vec<u8>>>,
     /// Data-row index (0-based, as polars' row index) of the first record.
     pub first_row: u64,
     /// Records in the batch.
@@ -42,25 +57,14 @@ pub(crate) struct Batch {
 impl Batch {
     /// The records' bytes.
     pub fn bytes(&self) -> &[u8] {
-        &self.map[self.range.clone()]
+        &self.buf
     }
+}
 
-    /// Drops the batch's pages from the process's resident memory: from the
-    /// page holding its first byte up to the page holding its end, which the
-    /// next batch shares and releases in its turn.
-    fn release(&self) {
-        let page = 4096;
-        let start = self.range.start / page * page;
-        let end = self.range.end / page * page;
-        if end > start {
-            // SAFETY: the mapping is read-only and private and never written,
-            // so dropping its pages loses nothing: a later access (another
-            // worker still parsing the shared first page) reads them from the
-            // file again. Failure only means the pages stay resident.
-            let _ = unsafe {
-                self.map
-                    .unchecked_advise_range(UncheckedAdvice::DontNeed, start, end - start)
-            };
+impl Drop for Batch {
+    fn drop(&mut self) {
+        if let Some(tx) = self.recycle.take() {
+            let _ = tx.send(std::mem::take(&mut self.buf));
         }
     }
 }
@@ -70,6 +74,11 @@ impl Batch {
 pub(crate) enum BatchError {
     /// Reading the file failed.
     Io(std::io::Error),
+    /// The file changed while it was read (the message says how).
+    Changed(String),
+    /// The file passes one of the reader's limits: the 1-based line where it
+    /// was noticed, the rule, and the message.
+    Limit(u64, &'static str, String),
     /// The file is not UTF-8: byte offset, 1-based line, the offending bytes.
     Encoding(u64, u64, Vec<u8>),
     /// polars could not parse a batch or run a query on it.
@@ -118,11 +127,12 @@ pub(crate) fn run<T: Send>(
     // Set on the first failure: the reader stops, workers skip what is queued.
     let stop = AtomicBool::new(false);
     let path = source.utf8_path.clone();
+    let stamp = Some(source.stamp);
     let delimiter = source.options.delimiter;
     std::thread::scope(|s| {
         let stop = &stop;
         let reader = s.spawn(move || {
-            read(&path, delimiter, READ_BYTES, BATCH_BYTES, &mut |b| {
+            read(&path, stamp, delimiter, READ_BYTES, BATCH_BYTES, &mut |b| {
                 !stop.load(Ordering::Relaxed) && batch_tx.send(b).is_ok()
             })
         });
@@ -136,7 +146,7 @@ pub(crate) fn run<T: Send>(
                         continue;
                     }
                     let out = parse(&batch, schema, parse_options).and_then(|df| work(&batch, df));
-                    batch.release();
+                    drop(batch);
                     if out.is_err() {
                         stop.store(true, Ordering::Relaxed);
                     }
@@ -206,64 +216,134 @@ fn parse(batch: &Batch, schema: &Schema, options: &CsvParseOptions) -> PolarsRes
 
 /// The reader: streams the file, checks UTF-8, runs the structural pass and
 /// hands out batches of whole data records. `emit` returning false stops it.
+/// `stamp` is the file as it was opened (`None`: not checked).
 fn read(
     path: &std::path::Path,
+    stamp: Option<Stamp>,
     delimiter: u8,
     step: usize,
     batch_bytes: usize,
     emit: &mut dyn FnMut(Batch) -> bool,
 ) -> Result<Structure, BatchError> {
-    let file = File::open(path).map_err(BatchError::Io)?;
+    let mut file = File::open(path).map_err(BatchError::Io)?;
+    let check = |file: &File, when: &str| -> Result<(), BatchError> {
+        match stamp {
+            Some(s) => s.check(file, when).map_err(BatchError::Changed),
+            None => Ok(()),
+        }
+    };
+    check(&file, "before it was read")?;
     let mut scanner = StructureScanner::new(delimiter);
-    if file.metadata().map_err(BatchError::Io)?.len() == 0 {
-        return Ok(scanner.finish());
-    }
-    // SAFETY: the map is only read. A member's file changed by another
-    // program while it is validated can give wrong results (or SIGBUS if it
-    // is truncated), exactly as with polars' own memory-mapped scan.
-    let map = Arc::new(unsafe { Mmap::map(&file) }.map_err(BatchError::Io)?);
-    let _ = map.advise(Advice::Sequential);
-    let len = map.len();
-    // Bytes before `start` are handed out; before `checked`, checked and scanned.
-    let (mut start, mut checked) = (0usize, 0usize);
-    // The header record has been cut off.
+    let (recycle_tx, recycle_rx) = channel::<Vec<u8>>();
+    // `cur` holds the file's bytes from offset `base` on: those not yet handed
+    // out. Bytes before `checked` (a file offset) are checked and scanned.
+    let mut cur: Vec<u8> = Vec::with_capacity(batch_bytes + step);
+    let (mut base, mut checked) = (0usize, 0usize);
     let mut header_done = false;
     let mut rows_out = 0u64; // data rows handed out
     let (mut ragged_seen, mut blank_seen) = (0usize, 0usize);
-    let mut tried_to = 0usize;
+    let mut at_eof = false;
     loop {
-        let end = (checked + step).max(tried_to + 1).min(len);
-        let at_eof = end == len;
-        let fresh = &map[checked..end];
+        // Read the next step (fewer bytes only at the end of the file).
+        let old = cur.len();
+        cur.resize(old + step, 0);
+        let mut got = 0;
+        while got < step {
+            match file.read(&mut cur[old + got..]) {
+                Ok(0) => {
+                    at_eof = true;
+                    break;
+                }
+                Ok(n) => got += n,
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+                Err(e) => return Err(BatchError::Io(e)),
+            }
+        }
+        cur.truncate(old + got);
+        let end = base + cur.len();
+        if let Some(s) = stamp {
+            if end as u64 > s.len {
+                return Err(BatchError::Changed(format!(
+                    "it changed while it was read: it grew (it was {} bytes when opened)",
+                    s.len
+                )));
+            }
+            if at_eof && (end as u64) < s.len {
+                return Err(BatchError::Changed(format!(
+                    "it changed while it was read: it shrank (it was {} bytes when opened, only {end} could be read)",
+                    s.len
+                )));
+            }
+        }
+        let fresh = &cur[checked - base..];
         let good = match std::str::from_utf8(fresh) {
             Ok(_) => fresh.len(),
+            // An incomplete sequence at the end is checked with the next read.
             Err(e) if e.error_len().is_none() && !at_eof => e.valid_up_to(),
             Err(e) => {
-                let at = (checked + e.valid_up_to()) as u64;
+                let at = checked + e.valid_up_to();
                 let bad = &fresh[e.valid_up_to()..];
                 let bad = bad[..e.error_len().unwrap_or(bad.len()).min(bad.len())].to_vec();
-                return Err(BatchError::Encoding(at, line_of(&map[..at as usize]), bad));
+                let line = line_at(path, at as u64).map_err(BatchError::Io)?;
+                return Err(BatchError::Encoding(at as u64, line, bad));
             }
         };
-        // An incomplete UTF-8 sequence at the window's end is checked with the
-        // next window, which reaches further.
-        tried_to = end;
-        scanner.feed(&map[checked..checked + good]);
+        scanner.feed(&fresh[..good]);
         checked += good;
-        let at_eof = checked == len;
+        // The record still open (an unclosed quote runs to the end of the file).
+        let record_start = base.max(scanner.last_end() as usize);
+        if checked - record_start > MAX_RECORD_BYTES {
+            let line = line_at(path, record_start as u64).map_err(BatchError::Io)?;
+            return Err(BatchError::Limit(
+                line,
+                "record-too-long",
+                format!(
+                    "the record starting on line {line} is longer than {MAX_RECORD_BYTES} bytes: is a quote (\") never closed?"
+                ),
+            ));
+        }
         if at_eof {
             scanner.end_input();
         }
+        let shape = scanner.shape();
+        if shape.ragged.len() + shape.blank.len() > MAX_SKIPPED_ROWS {
+            let first = shape.ragged.first().map(|r| r.0).into_iter();
+            let first = first.chain(shape.blank.first().copied()).min().unwrap_or(0);
+            return Err(BatchError::Limit(
+                u64::from(first) + 2,
+                "too-many-bad-rows",
+                format!(
+                    "more than {MAX_SKIPPED_ROWS} rows are blank or have the wrong number of cells (the first is row {}): is this the right file, delimiter (--delimiter) and quoting?",
+                    u64::from(first) + 2
+                ),
+            ));
+        }
+        if scanner.records() > MAX_ROWS + 1 {
+            return Err(BatchError::Limit(
+                MAX_ROWS + 2,
+                "too-many-rows",
+                format!("more than {MAX_ROWS} data rows: split the file by period"),
+            ));
+        }
         if !header_done && scanner.records() >= 1 {
-            start = scanner.header_end() as usize;
+            // Drop the header record from the buffer.
+            let header_end = scanner.header_end() as usize;
+            cur.drain(..header_end - base);
+            base = header_end;
             header_done = true;
         }
         let ready = (scanner.last_end() as usize)
             .min(checked)
-            .saturating_sub(start);
+            .saturating_sub(base);
         if header_done && (ready >= batch_bytes || (at_eof && ready > 0)) {
-            let range = start..start + ready;
-            start += ready;
+            // The bytes after the last whole record start the next buffer.
+            let mut next = recycle_rx.try_recv().unwrap_or_default();
+            next.clear();
+            next.reserve(batch_bytes + step);
+            next.extend_from_slice(&cur[ready..]);
+            cur.truncate(ready);
+            let buf = std::mem::replace(&mut cur, next);
+            base += ready;
             let done = scanner.records().saturating_sub(1);
             let rows = done - rows_out;
             let first_row = rows_out;
@@ -278,25 +358,36 @@ fn read(
             ragged_seen = shape.ragged.len();
             blank_seen = shape.blank.len();
             if !emit(Batch {
-                map: Arc::clone(&map),
-                range,
+                buf,
+                recycle: Some(recycle_tx.clone()),
                 first_row,
                 rows,
                 skipped,
             }) {
-                break;
+                return Ok(scanner.finish());
             }
         }
         if at_eof {
             break;
         }
     }
+    check(&file, "after it was read")?;
     Ok(scanner.finish())
 }
 
-/// The 1-based line of the byte after `before` (only computed for an encoding error).
-fn line_of(before: &[u8]) -> u64 {
-    1 + memchr::memchr_iter(b'\n', before).count() as u64
+/// The 1-based line of byte `offset` of the file (only computed for an
+/// encoding error: reads the file again up to there).
+fn line_at(path: &std::path::Path, offset: u64) -> std::io::Result<u64> {
+    let mut file = File::open(path)?.take(offset);
+    let mut buf = vec![0u8; 1 << 16];
+    let mut lines = 1u64;
+    loop {
+        let n = file.read(&mut buf)?;
+        if n == 0 {
+            return Ok(lines);
+        }
+        lines += memchr::memchr_iter(b'\n', &buf[..n]).count() as u64;
+    }
 }
 
 #[cfg(test)]
@@ -323,7 +414,7 @@ mod tests {
             let mut got = Vec::new();
             let mut rows = 0;
             let mut skipped = Vec::new();
-            let shape = read(&path, b',', read_bytes, batch_bytes, &mut |b| {
+            let shape = read(&path, None, b',', read_bytes, batch_bytes, &mut |b| {
                 assert_eq!(b.first_row, rows);
                 rows += b.rows;
                 skipped.extend(b.skipped.iter().copied());
@@ -354,7 +445,7 @@ mod tests {
         let path = dir.path().join("f.csv");
         std::fs::write(&path, &bytes).unwrap();
         for read_bytes in [1, 2, 5, 100] {
-            match read(&path, b',', read_bytes, 4, &mut |_| true) {
+            match read(&path, None, b',', read_bytes, 4, &mut |_| true) {
                 Err(BatchError::Encoding(at, line, bad)) => {
                     assert_eq!((at, line, bad), (15, 3, vec![0xe9]));
                 }

@@ -6,8 +6,8 @@
 //! encodings, delimiters, decimal commas and a column [`Mapping`]), checks the
 //! header, and runs every cell rule as a polars column expression over the
 //! file read once in batches, collecting only the failing rows ([`validate`]). The same
-//! parsing expressions give later stages typed columns ([`typed_scan`]), so
-//! what export reads is exactly what validate accepted.
+//! parsing expressions give later stages typed columns in the same read
+//! ([`validate_source_with`]), so what export reads is exactly what validate accepted.
 
 mod batches;
 mod dups;
@@ -25,6 +25,5 @@ mod validate;
 pub use mapping::Mapping;
 pub use model::{builtin, Constraints, Field, FieldType, SchemaError, TableSchema, BUILTIN_KINDS};
 pub use report::{FileReport, Problem, Report, RuleCount};
-pub use scan::typed_scan;
 pub use source::{open, Encoding, Opened, ReadOptions, Source, SourceError};
 pub use validate::{validate, validate_source, validate_source_with, BatchQuery, ValidateError};

@@ -270,7 +270,12 @@ impl TableSchema {
 
     /// Reads a schema file.
     pub fn from_path(path: &Path) -> Result<Self, SchemaError> {
-        let text = std::fs::read_to_string(path).map_err(|source| SchemaError::Io {
+        let text = coopbench_fsio::read_text_bounded(
+            path,
+            crate::source::CONFIG_MAX_BYTES,
+            "a schema file",
+        )
+        .map_err(|source| SchemaError::Io {
             path: path.display().to_string(),
             source,
         })?;

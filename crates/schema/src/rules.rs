@@ -106,14 +106,6 @@ fn parse_number(c: Expr, decimal_comma: bool) -> Expr {
         .otherwise(lit(NULL).cast(DataType::Float64))
 }
 
-/// The typed value of a cell, or null where it is missing or not of the type.
-pub(crate) fn parse(schema: &TableSchema, field: &Field, dialect: &Dialect) -> Expr {
-    let present = is_missing(schema, &field.name).not();
-    when(present)
-        .then(parse_present(field, dialect))
-        .otherwise(lit(NULL).cast(dtype(field.field_type)))
-}
-
 /// The typed value of a cell assumed present (null where it is not of the type).
 fn parse_present(field: &Field, dialect: &Dialect) -> Expr {
     let c = col(field.name.as_str());

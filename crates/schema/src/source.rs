@@ -7,6 +7,15 @@ use std::fs::File;
 use std::io::{BufReader, BufWriter, Read, Write};
 use std::path::{Path, PathBuf};
 
+/// The largest schema or column-mapping file read (a few KiB in practice).
+pub const CONFIG_MAX_BYTES: u64 = 1 << 20;
+
+/// The longest header record read: a schema's labels take well under 1 KiB.
+pub(crate) const MAX_HEADER_BYTES: u64 = 64 << 10;
+/// The most header columns past the schema's fields (unmapped columns a
+/// mapping file lists under `ignore`, or extra columns reported one by one).
+pub const MAX_EXTRA_COLUMNS: usize = 64;
+
 /// Files larger than this get a progress bar on a terminal.
 pub(crate) const PROGRESS_BYTES: u64 = 8 << 20;
 const CHUNK: usize = 1 << 20;
@@ -96,8 +105,53 @@ pub struct Source {
     pub header: Vec<String>,
     /// The file's size in bytes.
     pub size: u64,
+    /// The UTF-8 file as it was when opened: every later read checks it.
+    pub(crate) stamp: Stamp,
     /// The options it was opened with.
     pub options: ReadOptions,
+}
+
+/// What identifies a file's content without reading it: its length,
+/// modification time and inode. A read that finds another stamp before or
+/// after it, or another number of bytes, read a file that changed under it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Stamp {
+    /// Length in bytes.
+    pub len: u64,
+    modified: Option<std::time::SystemTime>,
+    inode: u64,
+}
+
+impl Stamp {
+    /// The stamp of a file's metadata.
+    pub fn of(meta: &std::fs::Metadata) -> Self {
+        #[cfg(unix)]
+        let inode = std::os::unix::fs::MetadataExt::ino(meta);
+        #[cfg(not(unix))]
+        let inode = 0;
+        Self {
+            len: meta.len(),
+            modified: meta.modified().ok(),
+            inode,
+        }
+    }
+
+    /// Checks an open file still has this stamp; the error says what changed
+    /// (`when`: "before it was read", ...).
+    pub fn check(&self, file: &File, when: &str) -> Result<(), String> {
+        let now = Self::of(&file.metadata().map_err(|e| e.to_string())?);
+        if now == *self {
+            return Ok(());
+        }
+        Err(if now.len != self.len {
+            format!(
+                "it changed {when}: it was {} bytes when opened, now {}",
+                self.len, now.len
+            )
+        } else {
+            format!("it changed {when} (modified again, or replaced)")
+        })
+    }
 }
 
 /// The outcome of opening a file: ready to scan, or one file-level problem.
@@ -120,9 +174,8 @@ impl Source {
     /// Opens a file: checks or converts its encoding and reads its header.
     pub(crate) fn open(path: &Path, options: &ReadOptions) -> Result<Opened, SourceError> {
         let display = path.display().to_string();
-        let size = std::fs::metadata(path)
-            .map_err(|e| SourceError::io(path, e))?
-            .len();
+        let meta = std::fs::metadata(path).map_err(|e| SourceError::io(path, e))?;
+        let size = meta.len();
         if path.is_dir() {
             return Err(SourceError {
                 path: display,
@@ -150,10 +203,18 @@ impl Source {
             Encoding::Utf8 => None,
             Encoding::Windows1252 | Encoding::Latin1 => {
                 let bar = progress_bar(options.progress, size, "converting to UTF-8");
-                let t = transcode(path, &bar)?;
+                let t = transcode(path, Stamp::of(&meta), &bar)?;
                 bar.finish_and_clear();
                 Some(t)
             }
+        };
+        let stamp = match &transcoded {
+            None => Stamp::of(&meta),
+            Some(t) => Stamp::of(
+                &t.as_file()
+                    .metadata()
+                    .map_err(|e| SourceError::io(path, e))?,
+            ),
         };
         let utf8_path = transcoded
             .as_ref()
@@ -167,6 +228,15 @@ impl Source {
         }
         let header = match read_header(&utf8_path, options.delimiter) {
             Ok(Some(h)) => h,
+            Err(e) if e.kind() == std::io::ErrorKind::FileTooLarge => {
+                return file_problem(
+                    1,
+                    "header-too-long",
+                    format!(
+                        "the header record is longer than {MAX_HEADER_BYTES} bytes: is the first line a header, and is every quote closed?"
+                    ),
+                );
+            }
             Ok(None) => {
                 return file_problem(
                     1,
@@ -188,6 +258,7 @@ impl Source {
             _transcoded: transcoded,
             header,
             size,
+            stamp,
             options: options.clone(),
         }))
     }
@@ -319,10 +390,18 @@ fn first_line_blank(path: &Path) -> std::io::Result<bool> {
 /// Converts a Windows-1252 file to a temporary UTF-8 copy, streaming.
 fn transcode(
     path: &Path,
+    stamp: Stamp,
     bar: &indicatif::ProgressBar,
 ) -> Result<tempfile::NamedTempFile, SourceError> {
     let io = |e| SourceError::io(path, e);
-    let mut input = BufReader::with_capacity(CHUNK, File::open(path).map_err(io)?);
+    let file = File::open(path).map_err(io)?;
+    let changed = |message: String| SourceError {
+        path: path.display().to_string(),
+        message: format!("{message}; read it again once nothing writes to it"),
+    };
+    stamp.check(&file, "before it was read").map_err(changed)?;
+    let mut input = BufReader::with_capacity(CHUNK, &file);
+    let mut total = 0u64;
     let tmp = tempfile::Builder::new()
         .prefix("coopbench-utf8-")
         .suffix(".csv")
@@ -338,25 +417,43 @@ fn transcode(
         let (_res, _read, _) = decoder.decode_to_string(&inbuf[..n], &mut outbuf, n == 0);
         out.write_all(outbuf.as_bytes()).map_err(io)?;
         bar.inc(n as u64);
+        total += n as u64;
         if n == 0 {
             break;
         }
     }
+    if total != stamp.len {
+        return Err(changed(format!(
+            "it changed while it was read: it was {} bytes when opened, {total} were read",
+            stamp.len
+        )));
+    }
+    stamp.check(&file, "while it was read").map_err(changed)?;
     out.flush().map_err(io)?;
     drop(out);
     Ok(tmp)
 }
 
 /// Reads the first record of a UTF-8 file as header labels (quotes honoured,
-/// BOM removed). `None` if the file holds no record.
+/// BOM removed). `None` if the file holds no record; an error of kind
+/// `FileTooLarge` if the record does not end within [`MAX_HEADER_BYTES`].
 fn read_header(path: &Path, delimiter: u8) -> std::io::Result<Option<Vec<String>>> {
+    let file = File::open(path)?;
+    let len = file.metadata()?.len();
     let mut rdr = csv::ReaderBuilder::new()
         .has_headers(false)
         .delimiter(delimiter)
         .flexible(true)
-        .from_reader(BufReader::new(File::open(path)?));
+        .from_reader(BufReader::new(file.take(MAX_HEADER_BYTES)));
     let mut record = csv::StringRecord::new();
-    match rdr.read_record(&mut record) {
+    let read = rdr.read_record(&mut record);
+    if len > MAX_HEADER_BYTES && rdr.position().byte() >= MAX_HEADER_BYTES {
+        return Err(std::io::Error::new(
+            std::io::ErrorKind::FileTooLarge,
+            "header record too long",
+        ));
+    }
+    match read {
         Ok(false) => Ok(None),
         Ok(true) => {
             let labels: Vec<String> = record

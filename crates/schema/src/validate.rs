@@ -96,6 +96,22 @@ pub fn validate_source_with(
             ),
         )
     };
+    let most = schema.fields.len() + crate::source::MAX_EXTRA_COLUMNS;
+    if source.header.len() > most {
+        let p = Problem::file_level(
+            &source.display,
+            1,
+            "header-too-wide",
+            format!(
+                "the header has {} columns; schema {} has {} fields and at most {} more columns are read: is the delimiter right (--delimiter), or is this another table?",
+                source.header.len(),
+                schema.name,
+                schema.fields.len(),
+                crate::source::MAX_EXTRA_COLUMNS
+            ),
+        );
+        return Ok((FileReport::single(&source.display, &schema.name, p), vec![]));
+    }
     let (binding, header_problems) = header::bind(schema, source);
     let dialect = scan::dialect(source);
     let bound: Vec<usize> = (0..schema.fields.len())
@@ -176,6 +192,18 @@ pub fn validate_source_with(
                 path: source.display.clone(),
                 message: e.to_string(),
             }))
+        }
+        Err(BatchError::Changed(how)) => {
+            return Err(ValidateError::Source(SourceError {
+                path: source.display.clone(),
+                message: format!(
+                "{how}; nothing was concluded from it: validate it again once nothing writes to it"
+            ),
+            }))
+        }
+        Err(BatchError::Limit(line, rule, message)) => {
+            let p = Problem::file_level(&source.display, line, rule, message);
+            return Ok((FileReport::single(&source.display, &schema.name, p), vec![]));
         }
         Err(BatchError::Polars(e)) => return Ok((polars_problem(e), vec![])),
     };
