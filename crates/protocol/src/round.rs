@@ -377,7 +377,7 @@ impl Round {
             }
         });
         let bins = match (metric.kind, metric.bins) {
-            (Kind::Ratio, Some(b)) => Some(b.count as usize),
+            (Kind::Ratio, Some(b)) => Some(b.cells()),
             _ => None,
         };
         dims.chain(bins)
