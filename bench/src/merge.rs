@@ -4,8 +4,9 @@
 //! The inputs are built directly with the protocol crate (as the members'
 //! `export` would sign them): a pool of N member keys, a round with one sum
 //! metric over month × category × channel (120 × 6 × 3 cells), and one
-//! contribution per member with arbitrary values within ±1e9 and exactly the
-//! round's noise parameters. They are cached per data directory and N.
+//! contribution per member with arbitrary values within ±1e7 (inside the
+//! round's clip bounds ± 12σ of noise, σ ≈ 9.9e5, which merge's range check
+//! requires of local contributions) and exactly the round's noise parameters. They are cached per data directory and N.
 
 use crate::measure::{command, measure_with, Measure};
 use anyhow::{anyhow, bail, Context as _, Result};
@@ -86,9 +87,9 @@ impl Mix {
         z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
         z ^ (z >> 31)
     }
-    /// A value in [-1e9, 1e9].
+    /// A value in [-1e7, 1e7].
     fn value(&mut self) -> i64 {
-        (self.next() % 2_000_000_001) as i64 - 1_000_000_000
+        (self.next() % 20_000_001) as i64 - 10_000_000
     }
 }
 
@@ -110,7 +111,7 @@ pub fn prepare(data: &Path, n: usize) -> Result<MergeSet> {
     };
     // Reused only when made by this toolkit version for this very round and plan.
     let stamp = format!(
-        "{n} {} {TOOLKIT_VERSION} {:?}\n",
+        "{n} {} {TOOLKIT_VERSION} {:?} values ±1e7\n",
         sha256_hex(&canonical_json(&round)?),
         plans
     );

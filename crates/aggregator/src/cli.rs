@@ -69,11 +69,19 @@ impl Stop {
     pub fn refused(msg: impl Into<String>) -> Self {
         Stop(EXIT_REFUSED, msg.into())
     }
-    /// A refusal listing every reason.
+    /// A refusal listing every reason (each shown escaped: reasons quote
+    /// pool and round fields).
     pub fn refused_list(what: &str, reasons: &[String]) -> Self {
         Stop(
             EXIT_REFUSED,
-            format!("{what}:\n  - {}", reasons.join("\n  - ")),
+            format!(
+                "{what}:\n  - {}",
+                reasons
+                    .iter()
+                    .map(|r| coopbench_text::shown(r).to_string())
+                    .collect::<Vec<_>>()
+                    .join("\n  - ")
+            ),
         )
     }
 }
@@ -83,7 +91,9 @@ pub fn finish(result: Result<(), Stop>) -> i32 {
     match result {
         Ok(()) => EXIT_OK,
         Err(Stop(code, msg)) => {
-            eprintln!("error: {msg}");
+            // File-derived parts were escaped where they were put in; this
+            // escapes anything else a terminal would act on (lines are kept).
+            eprintln!("error: {}", coopbench_text::message(&msg));
             code
         }
     }

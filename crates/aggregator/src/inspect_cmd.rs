@@ -4,12 +4,13 @@
 use crate::cli::Stop;
 use crate::files::path_id;
 use crate::manifest::Manifest;
-use crate::publish::manifest_path;
+use crate::publish::{manifest_path, partition, DATA_FILE};
 use crate::round_cmd::{fmt_num, fmt_pm};
 use arrow_array::{Array, BooleanArray, Float64Array, RecordBatch, StringArray};
 use arrow_schema::DataType;
 use clap::Args;
 use coopbench_privacy::accuracy::{is_verdict_column, Verdict};
+use coopbench_text as text;
 use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
 use std::path::{Path, PathBuf};
 
@@ -39,8 +40,8 @@ pub fn rounds_in(out: &Path) -> Result<Vec<String>, Stop> {
     let entries = std::fs::read_dir(&dir).map_err(|e| {
         Stop::usage(format!(
             "{}: {e} (is {} a directory written by `merge --out`?)",
-            dir.display(),
-            out.display()
+            text::path(&dir),
+            text::path(&out)
         ))
     })?;
     let mut ids: Vec<String> = entries
@@ -60,13 +61,13 @@ pub fn rounds_in(out: &Path) -> Result<Vec<String>, Stop> {
 /// Reads a Parquet file into record batches.
 pub fn read_parquet(path: &Path) -> Result<Vec<RecordBatch>, String> {
     let file =
-        std::fs::File::open(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+        std::fs::File::open(path).map_err(|e| format!("cannot read {}: {e}", text::path(&path)))?;
     let reader = ParquetRecordBatchReaderBuilder::try_new(file)
         .and_then(|b| b.build())
-        .map_err(|e| format!("{}: not a readable Parquet file: {e}", path.display()))?;
+        .map_err(|e| format!("{}: not a readable Parquet file: {e}", text::path(&path)))?;
     reader
         .collect::<Result<Vec<_>, _>>()
-        .map_err(|e| format!("{}: {e}", path.display()))
+        .map_err(|e| format!("{}: {e}", text::path(&path)))
 }
 
 /// How one shown column is read from the table's columns.
@@ -164,7 +165,7 @@ fn render(batches: &[RecordBatch], ratio: bool, min_members: u32) -> Result<Vec<
     let sup = col("suppressed")?;
     let mut header: Vec<String> = dims
         .iter()
-        .map(|&i| schema.field(i).name().clone())
+        .map(|&i| text::escape(schema.field(i).name()).into_owned())
         .collect();
     header.extend(shown.iter().map(|(n, _)| n.to_string()));
     let mut rows: Vec<(Vec<String>, bool)> = Vec::new();
@@ -175,11 +176,7 @@ fn render(batches: &[RecordBatch], ratio: bool, min_members: u32) -> Result<Vec<
         };
         let text = |i: usize, r: usize| -> Option<String> {
             let s = b.column(i).as_any().downcast_ref::<StringArray>()?;
-            s.is_valid(r).then(|| s.value(r).to_string())
-        };
-        let value = |i: usize, r: usize| -> Option<f64> {
-            let f = b.column(i).as_any().downcast_ref::<Float64Array>()?;
-            f.is_valid(r).then(|| f.value(r))
+            s.is_valid(r).then(|| text::escape(s.value(r)).into_owned())
         };
         let suppressed = b
             .column(sup)
@@ -289,13 +286,13 @@ pub fn run(a: &InspectArgs) -> Result<(), Stop> {
             [] => {
                 return Err(Stop::usage(format!(
                     "{} holds no published round (no manifests/*.json)",
-                    a.out.display()
+                    text::path(&a.out)
                 )))
             }
             many => {
                 return Err(Stop::usage(format!(
                     "{} holds several rounds: {}; choose one with --round ID",
-                    a.out.display(),
+                    text::path(&a.out),
                     many.join(", ")
                 )))
             }
@@ -310,8 +307,8 @@ pub fn run(a: &InspectArgs) -> Result<(), Stop> {
     .map_err(|e| {
         Stop::usage(format!(
             "{}: {e} (rounds in {}: {})",
-            mpath.display(),
-            a.out.display(),
+            text::path(&mpath),
+            text::path(&a.out),
             if ids.is_empty() {
                 "none".into()
             } else {
@@ -322,17 +319,29 @@ pub fn run(a: &InspectArgs) -> Result<(), Stop> {
     let man: Manifest = serde_json::from_slice(&text).map_err(|e| {
         Stop::usage(format!(
             "{} is not a coopbench manifest: {e}",
-            mpath.display()
+            text::path(&mpath)
         ))
     })?;
     let r = &man.round;
-    println!("Purpose: {}", r.purpose);
+    // The manifest is not signed: every string in it is shown escaped.
+    let t = text::shown;
+    println!("Purpose: {}", t(&r.purpose));
     println!(
         "Round '{}' of pool '{}': {} to {}, {} mode, merged {} by {}.",
-        r.id, r.pool_id, r.period_start, r.period_end, r.mode, man.merged_at, man.toolkit_version
+        t(&r.id),
+        t(&r.pool_id),
+        t(&r.period_start),
+        t(&r.period_end),
+        t(&r.mode),
+        t(&man.merged_at),
+        t(&man.toolkit_version)
     );
     let c = &man.contributions;
-    let rejected: Vec<String> = c.rejected.iter().map(|(k, v)| format!("{v} {k}")).collect();
+    let rejected: Vec<String> = c
+        .rejected
+        .iter()
+        .map(|(k, v)| format!("{v} {}", t(k)))
+        .collect();
     println!(
         "Contributions: {} accepted of {} files{}.",
         c.accepted,
@@ -347,29 +356,34 @@ pub fn run(a: &InspectArgs) -> Result<(), Stop> {
         "Privacy: rho = {} per member, epsilon = {:.3} at delta = {:e}; a cell needs at least {} noisy active members.",
         man.privacy.rho, man.privacy.epsilon, man.privacy.delta, r.min_members
     );
-    println!("{}", man.privacy.statement);
+    println!("{}", t(&man.privacy.statement));
     let mut all = [0usize; 4];
-    for t in &man.tables {
-        let path = a.out.join(&t.path);
+    for tf in &man.tables {
+        // The table's file is where merge writes it, never a path the
+        // (unsigned) manifest names.
+        let rel = partition(&tf.name, &id)
+            .map_err(|e| Stop::usage(format!("{}: {}", text::path(&mpath), t(&e))))?
+            .join(DATA_FILE);
+        let path = a.out.join(&rel);
         let batches = read_parquet(&path).map_err(Stop::usage)?;
         let counts = verdict_counts(&batches);
         all.iter_mut().zip(counts).for_each(|(a, c)| *a += c);
         println!();
         println!(
             "{} [{}] {}: {} row{}, {} suppressed ({})",
-            t.name,
-            t.kind,
-            t.description,
-            t.rows,
-            if t.rows == 1 { "" } else { "s" },
-            t.suppressed,
-            t.path
+            t(&tf.name),
+            t(&tf.kind),
+            t(&tf.description),
+            tf.rows,
+            if tf.rows == 1 { "" } else { "s" },
+            tf.suppressed,
+            text::path(&rel)
         );
-        if t.kind != "ratio" {
-            println!("  members: {}", t.members_noisy);
+        if tf.kind != "ratio" {
+            println!("  members: {}", t(&tf.members_noisy));
         }
-        for l in render(&batches, t.kind == "ratio", r.min_members)
-            .map_err(|e| Stop::usage(format!("{}: {e}", path.display())))?
+        for l in render(&batches, tf.kind == "ratio", r.min_members)
+            .map_err(|e| Stop::usage(format!("{}: {e}", text::path(&path))))?
         {
             println!("{l}");
         }

@@ -170,6 +170,11 @@ each ratio histogram (every member counted once, in a last bin if it has no valu
 with no negative bin and the number of contributions as total, and each percentile carries a 95 % interval from the noise model \
 (a test on the raw noisy bins, inverted), the mean one by the delta method. Every figure carries a verdict: readable (95 % interval within +/-25 % of a total, count or \
 mean; a percentile's interval at most 5 bins wide), rough (twice as loose), too noisy (read it as noise, not data) or suppressed.";
+/// What the guarantee does not hide, in every statement (and in `coopbench
+/// plan`): the neighbouring relation and what is public besides the figures.
+pub const DISCLOSED: &str = "The guarantee is for substitution neighbours: it hides what a member's data is, not whether the member \
+     took part. Public to the association, and not protected by the noise: which members contributed, the number of contributions, and \
+     re-exports (a contribution with sequence number above 1; the member's earlier file is then counted as superseded).";
 
 /// The privacy statement in words.
 pub fn statement(round: &Round, rho: f64, epsilon: f64, accepted: usize) -> String {
@@ -181,7 +186,7 @@ pub fn statement(round: &Round, rho: f64, epsilon: f64, accepted: usize) -> Stri
              provided the association and the helper do not collude. The noise of any {} members (n_min {} less t {} colluding members) alone makes \
              the central noise; by the distributed discrete Gaussian bound (Kairouz, Liu & Steinke 2021) the published figures satisfy \
              rho = {} zCDP per member (slack included), which implies (epsilon = {:.3}, delta = {:e})-differential privacy. A cell is published only \
-             when its noisy number of active members is at least {}; suppressed cells have every figure null. {ESTIMATES}",
+             when its noisy number of active members is at least {}; suppressed cells have every figure null. {ESTIMATES} {DISCLOSED}",
             t.helper_name,
             t.parties(),
             t.n_min,
@@ -197,7 +202,7 @@ pub fn statement(round: &Round, rho: f64, epsilon: f64, accepted: usize) -> Stri
          (OpenDP discrete Gaussian, {} mode) before it was sent: the association never saw an unnoised figure, and merging is post-processing. \
          The privacy unit is the member: for each member's whole data in round '{}', the published figures satisfy rho = {} zCDP, \
          which implies (epsilon = {:.3}, delta = {:e})-differential privacy. A cell is published only when its noisy number of active members \
-         is at least {}; suppressed cells have every figure null. {ESTIMATES}",
+         is at least {}; suppressed cells have every figure null. {ESTIMATES} {DISCLOSED}",
         mode_name(round.mode),
         round.id,
         rho,
@@ -308,6 +313,17 @@ pub fn two_server_facts(round: &Round, plans: &[NoisePlan]) -> Option<TwoServerF
     })
 }
 
+/// `x` with `decimals` decimals, rounded up (a privacy cost is never shown
+/// smaller than it is).
+pub fn round_up(x: f64, decimals: usize) -> String {
+    let s = format!("{x:.decimals$}");
+    if s.parse::<f64>().is_ok_and(|v| v >= x) {
+        return s;
+    }
+    let half = 0.5 * 10f64.powi(-(decimals as i32));
+    format!("{:.decimals$}", x + half)
+}
+
 /// The footer key-value metadata of one table's Parquet file.
 pub fn parquet_metadata(
     round: &Round,
@@ -331,7 +347,7 @@ pub fn parquet_metadata(
         ("rho".into(), charged_rho(round, plans).to_string()),
         ("epsilon".into(), epsilon.to_string()),
         ("delta".into(), round.delta.to_string()),
-        ("metric_rho".into(), format!("{metric_rho:.6}")),
+        ("metric_rho".into(), round_up(metric_rho, 6)),
         ("contributions".into(), accepted.to_string()),
         ("min_members".into(), round.min_members.to_string()),
         ("toolkit_version".into(), TOOLKIT_VERSION.into()),
@@ -364,10 +380,30 @@ pub fn parquet_metadata(
             kv.push(("bins_hi".into(), b.hi.to_string()));
             kv.push(("bins_count".into(), b.count.to_string()));
         }
-        if let Some(c) = m.clip {
-            kv.push(("clip_lo".into(), c.lo.to_string()));
-            kv.push(("clip_hi".into(), c.hi.to_string()));
+        if m.clip.is_some() {
+            // The bounds cells were clipped to: the fixed-point bounds back
+            // in the measure's units (clip × scale is rounded to whole units).
+            if let Ok(b) = coopbench_privacy::plan::cell_bounds(m) {
+                kv.push(("clip_lo".into(), (b.lo as f64 / m.scale).to_string()));
+                kv.push(("clip_hi".into(), (b.hi as f64 / m.scale).to_string()));
+            }
         }
     }
     kv
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn privacy_costs_are_rounded_up() {
+        assert_eq!(round_up(0.1234561, 6), "0.123457");
+        assert_eq!(round_up(0.1234569, 6), "0.123457");
+        assert_eq!(round_up(0.375, 6), "0.375000");
+        assert_eq!(round_up(1.0 / 3.0, 6), "0.333334");
+        for x in [1e-9, 0.1, 2.0 / 3.0, 0.999_999_4, 12.345_678_9] {
+            assert!(round_up(x, 6).parse::<f64>().unwrap() >= x, "{x}");
+        }
+    }
 }

@@ -8,11 +8,27 @@
 //! read again, its SHA-256 compared with the first reading, and its values
 //! subtracted exactly.
 //!
+//! A contribution's identity is what its member signed: the signer's key id
+//! and the SHA-256 of the signed payload, not the file's bytes. A copy with
+//! other bytes but the same signed content (CRLF line ends, compact JSON,
+//! another signature added) is the same contribution and counts once, so
+//! anyone holding a copy of a member's file cannot knock that member out by
+//! sending a re-formatted copy. Signatures by keys not on the roster are
+//! ignored, and every roster key id present is tried.
+//!
 //! The outcome does not depend on the order of the files: per member, the
-//! valid files are grouped by sequence; every group of two or more different
-//! files is a conflict (all of them rejected); the highest sequence is
-//! accepted when it is a single file, and nothing of that member otherwise;
-//! every other file is superseded. Identical bytes count once.
+//! valid contributions are grouped by sequence; a group holding two or more
+//! different signed payloads is a conflict (all of them rejected); the
+//! highest sequence is accepted when it holds one payload, and nothing of
+//! that member otherwise; every other file is superseded. Copies of one
+//! payload (identical bytes or not) are duplicates, counted once.
+//!
+//! In local mode every value is range-checked against what a clipped,
+//! noised cell of the round can be (see [`ValueRange`]); a contribution
+//! outside it (a member trying to poison the sums, or to push suppressed
+//! cells over `min_members`) is rejected with reason `value_range`. In
+//! two-server mode the values are masked shares, uniform modulo 2^64, and
+//! cannot be range-checked (see docs/threat-model.md).
 
 use coopbench_privacy::plan::NoisePlan;
 use coopbench_protocol::round::cell_count;
@@ -20,12 +36,49 @@ use coopbench_protocol::signed::{self, Verified};
 use coopbench_protocol::{
     sha256_hex, Contribution, Envelope, Mode, Pool, PublicKey, Round, SealedSeedDoc, VerifyError,
 };
+use coopbench_text::shown;
 use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
 
 /// No contribution value may reach this magnitude (2^62): members' values are
 /// clipped fixed-point figures plus noise, far below it.
 pub const VALUE_LIMIT: u64 = 1 << 62;
+
+/// How many σ of noise a local-mode value may lie outside its cell's clip
+/// bounds. The discrete Gaussian's tail is sub-Gaussian,
+/// P(|X| ≥ kσ) ≤ 2·exp(−k²/2) (Canonne, Kamath & Steinke 2020), so at
+/// k = 12 an honest value is rejected with probability at most
+/// 2·e^−72 ≈ 1.1·10^−31 per cell: below 10^−25 for a round of 100,000
+/// cells per metric and ten metrics.
+pub const RANGE_SIGMAS: f64 = 12.0;
+
+/// The values a local-mode contribution may carry for one metric: the
+/// clip bounds in fixed point (0 and one unit for active and ratio cells)
+/// widened by [`RANGE_SIGMAS`] σ of the metric's noise on each side.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ValueRange {
+    /// Lowest value accepted.
+    pub lo: i128,
+    /// Highest value accepted.
+    pub hi: i128,
+}
+
+impl ValueRange {
+    /// The range for a metric with fixed-point `bounds` and noise `sigma`.
+    pub fn new(bounds: coopbench_privacy::clip::Bounds, sigma: f64) -> Self {
+        // Rounded up; σ is at most 2^62/40 (noise headroom), so this fits.
+        let tail = (RANGE_SIGMAS * sigma).ceil().min(1e30) as i128;
+        Self {
+            lo: i128::from(bounds.lo) - tail,
+            hi: i128::from(bounds.hi) + tail,
+        }
+    }
+
+    /// Whether `v` is inside.
+    pub fn contains(&self, v: i64) -> bool {
+        (self.lo..=self.hi).contains(&i128::from(v))
+    }
+}
 
 /// The toolkit version every contribution must start with.
 pub const TOOLKIT_PREFIX: &str = "coopbench ";
@@ -57,16 +110,20 @@ pub enum Reason {
     Grid,
     /// Noise parameters differ from the round's plan.
     Noise,
-    /// A value at or beyond ±2^62.
+    /// Local mode: a value outside the round's clip bounds ± 12σ of noise.
+    /// Two-server mode: a value at or beyond ±2^62 (never, for shares read
+    /// as i64; masked shares cannot be range-checked).
     ValueRange,
     /// Two-server mode: the sealed seed is missing, unsigned by the member or
     /// made for another round, member, sequence or vector length.
     SealedSeed,
-    /// Identical bytes to another file: counted once.
+    /// The same signed contribution (same member, same signed payload) as
+    /// another file, whatever its bytes: counted once.
     Duplicate,
     /// A higher sequence from the same member replaces it.
     Superseded,
-    /// Another different file from the same member with the same sequence.
+    /// Another contribution from the same member with the same sequence and
+    /// different signed content.
     Conflict,
 }
 
@@ -210,6 +267,10 @@ pub struct Context<'a> {
     pub roster: HashMap<String, PublicKey>,
     /// The round's noise plan, one per metric.
     pub plans: &'a [NoisePlan],
+    /// Local mode: per metric, the values a contribution may carry (None
+    /// for metrics whose bounds cannot be computed: the round is refused
+    /// before any merge then).
+    pub ranges: Vec<Option<ValueRange>>,
 }
 
 impl<'a> Context<'a> {
@@ -225,11 +286,22 @@ impl<'a> Context<'a> {
                     .map(|k| (m.key_id.clone(), k))
             })
             .collect();
+        let ranges = round
+            .metrics
+            .iter()
+            .zip(plans)
+            .map(|(m, p)| {
+                coopbench_privacy::plan::cell_bounds(m)
+                    .ok()
+                    .map(|b| ValueRange::new(b, p.sigma))
+            })
+            .collect();
         Self {
             round,
             round_hash,
             roster,
             plans,
+            ranges,
         }
     }
 }
@@ -245,58 +317,73 @@ fn close(a: f64, b: f64) -> bool {
 /// fails, in words.
 pub fn verify(ctx: &Context<'_>, bytes: &[u8]) -> Result<Verified<Contribution>, (Reason, String)> {
     let env = Envelope::from_json(bytes).map_err(|e| (Reason::Malformed, e.to_string()))?;
-    let key = env
-        .signer_ids()
-        .into_iter()
-        .find_map(|id| ctx.roster.get(id))
-        .ok_or_else(|| {
-            let ids: Vec<String> = env.signer_ids().iter().map(|s| short(s)).collect();
-            (
-                Reason::UnknownSigner,
-                format!(
-                    "signed by a key that is not on the pool's roster (key id {})",
-                    if ids.is_empty() {
-                        "none".into()
-                    } else {
-                        ids.join(", ")
-                    }
-                ),
-            )
-        })?;
-    let c: Verified<Contribution> = signed::verify(&env, key).map_err(|e| match e {
-        VerifyError::Malformed(m) => (Reason::Malformed, format!("not a DSSE envelope: {m}")),
-        VerifyError::WrongType { found, .. } => (
-            Reason::WrongType,
-            format!("not a contribution (its document type is {found})"),
-        ),
-        VerifyError::BadSignature(_) | VerifyError::NotSignedBy(_) => (
-            Reason::BadSignature,
-            format!(
-                "the signature of roster key {} does not verify: the file was altered after signing, or forged",
-                key.fingerprint()
-            ),
-        ),
-        VerifyError::BadPayload(m) => (
-            Reason::BadPayload,
-            format!("signed, but not a valid contribution document: {m}"),
-        ),
-    })?;
-    let doc = &c.doc;
-    if doc.member_key_id != c.signer {
+    // Every roster key id among the signatures, once each, in order; other
+    // signatures (anyone can add one) are ignored.
+    let mut roster_ids: Vec<&str> = Vec::new();
+    for id in env.signer_ids() {
+        if ctx.roster.contains_key(id) && !roster_ids.contains(&id) {
+            roster_ids.push(id);
+        }
+    }
+    if roster_ids.is_empty() {
+        let ids: Vec<String> = env.signer_ids().iter().map(|s| short(s)).collect();
         return Err((
-            Reason::SignerMismatch,
+            Reason::UnknownSigner,
             format!(
-                "signed by roster key {} but claims to come from key {}",
-                short(&c.signer),
-                short(&doc.member_key_id)
+                "signed by a key that is not on the pool's roster (key id {})",
+                if ids.is_empty() {
+                    "none".into()
+                } else {
+                    ids.join(", ")
+                }
             ),
         ));
     }
+    let mut verified: Vec<Verified<Contribution>> = Vec::new();
+    let mut failure = None;
+    for id in roster_ids {
+        let key = &ctx.roster[id];
+        match signed::verify::<Contribution>(&env, key) {
+            Ok(c) => verified.push(c),
+            Err(e) => {
+                if failure.is_none() {
+                    failure = Some(verify_failure(e, key));
+                }
+            }
+        }
+    }
+    // A member's contribution is the one its claimed member signed; a file
+    // that only other roster members signed claims to be someone else.
+    let Some(first) = verified.first().map(|c| c.signer.clone()) else {
+        return Err(failure.expect("at least one roster key was tried"));
+    };
+    let c = match verified
+        .iter()
+        .position(|c| c.doc.member_key_id == c.signer)
+    {
+        Some(i) => verified.swap_remove(i),
+        None => {
+            let claimed = verified[0].doc.member_key_id.clone();
+            return Err((
+                Reason::SignerMismatch,
+                format!(
+                    "signed by roster key {} but claims to come from key {}",
+                    short(&first),
+                    short(&claimed)
+                ),
+            ));
+        }
+    };
+    let doc = &c.doc;
     let round = ctx.round;
     if doc.round_id != round.id {
         return Err((
             Reason::WrongRound,
-            format!("made for round {:?}, not {:?}", doc.round_id, round.id),
+            format!(
+                "made for round \"{}\", not \"{}\"",
+                shown(&doc.round_id),
+                shown(&round.id)
+            ),
         ));
     }
     if doc.round_hash != ctx.round_hash {
@@ -308,7 +395,11 @@ pub fn verify(ctx: &Context<'_>, bytes: &[u8]) -> Result<Verified<Contribution>,
     if doc.pool_id != round.pool_id {
         return Err((
             Reason::WrongRound,
-            format!("made for pool {:?}, not {:?}", doc.pool_id, round.pool_id),
+            format!(
+                "made for pool \"{}\", not \"{}\"",
+                shown(&doc.pool_id),
+                shown(&round.pool_id)
+            ),
         ));
     }
     if doc.mode != round.mode {
@@ -323,8 +414,8 @@ pub fn verify(ctx: &Context<'_>, bytes: &[u8]) -> Result<Verified<Contribution>,
             return Err((
                 Reason::Toolkit,
                 format!(
-                    "toolkit version {:?} is not a coopbench release ('coopbench x.y.z')",
-                    doc.toolkit_version
+                    "toolkit version \"{}\" is not a coopbench release ('coopbench x.y.z')",
+                    shown(&doc.toolkit_version)
                 ),
             ))
         }
@@ -337,9 +428,15 @@ pub fn verify(ctx: &Context<'_>, bytes: &[u8]) -> Result<Verified<Contribution>,
     }
     let problems = doc.problems_against(round, ctx.round_hash);
     if !problems.is_empty() {
-        return Err((Reason::Grid, problems.join("; ")));
+        return Err((Reason::Grid, shown(&problems.join("; ")).to_string()));
     }
-    for ((mv, m), plan) in doc.metrics.iter().zip(&round.metrics).zip(ctx.plans) {
+    for (((mv, m), plan), range) in doc
+        .metrics
+        .iter()
+        .zip(&round.metrics)
+        .zip(ctx.plans)
+        .zip(&ctx.ranges)
+    {
         let n = &mv.noise;
         if !close(n.sigma, plan.sigma)
             || !close(n.rho, plan.rho)
@@ -353,27 +450,62 @@ pub fn verify(ctx: &Context<'_>, bytes: &[u8]) -> Result<Verified<Contribution>,
                 ),
             ));
         }
-        // Two-server shares are uniform modulo 2^64: any value is possible.
-        if let Some(i) = mv
-            .values
-            .iter()
-            .position(|v| v.unsigned_abs() >= VALUE_LIMIT)
-            .filter(|_| round.mode == Mode::Local)
-        {
-            return Err((
-                Reason::ValueRange,
-                format!(
-                    "metric '{}' cell {}: a value beyond ±2^62, which no clipped, noised figure can reach",
-                    m.name,
-                    i + 1
-                ),
-            ));
+        // Two-server shares are uniform modulo 2^64: any value is possible,
+        // and no share can be range-checked. Local values are clipped cells
+        // plus noise: outside the clip bounds ± 12σ they are not a member's
+        // honest answer, whatever its data (a poisoning attempt).
+        if round.mode == Mode::Local {
+            let bad = match range {
+                Some(r) => mv.values.iter().position(|v| !r.contains(*v)),
+                None => mv
+                    .values
+                    .iter()
+                    .position(|v| v.unsigned_abs() >= VALUE_LIMIT),
+            };
+            if let Some(i) = bad {
+                let (lo, hi) = range.map_or((-(VALUE_LIMIT as i128), VALUE_LIMIT as i128), |r| {
+                    (r.lo, r.hi)
+                });
+                return Err((
+                    Reason::ValueRange,
+                    format!(
+                        "metric '{}' cell {}: a value outside [{lo}, {hi}], the round's clip bounds (in fixed point) widened by {RANGE_SIGMAS}σ of noise, which no clipped, noised figure reaches",
+                        m.name,
+                        i + 1
+                    ),
+                ));
+            }
         }
     }
     if round.mode == Mode::TwoServer {
         check_sealed_seed(ctx, &c).map_err(|m| (Reason::SealedSeed, m))?;
     }
     Ok(c)
+}
+
+/// The reason a roster key's signature did not verify.
+fn verify_failure(e: VerifyError, key: &PublicKey) -> (Reason, String) {
+    match e {
+        VerifyError::Malformed(m) => (Reason::Malformed, format!("not a DSSE envelope: {m}")),
+        VerifyError::WrongType { found, .. } => (
+            Reason::WrongType,
+            format!(
+                "not a contribution (its document type is {})",
+                coopbench_text::shown(&found)
+            ),
+        ),
+        VerifyError::BadSignature(_) | VerifyError::NotSignedBy(_) => (
+            Reason::BadSignature,
+            format!(
+                "the signature of roster key {} does not verify: the file was altered after signing, or forged",
+                key.fingerprint()
+            ),
+        ),
+        VerifyError::BadPayload(m) => (
+            Reason::BadPayload,
+            format!("signed, but not a valid contribution document: {m}"),
+        ),
+    }
 }
 
 /// Two-server mode: the contribution's sealed seed is signed by the same
@@ -426,6 +558,9 @@ pub struct Merger<'a> {
     sums: Sums,
     files: Vec<FileEntry>,
     by_sha: HashMap<String, usize>,
+    /// (member key id, SHA-256 of the signed payload) → the first file of
+    /// that contribution.
+    by_identity: HashMap<(String, String), usize>,
     members: BTreeMap<String, MemberFiles>,
     /// The largest file that can be a contribution to the round.
     max_bytes: u64,
@@ -475,6 +610,7 @@ impl<'a> Merger<'a> {
             ctx,
             files: Vec::new(),
             by_sha: HashMap::new(),
+            by_identity: HashMap::new(),
             members: BTreeMap::new(),
         }
     }
@@ -526,6 +662,17 @@ impl<'a> Merger<'a> {
         };
         drop(bytes);
         let member = c.doc.member_key_id.clone();
+        let identity = (member.clone(), c.hash.clone());
+        if let Some(&first) = self.by_identity.get(&identity) {
+            entry.status = not_used(
+                Reason::Duplicate,
+                "the same signed contribution as another file (same member, same signed content; other bytes): counted once".into(),
+                Some(first),
+            );
+            self.files.push(entry);
+            return Ok(());
+        }
+        self.by_identity.insert(identity, idx);
         let seq = c.doc.sequence;
         entry.member = Some((member.clone(), seq));
         entry.sigmas = c.doc.metrics.iter().map(|m| m.noise.sigma).collect();
@@ -630,7 +777,7 @@ impl<'a> Merger<'a> {
                     not_used(
                         Reason::Conflict,
                         format!(
-                            "another, different file from the same member has the same sequence number {s}: both are rejected (re-export with --supersede to settle it)"
+                            "another contribution from the same member with different signed content has the same sequence number {s}: both are rejected (re-export with --supersede to settle it)"
                         ),
                         Some(other),
                     )
@@ -715,6 +862,30 @@ mod tests {
             cells: vec![vec![i128::MIN + 1]],
         };
         assert!(s.apply(&[&[2]], true).is_err());
+    }
+
+    #[test]
+    fn value_ranges_are_the_clip_bounds_plus_twelve_sigma() {
+        let b = coopbench_privacy::clip::Bounds {
+            lo: -100,
+            hi: 30_000,
+        };
+        let r = ValueRange::new(b, 1000.5);
+        // ⌈12 · 1000.5⌉ = 12006.
+        assert_eq!((r.lo, r.hi), (-12_106, 42_006));
+        assert!(r.contains(42_006) && r.contains(-12_106) && r.contains(0));
+        assert!(!r.contains(42_007) && !r.contains(-12_107));
+        assert!(!r.contains(i64::MAX) && !r.contains(i64::MIN));
+        assert!(!r.contains((1 << 62) - 1));
+        // The widest bounds and σ still fit (no overflow in i128).
+        let wide = ValueRange::new(
+            coopbench_privacy::clip::Bounds {
+                lo: -(1 << 62),
+                hi: 1 << 62,
+            },
+            1e18,
+        );
+        assert!(wide.contains(i64::MAX) && wide.contains(i64::MIN));
     }
 
     #[test]

@@ -1,7 +1,7 @@
 //! `coopbench-aggregator merge`: verify every contribution, sum the accepted
 //! ones, and publish the round's benchmark tables and manifest.
 
-use crate::cli::{Stop, EXIT_OK, EXIT_REFUSED, EXIT_USAGE};
+use crate::cli::{Stop, EXIT_REFUSED, EXIT_USAGE};
 use crate::merge::{Context, Merger, Status};
 use crate::pool_dir::PoolDir;
 use crate::pool_dir::{read_signed_pool, PoolFileError};
@@ -12,6 +12,7 @@ use coopbench_protocol::signed::{self, Verified};
 use coopbench_protocol::{
     guardrails, limits, Envelope, HelperBatch, Mode, Pool, Round, VerifyError,
 };
+use coopbench_text::{self as text, shown};
 use std::path::{Path, PathBuf};
 
 /// Verify and merge the members' contributions into benchmark Parquet files.
@@ -19,10 +20,12 @@ use std::path::{Path, PathBuf};
 /// Every file is checked: a DSSE envelope, signed by a key on the pool's roster
 /// (the signature must verify), for this round (id and hash) and pool, made by a
 /// coopbench toolkit, with the round's metrics, grids, value counts and noise
-/// parameters, and no value beyond ±2^62. Each file that fails gets one line with
-/// its name and the reason; the merge goes on with the rest. Identical files
-/// count once; a member's higher sequence number supersedes its lower ones; two
-/// different files from one member with the same sequence are both rejected.
+/// parameters, and (local mode) every value within the round's clip bounds ± 12σ
+/// of noise. Each file that fails gets one line with its name and the reason; the
+/// merge goes on with the rest. Copies of one signed contribution (same member,
+/// same signed payload, whatever the bytes) count once; a member's higher sequence
+/// number supersedes its lower ones; two contributions from one member with the
+/// same sequence and different signed content are both rejected.
 ///
 /// With fewer accepted contributions than the round's min_members_total the merge
 /// refuses and writes nothing. Otherwise it writes, for each metric,
@@ -78,32 +81,26 @@ pub struct MergeArgs {
 
 /// Runs `merge`.
 pub fn run(args: &MergeArgs) -> i32 {
-    match merge(args) {
-        Ok(()) => EXIT_OK,
-        Err(Stop(code, msg)) => {
-            eprintln!("error: {msg}");
-            code
-        }
-    }
+    crate::cli::finish(merge(args))
 }
 
 /// Reads a file of at most `limit` bytes (`what` names it in the refusal).
 fn read(path: &Path, limit: u64, what: &str) -> Result<Vec<u8>, Stop> {
     crate::files::read_bounded(path, limit, what)
-        .map_err(|e| Stop::usage(format!("cannot read {}: {e}", path.display())))
+        .map_err(|e| Stop::usage(format!("cannot read {}: {e}", text::path(path))))
 }
 
 /// The signed pool, verified with its own association key and checked.
 fn load_pool(path: &Path) -> Result<Verified<Pool>, Stop> {
     let bytes = read(path, limits::POOL_MAX_BYTES, "a signed pool")?;
     let pool = read_signed_pool(&bytes).map_err(|e| match e {
-        PoolFileError::NotAPool(_) => Stop::usage(format!("{}: {e}", path.display())),
-        PoolFileError::BadSignature(_) => Stop::refused(format!("{}: {e}", path.display())),
+        PoolFileError::NotAPool(_) => Stop::usage(format!("{}: {e}", text::path(&path))),
+        PoolFileError::BadSignature(_) => Stop::refused(format!("{}: {e}", text::path(&path))),
     })?;
     let problems = pool.doc.problems();
     if !problems.is_empty() {
         return Err(Stop::refused_list(
-            &format!("{} is not a usable pool", path.display()),
+            &format!("{} is not a usable pool", text::path(&path)),
             &problems,
         ));
     }
@@ -114,18 +111,18 @@ fn load_pool(path: &Path) -> Result<Verified<Pool>, Stop> {
 /// against the pool and the schemas.
 fn load_round(path: &Path, pool: &Pool) -> Result<Verified<Round>, Stop> {
     let bytes = read(path, limits::ROUND_MAX_BYTES, "a signed round")?;
-    let env =
-        Envelope::from_json(&bytes).map_err(|e| Stop::usage(format!("{}: {e}", path.display())))?;
+    let env = Envelope::from_json(&bytes)
+        .map_err(|e| Stop::usage(format!("{}: {e}", text::path(&path))))?;
     let key = pool
         .association_public_key()
         .map_err(|e| Stop::refused(format!("the pool's association_key: {e}")))?;
     let round: Verified<Round> = signed::verify(&env, &key).map_err(|e| match e {
         VerifyError::WrongType { .. } | VerifyError::Malformed(_) => {
-            Stop::usage(format!("{} is not a round file: {e}", path.display()))
+            Stop::usage(format!("{} is not a round file: {e}", text::path(&path)))
         }
         e => Stop::refused(format!(
             "{}: not a round signed by pool '{}''s association key ({}): {e}",
-            path.display(),
+            text::path(&path),
             pool.id,
             key.fingerprint()
         )),
@@ -139,7 +136,7 @@ fn load_round(path: &Path, pool: &Pool) -> Result<Verified<Round>, Stop> {
     problems.extend(schemas::problems(&round.doc));
     if !problems.is_empty() {
         return Err(Stop::refused_list(
-            &format!("the round in {} is refused", path.display()),
+            &format!("the round in {} is refused", text::path(&path)),
             &problems,
         ));
     }
@@ -151,16 +148,16 @@ fn expand(inputs: &[PathBuf]) -> Result<Vec<PathBuf>, Stop> {
     let mut out = Vec::new();
     for p in inputs {
         let meta =
-            std::fs::metadata(p).map_err(|e| Stop::usage(format!("{}: {e}", p.display())))?;
+            std::fs::metadata(p).map_err(|e| Stop::usage(format!("{}: {e}", text::path(&p))))?;
         if meta.is_dir() {
             let mut found: Vec<PathBuf> = std::fs::read_dir(p)
-                .map_err(|e| Stop::usage(format!("cannot list {}: {e}", p.display())))?
+                .map_err(|e| Stop::usage(format!("cannot list {}: {e}", text::path(&p))))?
                 .filter_map(|e| e.ok().map(|e| e.path()))
                 .filter(|f| f.extension().is_some_and(|x| x == "json") && f.is_file())
                 .collect();
             found.sort();
             if found.is_empty() {
-                eprintln!("note: {} holds no *.json files", p.display());
+                eprintln!("note: {} holds no *.json files", text::path(&p));
             }
             out.extend(found);
         } else {
@@ -217,8 +214,8 @@ fn merge(args: &MergeArgs) -> Result<(), Stop> {
         return Err(Stop::refused(format!(
             "round '{}' is already published in {} ({}); its output is never overwritten. Publish into another directory, or remove that round's output first",
             r.id,
-            args.out.display(),
-            exists.iter().map(|p| p.display().to_string()).collect::<Vec<_>>().join(", ")
+            text::path(&args.out),
+            exists.iter().map(|p| text::path(&p)).collect::<Vec<_>>().join(", ")
         )));
     }
     let plans = coopbench_privacy::plan::noise_plans(r)
@@ -227,11 +224,11 @@ fn merge(args: &MergeArgs) -> Result<(), Stop> {
     let epsilon = coopbench_privacy::budget::epsilon_for(rho, r.delta)
         .map_err(|e| Stop::refused(format!("the round's (epsilon, delta): {e}")))?;
     let files = expand(&args.contributions)?;
-    println!("Purpose: {}", r.purpose);
+    println!("Purpose: {}", shown(&r.purpose));
     println!(
         "Merging round '{}' of pool '{}' ({} roster members): {} files.",
-        r.id,
-        r.pool_id,
+        shown(&r.id),
+        shown(&r.pool_id),
         pool.doc.roster.len(),
         files.len()
     );
@@ -249,14 +246,19 @@ fn merge(args: &MergeArgs) -> Result<(), Stop> {
             other,
         } = &f.status
         {
-            let rel = other.map(|o| outcome.files[o].name());
+            let rel = other.map(|o| text::path(&outcome.files[o].path));
             let what = match (reason.code(), rel) {
                 ("duplicate", Some(o)) => format!("{detail} (same as {o})"),
                 ("superseded", Some(o)) => format!("{detail} ({o})"),
                 ("conflict", Some(o)) => format!("{detail} (with {o})"),
                 _ => detail.clone(),
             };
-            println!("rejected {}: {} [{}]", f.name(), what, reason.code());
+            println!(
+                "rejected {}: {} [{}]",
+                text::path(&f.path),
+                shown(&what),
+                reason.code()
+            );
         }
     }
     let not_used = outcome.not_used_by_reason();
@@ -292,7 +294,7 @@ fn merge(args: &MergeArgs) -> Result<(), Stop> {
             "the helper's sum for this round",
         )?;
         let sum = leader::combine(r, &round.hash, &batch, &bytes, &mut outcome.sums)
-            .map_err(|e| Stop::refused(format!("{}: {e}", sum_path.display())))?;
+            .map_err(|e| Stop::refused(format!("{}: {e}", text::path(&sum_path))))?;
         println!(
             "The helper's sum ({} contributions) verifies and answers this batch: combined.",
             sum.doc.members.len()
@@ -324,14 +326,14 @@ fn merge(args: &MergeArgs) -> Result<(), Stop> {
     };
     publish::publish(&args.out, &output).map_err(publish_stop)?;
     println!();
-    println!("Published round '{}' in {}:", r.id, args.out.display());
+    println!("Published round '{}' in {}:", r.id, text::path(&args.out));
     for t in &built {
         let rel = partition(&t.name, &r.id)
             .map_err(Stop::refused)?
             .join(DATA_FILE);
         println!(
             "  {:<40} {:>6} row{}, {} suppressed",
-            rel.display().to_string(),
+            text::path(&rel),
             t.rows.len(),
             if t.rows.len() == 1 { "" } else { "s" },
             t.suppressed()
@@ -347,7 +349,7 @@ fn merge(args: &MergeArgs) -> Result<(), Stop> {
     );
     println!(
         "Look at it: coopbench-aggregator inspect {} --round {}",
-        args.out.display(),
+        text::path(&args.out),
         r.id
     );
     Ok(())
@@ -382,18 +384,18 @@ fn write_batch(
         )));
     }
     crate::files::write_atomic(&args.batch, &leader::signed_batch(batch, &key))
-        .map_err(|e| Stop::usage(format!("cannot write {}: {e}", args.batch.display())))?;
+        .map_err(|e| Stop::usage(format!("cannot write {}: {e}", text::path(&args.batch))))?;
     println!();
     println!(
         "Two-server round: summed the association's shares of {accepted} contributions; nothing is published yet."
     );
     println!(
         "Wrote the helper's batch to {} (the {accepted} sealed seeds, signed with the association key).",
-        args.batch.display()
+        text::path(&args.batch)
     );
     println!(
         "Send it to the helper ({}), then run this same merge again with --helper-sum <their answer>.",
-        r.two_server.as_ref().map_or("", |t| t.helper_name.as_str())
+        shown(r.two_server.as_ref().map_or("", |t| t.helper_name.as_str()))
     );
     Ok(())
 }

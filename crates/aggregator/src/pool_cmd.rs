@@ -8,6 +8,7 @@ use clap::{Args, Subcommand};
 use coopbench_protocol::pool::is_identifier;
 use coopbench_protocol::signed;
 use coopbench_protocol::{Date, Pool, PoolPolicy, PublicKey, RosterEntry, SigningKey};
+use coopbench_text as text;
 use std::path::PathBuf;
 
 /// Manage the pool: its purpose, sunset date, floors and members' keys.
@@ -83,8 +84,9 @@ pub struct InitArgs {
 
 /// Add a member's public key to the roster.
 ///
-/// LABEL is your own name for the member; it stays in pool.toml and never
-/// reaches a benchmark. PUBKEY is the base64 key the member's `coopbench keygen`
+/// LABEL is your own name for the member; it stays in pool.toml: the signed
+/// pool.sig.json sent to members and the helper carries keys only, and no
+/// benchmark names a member. PUBKEY is the base64 key the member's `coopbench keygen`
 /// printed. Compare the fingerprint printed here with the one the member reads
 /// you over the phone. Run `pool sign` afterwards and send the new pool.sig.json.
 ///
@@ -136,7 +138,7 @@ fn init(a: &InitArgs) -> Result<(), Stop> {
         if p.symlink_metadata().is_ok() {
             return Err(Stop::refused(format!(
                 "{} already exists; pool init never overwrites a pool or its key",
-                p.display()
+                text::path(&p)
             )));
         }
     }
@@ -161,7 +163,7 @@ fn init(a: &InitArgs) -> Result<(), Stop> {
         return Err(Stop::refused_list("the pool is refused", &problems));
     }
     ensure_dir(&pd.dir)
-        .map_err(|e| Stop::usage(format!("cannot create {}: {e}", pd.dir.display())))?;
+        .map_err(|e| Stop::usage(format!("cannot create {}: {e}", text::path(&pd.dir))))?;
     write_new(&pd.key_path(), key.pkcs8_secret()).map_err(|e| {
         let code = if e.kind() == std::io::ErrorKind::AlreadyExists {
             EXIT_REFUSED
@@ -170,7 +172,7 @@ fn init(a: &InitArgs) -> Result<(), Stop> {
         };
         Stop(
             code,
-            format!("cannot write {}: {e}", pd.key_path().display()),
+            format!("cannot write {}: {e}", text::path(&pd.key_path())),
         )
     })?;
     write_new_public(&pd.pool_path(), PoolDir::pool_toml(&pool)?.as_bytes()).map_err(|e| {
@@ -181,15 +183,15 @@ fn init(a: &InitArgs) -> Result<(), Stop> {
         };
         Stop(
             code,
-            format!("cannot write {}: {e}", pd.pool_path().display()),
+            format!("cannot write {}: {e}", text::path(&pd.pool_path())),
         )
     })?;
-    println!("Created pool '{}' in {}", pool.id, pd.dir.display());
+    println!("Created pool '{}' in {}", pool.id, text::path(&pd.dir));
     println!(
         "  association key: {} (mode 0600; keep it safe: it signs what members trust)",
-        pd.key_path().display()
+        text::path(&pd.key_path())
     );
-    println!("  agreement:       {}", pd.pool_path().display());
+    println!("  agreement:       {}", text::path(&pd.pool_path()));
     println!(
         "  association key fingerprint: {}",
         key.public().fingerprint()
@@ -201,9 +203,10 @@ fn init(a: &InitArgs) -> Result<(), Stop> {
 
 fn valid_label(label: &str) -> Result<String, Stop> {
     let l = label.trim();
-    if l.is_empty() || l.chars().any(char::is_control) || l.chars().count() > 200 {
+    if l.is_empty() || l.chars().any(text::needs_escape) || l.chars().count() > 200 {
         return Err(Stop::usage(format!(
-            "label {label:?} must be 1-200 characters without control characters"
+            "label \"{}\" must be 1-200 characters without control, bidirectional or invisible format characters",
+            text::shown(label)
         )));
     }
     Ok(l.to_string())
@@ -220,13 +223,14 @@ fn add_member(a: &AddMemberArgs) -> Result<(), Stop> {
         return Err(Stop::refused(format!(
             "this key ({}) is already on the roster as '{}'",
             key.fingerprint(),
-            m.label
+            text::shown(&m.label)
         )));
     }
     if let Some(m) = pool.roster.iter().find(|m| m.label == label) {
         return Err(Stop::refused(format!(
             "the label '{}' is already used for key {}; choose another label",
-            label, m.key_id
+            text::shown(&label),
+            m.key_id
         )));
     }
     if pool.association_key == key.to_base64() {
@@ -241,7 +245,8 @@ fn add_member(a: &AddMemberArgs) -> Result<(), Stop> {
     });
     pd.save_pool(&pool)?;
     println!(
-        "Added '{label}' (fingerprint {}) to pool '{}': {} members.",
+        "Added '{}' (fingerprint {}) to pool '{}': {} members.",
+        text::shown(&label),
         key.fingerprint(),
         pool.id,
         pool.roster.len()
@@ -270,13 +275,15 @@ fn remove_member(a: &RemoveMemberArgs) -> Result<(), Stop> {
         [i] => *i,
         [] => {
             return Err(Stop::refused(format!(
-                "no member '{want}' on pool '{}''s roster (give a label, key id or fingerprint as `pool show` lists them)",
-                pool.id
+                "no member '{}' on pool '{}''s roster (give a label, key id or fingerprint as `pool show` lists them)",
+                text::shown(want),
+                text::shown(&pool.id)
             )))
         }
         _ => {
             return Err(Stop::refused(format!(
-                "'{want}' names more than one member; give the key id instead"
+                "'{}' names more than one member; give the key id instead",
+                text::shown(want)
             )))
         }
     };
@@ -284,9 +291,9 @@ fn remove_member(a: &RemoveMemberArgs) -> Result<(), Stop> {
     pd.save_pool(&pool)?;
     println!(
         "Removed '{}' ({}) from pool '{}': {} members left.",
-        removed.label,
+        text::shown(&removed.label),
         removed.key_id,
-        pool.id,
+        text::shown(&pool.id),
         pool.roster.len()
     );
     println!("Run `pool sign` and send the new pool.sig.json; merges with it reject that key.");
@@ -298,7 +305,7 @@ fn sign(a: &DirArgs) -> Result<(), Stop> {
     let pool = pd.load_pool()?;
     let mut problems = pool.problems();
     for m in &pool.roster {
-        if m.label.trim().is_empty() || m.label.chars().any(char::is_control) {
+        if m.label.trim().is_empty() || m.label.chars().any(text::needs_escape) {
             problems.push(format!(
                 "roster entry {}: its label is empty or has control characters",
                 m.key_id
@@ -307,15 +314,16 @@ fn sign(a: &DirArgs) -> Result<(), Stop> {
     }
     if !problems.is_empty() {
         return Err(Stop::refused_list(
-            &format!("{} cannot be signed", pd.pool_path().display()),
+            &format!("{} cannot be signed", text::path(&pd.pool_path())),
             &problems,
         ));
     }
     let key = pd.load_key_for(&pool)?;
-    let env = signed::sign(&pool, &key);
+    // Labels stay in pool.toml: members and the helper get keys only.
+    let env = signed::sign(&pool.signed_form(), &key);
     let path = pd.signed_pool_path();
     write_atomic(&path, &env.to_json())
-        .map_err(|e| Stop::usage(format!("cannot write {}: {e}", path.display())))?;
+        .map_err(|e| Stop::usage(format!("cannot write {}: {e}", text::path(&path))))?;
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt;
@@ -325,7 +333,7 @@ fn sign(a: &DirArgs) -> Result<(), Stop> {
         "Signed pool '{}' ({} members) as {}.",
         pool.id,
         pool.roster.len(),
-        path.display()
+        text::path(&path)
     );
     println!(
         "Send it to every member (`coopbench join pool.sig.json`); they will see the association key fingerprint {}.",
@@ -337,8 +345,12 @@ fn sign(a: &DirArgs) -> Result<(), Stop> {
 fn show(a: &DirArgs) -> Result<(), Stop> {
     let pd = PoolDir::new(&a.dir);
     let pool = pd.load_pool()?;
-    println!("Purpose: {}", pool.purpose);
-    println!("Pool '{}': {}", pool.id, pool.name);
+    println!("Purpose: {}", text::shown(&pool.purpose));
+    println!(
+        "Pool '{}': {}",
+        text::shown(&pool.id),
+        text::shown(&pool.name)
+    );
     println!("Sunset: {} (no round may open after it)", pool.sunset);
     println!(
         "Floors: a cell needs at least {} members; data must be at least {} days old when a round opens",
@@ -360,7 +372,7 @@ fn show(a: &DirArgs) -> Result<(), Stop> {
     let width = pool
         .roster
         .iter()
-        .map(|m| m.label.chars().count())
+        .map(|m| text::shown(&m.label).to_string().chars().count())
         .max()
         .unwrap_or(5)
         .max(5);
@@ -369,20 +381,20 @@ fn show(a: &DirArgs) -> Result<(), Stop> {
         let fp = PublicKey::from_base64(&m.public_key)
             .map(|k| k.fingerprint())
             .unwrap_or_else(|_| "(invalid key)".into());
-        println!("  {:<width$}  {fp}", m.label);
+        println!("  {:<width$}  {fp}", text::shown(&m.label));
     }
     let problems = pool.problems();
     if !problems.is_empty() {
         println!();
         println!("Problems (pool sign will refuse until they are fixed):");
         for p in problems {
-            println!("  - {p}");
+            println!("  - {}", text::shown(&p));
         }
     }
     if !is_identifier(&pool.id) {
         return Err(Stop::refused(format!(
-            "pool id {:?} is not usable",
-            pool.id
+            "pool id \"{}\" is not usable",
+            text::shown(&pool.id)
         )));
     }
     Ok(())

@@ -13,6 +13,7 @@ use crate::files::{check_private, path_id, read_bounded, read_text_bounded, writ
 use coopbench_protocol::limits::{CONFIG_MAX_BYTES, POOL_MAX_BYTES, ROUND_MAX_BYTES};
 use coopbench_protocol::signed::{self, Verified};
 use coopbench_protocol::{Envelope, Pool, Round, SigningKey};
+use coopbench_text as text;
 use std::path::{Path, PathBuf};
 
 /// A pool directory.
@@ -26,7 +27,8 @@ pub struct PoolDir {
 const POOL_HEADER: &str =
     "# coopbench pool agreement. Change it with `coopbench-aggregator pool ...`,\n\
 # then `coopbench-aggregator pool sign` and send pool.sig.json to the members.\n\
-# Labels stay in this file: they never reach a benchmark.\n";
+# Labels stay in this file: pool.sig.json carries keys only, and no benchmark\n\
+# names a member.\n";
 
 impl PoolDir {
     /// The pool directory `dir`.
@@ -65,15 +67,19 @@ impl PoolDir {
             if e.kind() == std::io::ErrorKind::NotFound {
                 Stop::usage(format!(
                     "{}: no pool here; create one with `coopbench-aggregator pool init --dir {}`",
-                    path.display(),
-                    self.dir.display()
+                    text::path(&path),
+                    text::path(&self.dir)
                 ))
             } else {
-                Stop::usage(format!("cannot read {}: {e}", path.display()))
+                Stop::usage(format!("cannot read {}: {e}", text::path(&path)))
             }
         })?;
-        toml::from_str(&text)
-            .map_err(|e| Stop::usage(format!("{} is not a valid pool file: {e}", path.display())))
+        toml::from_str(&text).map_err(|e| {
+            Stop::usage(format!(
+                "{} is not a valid pool file: {e}",
+                text::path(&path)
+            ))
+        })
     }
 
     /// The pool as the TOML text written to pool.toml (purpose first).
@@ -87,7 +93,7 @@ impl PoolDir {
     pub fn save_pool(&self, pool: &Pool) -> Result<(), Stop> {
         let path = self.pool_path();
         write_atomic(&path, Self::pool_toml(pool)?.as_bytes())
-            .map_err(|e| Stop::usage(format!("cannot write {}: {e}", path.display())))
+            .map_err(|e| Stop::usage(format!("cannot write {}: {e}", text::path(&path))))
     }
 
     /// Loads the association's key; refuses one that others can read.
@@ -95,8 +101,9 @@ impl PoolDir {
         let path = self.key_path();
         check_private(&path).map_err(Stop::usage)?;
         let bytes = read_bounded(&path, CONFIG_MAX_BYTES, "a key file")
-            .map_err(|e| Stop::usage(format!("cannot read {}: {e}", path.display())))?;
-        SigningKey::from_pkcs8(&bytes).map_err(|e| Stop::usage(format!("{}: {e}", path.display())))
+            .map_err(|e| Stop::usage(format!("cannot read {}: {e}", text::path(&path))))?;
+        SigningKey::from_pkcs8(&bytes)
+            .map_err(|e| Stop::usage(format!("{}: {e}", text::path(&path))))
     }
 
     /// The signing key, checked to be the pool's association key.
@@ -105,8 +112,8 @@ impl PoolDir {
         if key.public().to_base64() != pool.association_key {
             return Err(Stop::refused(format!(
                 "{} is not the key named in {} (association_key): sign with the pool's own key",
-                self.key_path().display(),
-                self.pool_path().display()
+                text::path(&self.key_path()),
+                text::path(&self.pool_path())
             )));
         }
         Ok(key)
@@ -119,11 +126,11 @@ impl PoolDir {
             if e.kind() == std::io::ErrorKind::NotFound {
                 Stop::usage(format!(
                     "{}: no round '{id}' in this pool; create it with `coopbench-aggregator round new --dir {} --from TEMPLATE.toml`",
-                    path.display(),
-                    self.dir.display()
+                    text::path(&path),
+                    text::path(&self.dir)
                 ))
             } else {
-                Stop::usage(format!("cannot read {}: {e}", path.display()))
+                Stop::usage(format!("cannot read {}: {e}", text::path(&path)))
             }
         })?;
         let round = parse_round(&path, &text)?;
@@ -137,7 +144,7 @@ impl PoolDir {
             return SignedState::Missing;
         };
         match read_signed_pool(&bytes) {
-            Ok(v) if v.doc == *pool => SignedState::Current(v.hash),
+            Ok(v) if v.doc == pool.signed_form() => SignedState::Current(v.hash),
             _ => SignedState::Stale,
         }
     }
@@ -150,14 +157,14 @@ pub enum SignedState {
     Missing,
     /// pool.sig.json signs an older (or another) pool.
     Stale,
-    /// pool.sig.json signs pool.toml's pool; its hash.
+    /// pool.sig.json signs pool.toml's pool (labels removed); its hash.
     Current(String),
 }
 
 /// Parses round TOML, naming the file in errors.
 pub fn parse_round(path: &Path, text: &str) -> Result<Round, Stop> {
     toml::from_str(text)
-        .map_err(|e| Stop::usage(format!("{} is not a valid round: {e}", path.display())))
+        .map_err(|e| Stop::usage(format!("{} is not a valid round: {e}", text::path(&path))))
 }
 
 /// Why a signed pool file is not usable.

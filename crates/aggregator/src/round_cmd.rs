@@ -14,6 +14,7 @@ use coopbench_privacy::estimate::BinGrid;
 use coopbench_privacy::plan::{noise_plans, NoisePlan};
 use coopbench_protocol::round::{Kind, Metric};
 use coopbench_protocol::{signed, Mode, Round};
+use coopbench_text as text;
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 
@@ -137,7 +138,7 @@ fn new(a: &NewArgs) -> Result<(), Stop> {
         coopbench_protocol::limits::ROUND_MAX_BYTES,
         "a round file",
     )
-    .map_err(|e| Stop::usage(format!("cannot read {}: {e}", a.from.display())))?;
+    .map_err(|e| Stop::usage(format!("cannot read {}: {e}", text::path(&a.from))))?;
     let round = parse_round(&a.from, &text)?;
     checks(&pd, &round)?;
     let path = pd.round_path(&round.id)?;
@@ -146,34 +147,34 @@ fn new(a: &NewArgs) -> Result<(), Stop> {
         return Err(Stop::refused(format!(
             "round '{}' already exists and is signed ({}); give the new round another id",
             round.id,
-            signed_path.display()
+            text::path(&signed_path)
         )));
     }
     write_new_public(&path, text.as_bytes()).map_err(|e| {
         if e.kind() == std::io::ErrorKind::AlreadyExists {
             Stop::refused(format!(
                 "{} already exists; round new never overwrites a round (edit it there, or give the new one another id)",
-                path.display()
+                text::path(&path)
             ))
         } else {
-            Stop::usage(format!("cannot write {}: {e}", path.display()))
+            Stop::usage(format!("cannot write {}: {e}", text::path(&path)))
         }
     })?;
-    println!("Purpose: {}", round.purpose);
+    println!("Purpose: {}", text::shown(&round.purpose));
     println!(
         "Created round '{}' ({} to {}, {} metrics) as {}.",
         round.id,
         round.period.start,
         round.period.end,
         round.metrics.len(),
-        path.display()
+        text::path(&path)
     );
     for n in guard::round_notes(&round) {
         println!("Note: {n}.");
     }
     println!(
         "Next: `round preview --dir {} {} --expected-members N`, then `round sign`.",
-        a.dir.display(),
+        text::path(&a.dir),
         round.id
     );
     Ok(())
@@ -450,7 +451,7 @@ fn preview(a: &PreviewArgs) -> Result<(), Stop> {
     let epsilon = coopbench_privacy::budget::epsilon_for(rho, round.delta)
         .map_err(|e| Stop::refused(e.to_string()))?;
     let parties = accuracy::parties_for(&round);
-    println!("Purpose: {}", round.purpose);
+    println!("Purpose: {}", text::shown(&round.purpose));
     println!(
         "Round '{}': {} to {}, rho = {} per member (epsilon = {:.3} at delta = {:e}), {} mode.",
         round.id,
@@ -464,7 +465,7 @@ fn preview(a: &PreviewArgs) -> Result<(), Stop> {
     match &round.two_server {
         Some(t) => println!(
             "Two-server: helper '{}'; each member adds a noise share of 1/{} of the variance (n_min {} less t {}), so at N contributions a cell's noise sd is sigma * sqrt(N / {}); slack of the distributed bound: {:e}.",
-            t.helper_name,
+            text::shown(&t.helper_name),
             t.parties(),
             t.n_min,
             t.t,
@@ -501,14 +502,14 @@ fn preview(a: &PreviewArgs) -> Result<(), Stop> {
         }
         let dims: Vec<String> = grid
             .iter()
-            .map(|d| format!("{} ({})", d.name, d.labels.len()))
+            .map(|d| format!("{} ({})", text::shown(&d.name), d.labels.len()))
             .collect();
         println!();
         println!(
             "{} [{}] {}: {} cells over {}; rho {:.4}",
             m.name,
             crate::manifest::kind_name(m.kind),
-            m.description,
+            text::shown(&m.description),
             p.cells,
             if dims.is_empty() {
                 "the whole period".into()
@@ -668,15 +669,15 @@ fn sign(a: &SignArgs) -> Result<(), Stop> {
         SignedState::Missing => {
             return Err(Stop::refused(format!(
                 "the pool is not signed yet ({} is missing): run `pool sign --dir {}` first",
-                pd.signed_pool_path().display(),
-                a.dir.display()
+                text::path(&pd.signed_pool_path()),
+                text::path(&a.dir)
             )))
         }
         SignedState::Stale => {
             return Err(Stop::refused(format!(
                 "{} does not match pool.toml (the pool changed since it was signed): run `pool sign --dir {}` first",
-                pd.signed_pool_path().display(),
-                a.dir.display()
+                text::path(&pd.signed_pool_path()),
+                text::path(&a.dir)
             )))
         }
     }
@@ -686,26 +687,26 @@ fn sign(a: &SignArgs) -> Result<(), Stop> {
     let path = pd.signed_round_path(&round.id)?;
     match crate::files::read_bounded(&path, coopbench_protocol::limits::ROUND_MAX_BYTES, "a signed round") {
         Ok(old) if old == bytes => {
-            println!("{} is already signed and unchanged.", path.display());
+            println!("{} is already signed and unchanged.", text::path(&path));
             return Ok(());
         }
         Ok(_) => {
             return Err(Stop::refused(format!(
                 "{} already holds a different signed version of round '{}'; members may have answered it. Give the changed round a new id",
-                path.display(),
+                text::path(&path),
                 round.id
             )))
         }
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
-        Err(e) => return Err(Stop::usage(format!("cannot read {}: {e}", path.display()))),
+        Err(e) => return Err(Stop::usage(format!("cannot read {}: {e}", text::path(&path)))),
     }
     write_new_public(&path, &bytes)
-        .map_err(|e| Stop::usage(format!("cannot write {}: {e}", path.display())))?;
-    println!("Purpose: {}", round.purpose);
+        .map_err(|e| Stop::usage(format!("cannot write {}: {e}", text::path(&path))))?;
+    println!("Purpose: {}", text::shown(&round.purpose));
     println!(
         "Signed round '{}' as {} (hash {}).",
         round.id,
-        path.display(),
+        text::path(&path),
         &coopbench_protocol::sha256_hex(
             &coopbench_protocol::canonical_json(&round).expect("serialises")
         )[..16]

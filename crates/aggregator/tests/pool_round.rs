@@ -4,6 +4,8 @@
 
 mod common;
 
+use base64::Engine as _;
+
 use common::{example_round_text, run_str, Run};
 use coopbench_protocol::signed::{self, Verified};
 use coopbench_protocol::{Envelope, Pool, Round, SigningKey};
@@ -183,6 +185,22 @@ fn pool_init_add_remove_sign_show() {
     let env = Envelope::from_json(&std::fs::read(cwd.join("pool/pool.sig.json")).unwrap()).unwrap();
     let v: Verified<Pool> = signed::verify(&env, &association.public()).unwrap();
     assert_eq!(v.doc.roster.len(), 2);
+    // Labels stay in pool.toml: members (competitors) and the helper get keys only.
+    assert!(v.doc.roster.iter().all(|m| m.label.is_empty()));
+    let signed_text = std::fs::read_to_string(cwd.join("pool/pool.sig.json")).unwrap();
+    assert!(
+        !String::from_utf8(
+            base64::engine::general_purpose::STANDARD
+                .decode(&env.payload)
+                .unwrap()
+        )
+        .unwrap()
+        .contains("Bakery Jansen")
+            && !signed_text.contains("label"),
+        "a label reached pool.sig.json"
+    );
+    let toml_text = std::fs::read_to_string(cwd.join("pool/pool.toml")).unwrap();
+    assert!(toml_text.contains("Bakery Jansen"), "{toml_text}");
     assert!(agg(cwd, &["pool", "show", "--dir", "pool"])
         .stdout
         .contains("pool.sig.json is current"));

@@ -109,6 +109,15 @@ fn two_server_round(r: &mut Round, block: &TwoServer) {
         lo: -(B as f64),
         hi: B as f64,
     });
+    // Noise that fits in 64-bit cells on top of bounds of ±2^59 (bound +
+    // 40σ_m ≤ 2^63 - 1, checked by the noise plan) needs ρ ≈ 100 on revenue:
+    // its weight goes from 3 to 800 of a total 805, and the round's ρ from 1
+    // to 805/8, so every other metric keeps the ρ it had.
+    let w_old: f64 = r.metrics.iter().map(|m| m.weight).sum();
+    let rev = r.metrics.iter_mut().find(|m| m.name == "revenue").unwrap();
+    let w_rev_old = rev.weight;
+    rev.weight = 800.0;
+    r.rho *= (w_old - w_rev_old + 800.0) / w_old;
 }
 
 impl Fixture {
@@ -278,12 +287,10 @@ impl Fixture {
         p
     }
 
-    /// Member `i`'s label and fingerprint as the helper names them.
-    fn who(&self, i: usize) -> (String, String) {
-        (
-            format!("Bakery {i}"),
-            self.s.members[i].public().fingerprint(),
-        )
+    /// Member `i`'s fingerprint, as the helper names members (it never
+    /// learns the association's labels: the signed pool carries keys only).
+    fn who(&self, i: usize) -> String {
+        self.s.members[i].public().fingerprint()
     }
 }
 
@@ -573,11 +580,15 @@ fn assert_open_refused(f: &Fixture, batch: &Path, victim: usize, entry: usize) {
     let out = f.helper.path().join("sum.sig.json");
     let r = f.helper_sum(batch, &out);
     r.expect(1);
-    let (label, fp) = f.who(victim);
+    let fp = f.who(victim);
+    assert!(
+        !r.stderr.contains(&format!("Bakery {victim}")),
+        "the helper names a member by the association's label:\n{}",
+        r.stderr
+    );
     for needle in [
         batch.display().to_string(),
         format!("sealed seed {entry} of {}", ACCEPTED.len()),
-        label,
         fp,
         "does not open".to_string(),
     ] {
@@ -888,5 +899,277 @@ fn a_refused_first_batch_leaves_the_helper_state_untouched() {
         snapshot(&f.state()).keys().collect::<Vec<_>>(),
         before.keys().collect::<Vec<_>>(),
         "a refused run wrote into the helper's state"
+    );
+}
+
+/// The pool `f`'s association signs under another id (same key, same
+/// roster): the leader's second pool.
+fn second_pool(f: &Fixture, id: &str) -> PathBuf {
+    let mut pool = f.s.pool.clone();
+    pool.id = id.into();
+    let p = f.s.path(&format!("{id}.sig.json"));
+    std::fs::write(&p, signed::sign(&pool, &f.s.association).to_json()).unwrap();
+    p
+}
+
+/// `helper sum` with another pool file.
+fn helper_sum_with_pool(f: &Fixture, pool: &Path, round: &Path, batch: &Path, out: &Path) -> Run {
+    run_str(
+        f.helper.path(),
+        &[
+            "helper",
+            "sum",
+            "--dir",
+            &f.state().display().to_string(),
+            "--pool",
+            &pool.display().to_string(),
+            "--round",
+            &round.display().to_string(),
+            "--batch",
+            &batch.display().to_string(),
+            "-o",
+            &out.display().to_string(),
+        ],
+        &[],
+    )
+}
+
+/// The attack the helper exists to stop: after the helper answered the real
+/// round, the leader signs a second pool ("bakeries2", same key, same roster)
+/// and sends a batch for the real round without member 3, to subtract the two
+/// sums. Refused, and so is every variant: the real round sent with the second
+/// pool to a helper that never answered anything (the round belongs to
+/// another pool), a round of the second pool (one pool per association key),
+/// and the smaller batch for the real round under a new file name (the
+/// answered record is keyed by the round hash the seeds are bound to).
+#[test]
+fn a_second_pool_under_the_association_key_gets_no_second_sum() {
+    let f = Fixture::new();
+    let seven = f.write_honest("seven", ACCEPTED);
+    f.merge_batch(&seven, "batch7.sig.json").expect(0);
+    f.helper_sum(
+        &f.s.path("batch7.sig.json"),
+        &f.helper.path().join("sum7.json"),
+    )
+    .expect(0);
+    let answered = snapshot(&f.state().join("answered"));
+    assert_eq!(
+        answered.keys().collect::<Vec<_>>(),
+        vec![&PathBuf::from(format!("{}.json", f.s.round_hash))],
+        "the answer is recorded under the round hash"
+    );
+    // The pin: the association key's id names the file, the pool id is inside.
+    let pin_file = f
+        .state()
+        .join("pools")
+        .join(format!("{}.json", f.s.association.public().key_id()));
+    let pin: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(&pin_file).unwrap()).unwrap();
+    assert_eq!(pin["pool_id"], "bakeries");
+
+    let six = f.write_honest("six", ACCEPTED.into_iter().filter(|&i| i != 3));
+    f.merge_batch(&six, "batch6.sig.json").expect(0);
+    let pool2 = second_pool(&f, "bakeries2");
+    let state = snapshot(&f.state());
+
+    // 1. The attack: pool file bakeries2, the real round, a batch
+    //    relabelled for pool bakeries2.
+    let mut b = f.read_batch(&f.s.path("batch6.sig.json"));
+    b.pool_id = "bakeries2".into();
+    let relabelled = f.write_batch("batch6-bakeries2.sig.json", &b, &f.s.association);
+    let out = f.helper.path().join("attack.json");
+    let r = helper_sum_with_pool(&f, &pool2, &f.s.path("round.sig.json"), &relabelled, &out);
+    r.expect(1);
+    assert!(
+        r.stderr
+            .contains("belongs to pool 'bakeries', not 'bakeries2'"),
+        "{}",
+        r.stderr
+    );
+    assert!(!out.exists());
+
+    // 2. A round of the second pool (its own id, signed by the same key).
+    let mut round2 = f.s.round.clone();
+    round2.pool_id = "bakeries2".into();
+    round2.id = "2025q4b".into();
+    let round2_path = f.s.path("round-bakeries2.sig.json");
+    std::fs::write(
+        &round2_path,
+        signed::sign(&round2, &f.s.association).to_json(),
+    )
+    .unwrap();
+    let mut b2 = f.read_batch(&f.s.path("batch6.sig.json"));
+    b2.pool_id = "bakeries2".into();
+    b2.round_id = round2.id.clone();
+    b2.round_hash = signed::verify::<Round>(
+        &signed::sign(&round2, &f.s.association),
+        &f.s.association.public(),
+    )
+    .unwrap()
+    .hash;
+    let batch2 = f.write_batch("batch-bakeries2.sig.json", &b2, &f.s.association);
+    let r = helper_sum_with_pool(&f, &pool2, &round2_path, &batch2, &out);
+    r.expect(1);
+    assert!(
+        r.stderr.contains("is pinned to pool 'bakeries'")
+            && r.stderr.contains("a second pool signed by the same key"),
+        "{}",
+        r.stderr
+    );
+    assert!(!out.exists());
+
+    // 3. The smaller batch for the real round, with the real pool, under a
+    //    new file name.
+    let renamed = f.s.path("fresh-name.sig.json");
+    std::fs::copy(f.s.path("batch6.sig.json"), &renamed).unwrap();
+    assert_helper_refuses(
+        &f,
+        &f.s.path("round.sig.json"),
+        &renamed,
+        &["already answered", &f.s.round_hash[..16]],
+    );
+    assert_eq!(
+        snapshot(&f.state()),
+        state,
+        "a refusal changed the helper's state"
+    );
+
+    // 4. A helper that never answered anything gets the real round with the
+    //    second pool: the round belongs to another pool, and nothing is pinned.
+    let fresh = tempfile::tempdir().unwrap();
+    let fresh_state = fresh.path().join("state");
+    std::fs::create_dir_all(&fresh_state).unwrap();
+    for k in ["helper.key", "hpke.key"] {
+        std::fs::copy(f.state().join(k), fresh_state.join(k)).unwrap();
+        set_private(&fresh_state.join(k));
+    }
+    let r = run_str(
+        fresh.path(),
+        &[
+            "helper",
+            "sum",
+            "--dir",
+            &fresh_state.display().to_string(),
+            "--pool",
+            &pool2.display().to_string(),
+            "--round",
+            &f.p("round.sig.json"),
+            "--batch",
+            &relabelled.display().to_string(),
+            "-o",
+            &out.display().to_string(),
+        ],
+        &[],
+    );
+    r.expect(1);
+    assert!(
+        r.stderr.contains("belongs to pool 'bakeries'"),
+        "{}",
+        r.stderr
+    );
+    assert!(!fresh_state.join("pools").exists() && !fresh_state.join("answered").exists());
+}
+
+/// The answered record is on disk before the sum is: a helper killed right
+/// after writing the record (as kill -9 would) has sent nothing, yet a second,
+/// smaller batch for the round is refused afterwards, while the same batch
+/// gets its sum.
+#[test]
+fn the_answer_is_recorded_before_the_sum_goes_out() {
+    let f = Fixture::new();
+    let seven = f.write_honest("seven", ACCEPTED);
+    f.merge_batch(&seven, "batch7.sig.json").expect(0);
+    let out = f.helper.path().join("sum7.json");
+    let crashed = run_str(
+        f.helper.path(),
+        &[
+            "helper",
+            "sum",
+            "--dir",
+            &f.state().display().to_string(),
+            "--pool",
+            &f.p("pool.sig.json"),
+            "--round",
+            &f.p("round.sig.json"),
+            "--batch",
+            &f.p("batch7.sig.json"),
+            "-o",
+            &out.display().to_string(),
+        ],
+        &[("COOPBENCH_CRASH_AT", "after-record")],
+    );
+    assert_ne!(crashed.code, 0, "the crash hook did not fire");
+    assert!(!out.exists(), "the sum went out before the record");
+    assert!(f
+        .state()
+        .join("answered")
+        .join(format!("{}.json", f.s.round_hash))
+        .exists());
+
+    let six = f.write_honest("six", ACCEPTED.into_iter().filter(|&i| i != 2));
+    f.merge_batch(&six, "batch6.sig.json").expect(0);
+    assert_helper_refuses(
+        &f,
+        &f.s.path("round.sig.json"),
+        &f.s.path("batch6.sig.json"),
+        &["already answered", "7 contributions"],
+    );
+    f.helper_sum(&f.s.path("batch7.sig.json"), &out).expect(0);
+    let env = Envelope::from_json(&std::fs::read(&out).unwrap()).unwrap();
+    let hs: Verified<HelperSum> = signed::verify(&env, &f.block.signing_key().unwrap()).unwrap();
+    assert_eq!(hs.doc.members.len(), ACCEPTED.len());
+}
+
+/// A sealed seed carrying an extra signature by a stranger (listed first) is
+/// still the member's: the helper ignores signatures by keys not on the
+/// roster and tries every roster key id present.
+#[test]
+fn a_seed_with_an_extra_strangers_signature_is_still_summed() {
+    let f = Fixture::new();
+    let inbox = f.write_honest("inbox", ACCEPTED);
+    f.merge_batch(&inbox, "batch.sig.json").expect(0);
+    let mut b = f.read_batch(&f.s.path("batch.sig.json"));
+    let stranger = SigningKey::generate().unwrap();
+    let extra = Envelope::sign("application/x", &serde_json::json!({"x": 1}), &stranger).unwrap();
+    b.seeds[0].signatures.insert(0, extra.signatures[0].clone());
+    let batch = f.write_batch("extra-sig.sig.json", &b, &f.s.association);
+    let out = f.helper.path().join("sum.json");
+    f.helper_sum(&batch, &out).expect(0);
+    let env = Envelope::from_json(&std::fs::read(&out).unwrap()).unwrap();
+    let hs: Verified<HelperSum> = signed::verify(&env, &f.block.signing_key().unwrap()).unwrap();
+    assert_eq!(hs.doc.members.len(), ACCEPTED.len());
+}
+
+/// The helper prints the pool's name from the (association-written) pool
+/// file: escape sequences in it are shown escaped, never acted on.
+#[test]
+fn the_helper_shows_the_pools_text_escaped() {
+    let f = Fixture::new();
+    let mut pool = f.s.pool.clone();
+    pool.name = "Bakeries\u{1b}[2J\u{9b}H\u{202e}\nFirst batch".into();
+    std::fs::write(
+        f.s.path("pool.sig.json"),
+        signed::sign(&pool, &f.s.association).to_json(),
+    )
+    .unwrap();
+    let inbox = f.write_honest("inbox", ACCEPTED);
+    f.merge_batch(&inbox, "batch.sig.json").expect(0);
+    let r = f.helper_sum(
+        &f.s.path("batch.sig.json"),
+        &f.helper.path().join("sum.json"),
+    );
+    r.expect(0);
+    for c in ['\u{1b}', '\u{9b}', '\u{202e}'] {
+        assert!(
+            !r.stdout.contains(c) && !r.stderr.contains(c),
+            "{c:?}:\n{}",
+            r.stdout
+        );
+    }
+    assert!(
+        r.stdout
+            .contains("Bakeries\\u{1b}[2J\\u{9b}H\\u{202e}\\nFirst batch"),
+        "{}",
+        r.stdout
     );
 }

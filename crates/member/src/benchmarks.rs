@@ -11,6 +11,7 @@ use arrow_array::cast::AsArray;
 use arrow_array::types::Float64Type;
 use arrow_array::Array;
 use coopbench_privacy::accuracy::{is_verdict_column, verdict_column, Verdict};
+use coopbench_text as text;
 use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
 use serde::Deserialize;
 use std::collections::BTreeMap;
@@ -81,14 +82,14 @@ pub fn rounds(dir: &Path) -> Result<Vec<PublishedRound>, String> {
     let entries = std::fs::read_dir(&manifests).map_err(|e| {
         format!(
             "{} holds no benchmarks: cannot read {} ({e}); pass the folder `coopbench-aggregator merge --out` wrote",
-            dir.display(),
-            manifests.display()
+            text::path(&dir),
+            text::path(&manifests)
         )
     })?;
     let mut out = Vec::new();
     for entry in entries {
         let path = entry
-            .map_err(|e| format!("cannot list {}: {e}", manifests.display()))?
+            .map_err(|e| format!("cannot list {}: {e}", text::path(&manifests)))?
             .path();
         if path.extension().and_then(|e| e.to_str()) != Some("json") {
             continue;
@@ -98,7 +99,7 @@ pub fn rounds(dir: &Path) -> Result<Vec<PublishedRound>, String> {
     if out.is_empty() {
         return Err(format!(
             "{} holds no published round (no manifests/<round>.json)",
-            dir.display()
+            text::path(&dir)
         ));
     }
     out.sort_by(|a, b| {
@@ -119,9 +120,9 @@ pub fn read_manifest(path: &Path) -> Result<PublishedRound, String> {
         coopbench_protocol::limits::MANIFEST_MAX_BYTES,
         "a manifest",
     )
-    .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+    .map_err(|e| format!("cannot read {}: {e}", text::path(&path)))?;
     let manifest: ManifestView = serde_json::from_slice(&bytes)
-        .map_err(|e| format!("{} is not a benchmark manifest: {e}", path.display()))?;
+        .map_err(|e| format!("{} is not a benchmark manifest: {e}", text::path(&path)))?;
     Ok(PublishedRound {
         manifest,
         path: path.to_path_buf(),
@@ -142,9 +143,10 @@ pub fn pick(dir: &Path, id: Option<&str>) -> Result<PublishedRound, String> {
                 .find(|r| r.manifest.round.id == id)
                 .ok_or_else(|| {
                     format!(
-                        "{} has no round '{id}'; it has: {}",
-                        dir.display(),
-                        known.join(", ")
+                        "{} has no round '{}'; it has: {}",
+                        text::path(&dir),
+                        coopbench_text::shown(id),
+                        coopbench_text::shown(&known.join(", "))
                     )
                 })
         }
@@ -221,11 +223,11 @@ pub fn table_path(dir: &Path, metric: &str, round_id: &str) -> PathBuf {
 /// dimension, every Float64 column a figure, `suppressed` the flag.
 pub fn read_table(dir: &Path, metric: &str, round_id: &str) -> Result<Table, String> {
     let path = table_path(dir, metric, round_id);
-    let fail = |e: &dyn std::fmt::Display| format!("{}: {e}", path.display());
+    let fail = |e: &dyn std::fmt::Display| format!("{}: {e}", text::path(&path));
     let file = std::fs::File::open(&path).map_err(|e| {
         format!(
             "the benchmark has no table for metric '{metric}': cannot open {} ({e})",
-            path.display()
+            text::path(&path)
         )
     })?;
     let builder = ParquetRecordBatchReaderBuilder::try_new(file).map_err(|e| fail(&e))?;
@@ -261,7 +263,7 @@ pub fn read_table(dir: &Path, metric: &str, round_id: &str) -> Result<Table, Str
     if !has_flag {
         return Err(format!(
             "{} is not a coopbench benchmark table: it has no `suppressed` column",
-            path.display()
+            text::path(&path)
         ));
     }
     let reader = builder.build().map_err(|e| fail(&e))?;

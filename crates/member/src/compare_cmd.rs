@@ -14,6 +14,8 @@ use crate::round_load::{self, LoadedRound};
 use crate::state::State;
 use clap::{Args, ValueEnum};
 use coopbench_protocol::round::Kind;
+use coopbench_text as text;
+use coopbench_text::shown;
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
@@ -94,13 +96,24 @@ fn load_round(
     let path = match &args.round_file {
         Some(p) => p.clone(),
         None => {
+            // The manifest is not signed: its ids name a file only once they
+            // are ids (no `../`).
+            for (what, id) in [("pool", &facts.pool_id), ("round", &facts.id)] {
+                if !coopbench_protocol::pool::is_identifier(id) {
+                    return Err(refused(format!(
+                        "{} names {what} \"{}\", which is not an id",
+                        coopbench_text::path(&published.path),
+                        coopbench_text::shown(id)
+                    )));
+                }
+            }
             let p = state.round_path(&facts.pool_id, &facts.id);
             if !p.exists() {
                 return Err(refused(format!(
                     "compare needs the definition of round '{}' (its metrics and grid), which your state directory keeps once you have exported that round; \
                      it has none ({}). Pass the round file your association sent: --round-file round.sig.json",
-                    facts.id,
-                    p.display()
+                    shown(&facts.id),
+                    text::path(&p)
                 )));
             }
             p
@@ -111,11 +124,11 @@ fn load_round(
     if r.id != facts.id || r.pool_id != facts.pool_id {
         return Err(refused(format!(
             "{} is round '{}' of pool '{}', but the benchmark is round '{}' of pool '{}': pass the matching round file, or --round {}",
-            path.display(),
+            text::path(&path),
             r.id,
             r.pool_id,
-            facts.id,
-            facts.pool_id,
+            shown(&facts.id),
+            shown(&facts.pool_id),
             r.id
         )));
     }
@@ -123,18 +136,18 @@ fn load_round(
         return Err(refused(format!(
             "{} is another version of round '{}' than the benchmark was merged from (round hash {} in the round file, {} in {}); \
              pass the round file the benchmark was made from with --round-file",
-            path.display(),
+            text::path(&path),
             r.id,
             short(&loaded.round.hash),
-            short(&facts.round_hash),
-            published.path.display()
+            shown(short(&facts.round_hash)),
+            text::path(&published.path)
         )));
     }
     if facts.currency != r.currency {
         return Err(refused(format!(
             "{} says the benchmark is in {}, the round in {}",
-            published.path.display(),
-            facts.currency,
+            text::path(&published.path),
+            shown(&facts.currency),
             r.currency
         )));
     }
@@ -239,14 +252,14 @@ fn compare_files(args: &CompareArgs) -> Result<(), Stop> {
         Format::Json => {
             let text =
                 serde_json::to_string_pretty(&comparison).expect("the comparison serialises");
-            println!("{text}");
+            println!("{}", coopbench_text::json(&text));
         }
         Format::Table => print!("{}", crate::compare_text::render(&comparison)),
     }
     if let Some(path) = &args.html {
         eprintln!(
             "wrote {} (it holds your own figures: keep it to yourself)",
-            path.display()
+            text::path(&path)
         );
     }
     Ok(())
@@ -256,5 +269,5 @@ fn compare_files(args: &CompareArgs) -> Result<(), Stop> {
 fn write_html(path: &Path, c: &Comparison) -> Result<(), Stop> {
     let html = crate::compare_html::render(c).map_err(refused)?;
     coopbench_fsio::write_atomic(path, html.as_bytes())
-        .map_err(|e| usage(format!("cannot write {}: {e}", path.display())))
+        .map_err(|e| usage(format!("cannot write {}: {e}", text::path(&path))))
 }

@@ -5,6 +5,7 @@ use crate::compare::{Comparison, RatioMetric, Status, TotalMetric};
 use crate::plan_cmd::fmt_num;
 use comfy_table::presets::UTF8_FULL_CONDENSED;
 use comfy_table::{Cell, CellAlignment, Color, ContentArrangement, Table};
+use coopbench_text::shown;
 use std::io::IsTerminal;
 
 /// A fraction as a signed or plain percentage.
@@ -64,7 +65,8 @@ fn note_cell(text: &str, suppressed: bool, noisy: bool, colour: bool) -> Cell {
 }
 
 fn totals_table(m: &TotalMetric, colour: bool) -> Table {
-    let mut header: Vec<&str> = m.dims.iter().map(String::as_str).collect();
+    let dims: Vec<String> = m.dims.iter().map(|d| shown(d).to_string()).collect();
+    let mut header: Vec<&str> = dims.iter().map(String::as_str).collect();
     let with_growth = m.dims.iter().any(|d| d == "month");
     header.extend(["yours", "market (95% range)", "your share (range)"]);
     if with_growth {
@@ -73,7 +75,7 @@ fn totals_table(m: &TotalMetric, colour: bool) -> Table {
     header.push("note");
     let mut t = new_table(colour, header);
     for c in &m.cells {
-        let mut row: Vec<Cell> = c.labels.iter().map(Cell::new).collect();
+        let mut row: Vec<Cell> = c.labels.iter().map(|l| Cell::new(shown(l))).collect();
         let mut yours = fmt_num(c.yours);
         if c.clipped {
             yours.push_str(" (clipped)");
@@ -109,7 +111,7 @@ fn totals_table(m: &TotalMetric, colour: bool) -> Table {
         }
         let text = if c.text.is_empty() { "ok" } else { &c.text };
         row.push(note_cell(
-            text,
+            &shown(text).to_string(),
             c.status == Status::Suppressed,
             c.too_noisy,
             colour,
@@ -120,10 +122,11 @@ fn totals_table(m: &TotalMetric, colour: bool) -> Table {
 }
 
 fn ratio_table(m: &RatioMetric, colour: bool) -> Table {
-    let mut header: Vec<&str> = if m.dims.is_empty() {
+    let dims: Vec<String> = m.dims.iter().map(|d| shown(d).to_string()).collect();
+    let mut header: Vec<&str> = if dims.is_empty() {
         vec!["cells"]
     } else {
-        m.dims.iter().map(String::as_str).collect()
+        dims.iter().map(String::as_str).collect()
     };
     header.extend([
         "yours",
@@ -139,7 +142,7 @@ fn ratio_table(m: &RatioMetric, colour: bool) -> Table {
         let mut row: Vec<Cell> = if g.labels.is_empty() {
             vec![Cell::new("whole period")]
         } else {
-            g.labels.iter().map(Cell::new).collect()
+            g.labels.iter().map(|l| Cell::new(shown(l))).collect()
         };
         row.push(
             Cell::new(g.yours.map_or("—".into(), |v| ratio_value(m, v)))
@@ -154,7 +157,7 @@ fn ratio_table(m: &RatioMetric, colour: bool) -> Table {
             row.push(Cell::new(v).set_alignment(CellAlignment::Right));
         }
         row.push(note_cell(
-            &g.text,
+            &shown(&g.text).to_string(),
             g.status == Status::Suppressed,
             g.too_noisy,
             colour,
@@ -172,37 +175,38 @@ pub fn render(c: &Comparison) -> String {
     out.push_str(&format!("{}\n\n", c.private_note));
     out.push_str(&format!(
         "Round '{}' of pool '{}' ({} mode), period {} to {}, {} contributions merged. Amounts in {}.\n",
-        r.id,
-        r.pool_id,
-        r.mode,
-        r.period_start,
-        r.period_end,
+        shown(&r.id),
+        shown(&r.pool_id),
+        shown(&r.mode),
+        shown(&r.period_start),
+        shown(&r.period_end),
         r.contributions.map_or("?".into(), |n| n.to_string()),
-        r.currency
+        shown(&r.currency)
     ));
     out.push_str(
         "Every published figure carries privacy noise; its 95% range is shown. Each carries the benchmark's verdict: readable (range within +/-25%, a percentile's within 5 bins), rough (read the range, not the digits) or \"too noisy to read\", which is never shown as a number.\n",
     );
     for n in &c.notes {
-        out.push_str(&format!("Note: {n}\n"));
+        out.push_str(&format!("Note: {}\n", shown(n)));
     }
     for m in &c.totals {
         let unit = if m.description.contains(&m.unit) {
             String::new()
         } else {
-            format!(" ({})", m.unit)
+            format!(" ({})", shown(&m.unit))
         };
         out.push_str(&format!(
             "\n{} — {}{unit}: your figure, the market total, your share of it\n",
-            m.name, m.description
+            shown(&m.name),
+            shown(&m.description)
         ));
         out.push_str(&format!("{}\n", totals_table(m, colour)));
     }
     for m in &c.ratios {
         out.push_str(&format!(
             "\n{} — {}: percentiles of the members' values, known to within one bin ({} wide)\n",
-            m.name,
-            m.description,
+            shown(&m.name),
+            shown(&m.description),
             ratio_value(m, m.bins.width)
         ));
         out.push_str(&format!("{}\n", ratio_table(m, colour)));

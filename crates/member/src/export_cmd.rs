@@ -19,6 +19,8 @@ use coopbench_privacy::budget;
 use coopbench_privacy::ledger::{Ledger, LedgerEntry};
 use coopbench_privacy::Policy;
 use coopbench_protocol::{signed, Contribution, TOOLKIT_VERSION};
+use coopbench_text as text;
+use coopbench_text::shown;
 use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
 
@@ -88,9 +90,9 @@ impl ExportRecord {
         ) {
             Ok(b) => serde_json::from_slice(&b)
                 .map(Some)
-                .map_err(|e| format!("{} is damaged: {e}", path.display())),
+                .map_err(|e| format!("{} is damaged: {e}", text::path(&path))),
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
-            Err(e) => Err(format!("cannot read {}: {e}", path.display())),
+            Err(e) => Err(format!("cannot read {}: {e}", text::path(&path))),
         }
     }
 }
@@ -132,7 +134,13 @@ impl From<RoundError> for Stop {
             RoundError::Io(m) => Stop(EXIT_USAGE, m),
             RoundError::Refused(list) => Stop(
                 EXIT_INVALID,
-                format!("the round is refused:\n  - {}", list.join("\n  - ")),
+                format!(
+                    "the round is refused:\n  - {}",
+                    list.iter()
+                        .map(|p| shown(p).to_string())
+                        .collect::<Vec<_>>()
+                        .join("\n  - ")
+                ),
             ),
         }
     }
@@ -163,7 +171,8 @@ fn store_round(state: &State, loaded: &round_load::LoadedRound) -> Result<(), St
     if std::fs::read(&path).is_ok_and(|old| old == bytes) {
         return Ok(());
     }
-    write_atomic(&path, &bytes).map_err(|e| usage(format!("cannot write {}: {e}", path.display())))
+    write_atomic(&path, &bytes)
+        .map_err(|e| usage(format!("cannot write {}: {e}", text::path(&path))))
 }
 
 /// Runs `export`.
@@ -176,7 +185,7 @@ pub(crate) fn finish(result: Result<(), Stop>) -> i32 {
     match result {
         Ok(()) => EXIT_OK,
         Err(Stop(code, msg)) => {
-            eprintln!("error: {msg}");
+            eprintln!("error: {}", coopbench_text::message(&msg));
             code
         }
     }
@@ -192,7 +201,6 @@ fn export(args: &ExportArgs) -> Result<(), Stop> {
     // and the stored record must not interleave with another export's.
     let _lock = state.lock().map_err(usage)?;
     let today = crate::clock::today().map_err(usage)?;
-    let now = crate::clock::now().map_err(usage)?;
     let key = state.load_key().map_err(usage)?;
     let loaded = round_load::load(&state, &args.round, Some(today))?;
     let round = &loaded.round.doc;
@@ -216,14 +224,17 @@ fn export(args: &ExportArgs) -> Result<(), Stop> {
     });
     // Before anything is read or charged: the contribution can be written there.
     coopbench_fsio::check_output_target(&out).map_err(usage)?;
-    println!("Purpose: {}", round.purpose);
+    println!("Purpose: {}", shown(&round.purpose));
     println!(
         "Round '{}' of pool '{}', period {} to {}.",
         round.id, round.pool_id, round.period.start, round.period.end
     );
     let (aggs, summary) = inputs::load(&args.files, &args.read, &loaded).map_err(input_stop)?;
     for (file, inside, outside) in &summary.files {
-        println!("  {file}: {inside} rows in the period ({outside} outside it, not used)");
+        println!(
+            "  {}: {inside} rows in the period ({outside} outside it, not used)",
+            shown(file)
+        );
     }
     let prepared = cells::prepare(round, &aggs).map_err(|e| Stop(EXIT_INVALID, e))?;
     let tag_key = state.tag_key().map_err(usage)?;
@@ -234,10 +245,10 @@ fn export(args: &ExportArgs) -> Result<(), Stop> {
         Some(rec) if rec.round_hash == *round_hash && rec.data_tag == tag => {
             store_round(&state, &loaded)?;
             write_atomic(&out, rec.contribution.as_bytes())
-                .map_err(|e| usage(format!("cannot write {}: {e}", out.display())))?;
+                .map_err(|e| usage(format!("cannot write {}: {e}", text::path(&out))))?;
             println!(
                 "Same data as your export of {} (sequence {}): wrote the stored contribution to {} unchanged. Nothing was charged.",
-                rec.exported_at, rec.sequence, out.display()
+                rec.exported_at, rec.sequence, text::path(&out)
             );
             return Ok(());
         }
@@ -260,12 +271,19 @@ fn export(args: &ExportArgs) -> Result<(), Stop> {
         Some(rec) => (rec.sequence + 1, "supersede"),
         None => (1, "export"),
     };
+    // Every refusal that can still come (noise parameters, 64-bit headroom
+    // of the bounds, the helper's key) is checked here, before the charge.
+    crate::protect::check(round, &prepared).map_err(|e| Stop(EXIT_INVALID, e))?;
     // Two-server mode charges the round's ρ plus the distributed noise's slack.
     let rho = coopbench_privacy::plan::charged_rho(round, &loaded_plans(&prepared));
     let epsilon =
         budget::epsilon_for(rho, round.delta).map_err(|e| Stop(EXIT_INVALID, e.to_string()))?;
     let policy = load_policy(&state).map_err(usage)?;
     let mut ledger = Ledger::open(state.ledger_path()).map_err(usage)?;
+    // The real clock, read after the files were read and checked: the charge
+    // is stamped when it is made (never by COOPBENCH_TODAY, which moves round
+    // windows only), with its sub-second digits.
+    let now = crate::clock::now();
     let remaining = policy.check(&ledger, now, rho).map_err(|e| {
         Stop(
             EXIT_INVALID,
@@ -276,7 +294,7 @@ fn export(args: &ExportArgs) -> Result<(), Stop> {
     // Charge first: from here on a crash can only over-charge.
     ledger
         .append(LedgerEntry {
-            at: now.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+            at: crate::clock::stamp(now),
             pool_id: round.pool_id.clone(),
             round_id: round.id.clone(),
             round_hash: round_hash.clone(),
@@ -309,17 +327,17 @@ fn export(args: &ExportArgs) -> Result<(), Stop> {
         round_hash: round_hash.clone(),
         sequence,
         data_tag: tag,
-        exported_at: now.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+        exported_at: crate::clock::stamp(now),
         contribution: String::from_utf8(bytes.clone()).expect("JSON is UTF-8"),
     };
     let mut record_bytes = serde_json::to_vec_pretty(&record).expect("record serialises");
     record_bytes.push(b'\n');
     write_atomic(&record_path, &record_bytes)
-        .map_err(|e| usage(format!("cannot write {}: {e}", record_path.display())))?;
+        .map_err(|e| usage(format!("cannot write {}: {e}", text::path(&record_path))))?;
     store_round(&state, &loaded)?;
     failpoint("before-output");
     write_atomic(&out, &bytes)
-        .map_err(|e| usage(format!("cannot write {}: {e}", out.display())))?;
+        .map_err(|e| usage(format!("cannot write {}: {e}", text::path(&out))))?;
 
     for m in &prepared {
         let s = &m.clip_stats;
@@ -335,7 +353,7 @@ fn export(args: &ExportArgs) -> Result<(), Stop> {
     }
     println!(
         "Wrote {} ({} bytes, sequence {sequence}): noised figures only, signed with your key.",
-        out.display(),
+        text::path(&out),
         bytes.len()
     );
     println!(
@@ -347,7 +365,7 @@ fn export(args: &ExportArgs) -> Result<(), Stop> {
         fmt_rho(remaining.after),
         fmt_rho(remaining.cap)
     );
-    println!("Send {} to your association.", out.display());
+    println!("Send {} to your association.", text::path(&out));
     Ok(())
 }
 
@@ -361,6 +379,17 @@ pub(crate) fn fmt_rho(r: f64) -> String {
     // `+ 0.0` turns the -0.0 of an empty f64 sum into 0.
     let s = format!("{:.4}", r + 0.0);
     s.trim_end_matches('0').trim_end_matches('.').to_string()
+}
+
+/// ρ spent, for people: up to 4 decimals, rounded up (a privacy cost is
+/// never shown smaller than it is).
+pub(crate) fn fmt_rho_up(r: f64) -> String {
+    let s = fmt_rho(r);
+    if s.parse::<f64>().is_ok_and(|v| v >= r) {
+        s
+    } else {
+        fmt_rho(r + 0.00005)
+    }
 }
 
 /// The member's policy, or the default when none was set.

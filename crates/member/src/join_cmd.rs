@@ -3,6 +3,7 @@
 use crate::cli::{StateArgs, EXIT_INVALID, EXIT_OK, EXIT_USAGE};
 use crate::pins::{verify_pool_self_signed, Pin};
 use clap::Args;
+use coopbench_text::shown;
 use std::io::{BufRead, IsTerminal, Write};
 use std::path::PathBuf;
 
@@ -30,14 +31,14 @@ pub fn run(args: &JoinArgs) -> i32 {
     let state = match args.state.resolve() {
         Ok(s) => s,
         Err(e) => {
-            eprintln!("error: {e}");
+            eprintln!("error: {}", coopbench_text::message(&e.to_string()));
             return EXIT_USAGE;
         }
     };
     let verified = match verify_pool_self_signed(&args.pool) {
         Ok(v) => v,
         Err(e) => {
-            eprintln!("error: {e}");
+            eprintln!("error: {}", coopbench_text::message(&e.to_string()));
             return EXIT_INVALID;
         }
     };
@@ -51,15 +52,17 @@ pub fn run(args: &JoinArgs) -> i32 {
             eprintln!(
                 "error: pool '{}' is pinned to another association key ({}); this file is signed by {}. \
                  If your association really changed its key, ask them why before doing anything else.",
-                pool.id,
+                shown(&pool.id),
                 old.key().map(|k| k.fingerprint()).unwrap_or_default(),
                 key.fingerprint()
             );
             return EXIT_INVALID;
         }
     }
-    println!("Pool: {} ({})", pool.name, pool.id);
-    println!("Purpose: {}", pool.purpose);
+    // Everything from the pool file is shown escaped: a purpose cannot hide
+    // or fake the fingerprint line the member checks.
+    println!("Pool: {} ({})", shown(&pool.name), shown(&pool.id));
+    println!("Purpose: {}", shown(&pool.purpose));
     println!("Sunset: {} (no round may open after it)", pool.sunset);
     println!(
         "Floors: cells need at least {} members; data at least {} days old",
@@ -79,7 +82,10 @@ pub fn run(args: &JoinArgs) -> i32 {
             );
             return EXIT_USAGE;
         }
-        print!("Trust this association key for pool '{}'? [y/N] ", pool.id);
+        print!(
+            "Trust this association key for pool '{}'? [y/N] ",
+            shown(&pool.id)
+        );
         let _ = std::io::stdout().flush();
         let mut answer = String::new();
         let _ = std::io::stdin().lock().read_line(&mut answer);
@@ -88,26 +94,20 @@ pub fn run(args: &JoinArgs) -> i32 {
             return EXIT_INVALID;
         }
     }
-    let now = match crate::clock::now() {
-        Ok(n) => n,
-        Err(e) => {
-            eprintln!("error: {e}");
-            return EXIT_USAGE;
-        }
-    };
+    let now = crate::clock::now();
     let pin = Pin {
         pool_id: pool.id.clone(),
         association_key: pool.association_key.clone(),
         pinned_at: existing
             .map(|p| p.pinned_at)
-            .unwrap_or_else(|| now.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)),
+            .unwrap_or_else(|| crate::clock::stamp(now)),
         pool_hash: verified.hash.clone(),
         pool: pool.clone(),
     };
     if let Err(e) = pin.save(&state) {
-        eprintln!("error: {e}");
+        eprintln!("error: {}", coopbench_text::message(&e.to_string()));
         return EXIT_USAGE;
     }
-    println!("Joined pool '{}'.", pool.id);
+    println!("Joined pool '{}'.", shown(&pool.id));
     EXIT_OK
 }

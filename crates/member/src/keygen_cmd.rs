@@ -4,6 +4,7 @@ use crate::cli::{StateArgs, EXIT_INVALID, EXIT_OK, EXIT_USAGE};
 use crate::state::{write_atomic, write_new_secret};
 use clap::Args;
 use coopbench_protocol::SigningKey;
+use coopbench_text as text;
 
 /// Create your signing key (once per firm).
 ///
@@ -22,7 +23,7 @@ pub fn run(args: &KeygenArgs) -> i32 {
     let state = match args.state.resolve() {
         Ok(s) => s,
         Err(e) => {
-            eprintln!("error: {e}");
+            eprintln!("error: {}", coopbench_text::message(&e.to_string()));
             return EXIT_USAGE;
         }
     };
@@ -30,19 +31,19 @@ pub fn run(args: &KeygenArgs) -> i32 {
     if path.exists() {
         eprintln!(
             "error: a member key already exists at {}; coopbench never overwrites it (your association knows this key)",
-            path.display()
+            text::path(&path)
         );
         return EXIT_INVALID;
     }
     let key = match SigningKey::generate() {
         Ok(k) => k,
         Err(e) => {
-            eprintln!("error: {e}");
+            eprintln!("error: {}", coopbench_text::message(&e.to_string()));
             return EXIT_USAGE;
         }
     };
     if let Err(e) = write_new_secret(&path, key.pkcs8_secret()) {
-        eprintln!("error: cannot write {}: {e}", path.display());
+        eprintln!("error: cannot write {}: {e}", text::path(&path));
         return if e.kind() == std::io::ErrorKind::AlreadyExists {
             EXIT_INVALID
         } else {
@@ -52,13 +53,13 @@ pub fn run(args: &KeygenArgs) -> i32 {
     let public = key.public();
     let pub_line = format!("{}\n", public.to_base64());
     if let Err(e) = write_atomic(&state.pub_path(), pub_line.as_bytes()) {
-        eprintln!("error: cannot write {}: {e}", state.pub_path().display());
+        eprintln!("error: cannot write {}: {e}", text::path(&state.pub_path()));
         return EXIT_USAGE;
     }
-    println!("Created your member key in {}", state.dir.display());
+    println!("Created your member key in {}", text::path(&state.dir));
     println!(
         "  private key: {} (mode 0600; keep it, never send it)",
-        path.display()
+        text::path(&path)
     );
     println!();
     println!("Send this public key to your association:");

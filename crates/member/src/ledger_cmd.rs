@@ -6,6 +6,7 @@ use crate::state::State;
 use clap::{Args, Subcommand};
 use coopbench_privacy::ledger::Ledger;
 use coopbench_privacy::Policy;
+use coopbench_text as text;
 use std::collections::BTreeMap;
 
 /// Show what you have spent: every charge, per round, and in the policy window.
@@ -47,7 +48,7 @@ enum PolicyAction {
 
 fn state_or_exit(s: &StateArgs) -> Result<State, i32> {
     s.resolve().map_err(|e| {
-        eprintln!("error: {e}");
+        eprintln!("error: {}", coopbench_text::message(&e.to_string()));
         EXIT_USAGE
     })
 }
@@ -58,18 +59,15 @@ pub fn run_ledger(args: &LedgerArgs) -> i32 {
         Ok(s) => s,
         Err(c) => return c,
     };
-    let (ledger, policy, now) = match (
-        Ledger::open(state.ledger_path()),
-        load_policy(&state),
-        crate::clock::now(),
-    ) {
-        (Ok(l), Ok(p), Ok(n)) => (l, p, n),
-        (Err(e), _, _) => {
-            eprintln!("error: {e}");
+    let now = crate::clock::now();
+    let (ledger, policy) = match (Ledger::open(state.ledger_path()), load_policy(&state)) {
+        (Ok(l), Ok(p)) => (l, p),
+        (Err(e), _) => {
+            eprintln!("error: {}", coopbench_text::message(&e.to_string()));
             return EXIT_USAGE;
         }
-        (_, Err(e), _) | (_, _, Err(e)) => {
-            eprintln!("error: {e}");
+        (_, Err(e)) => {
+            eprintln!("error: {}", coopbench_text::message(&e.to_string()));
             return EXIT_USAGE;
         }
     };
@@ -78,28 +76,29 @@ pub fn run_ledger(args: &LedgerArgs) -> i32 {
     }
     if args.json {
         for e in ledger.entries() {
-            println!("{}", serde_json::to_string(e).expect("entry serialises"));
+            let line = serde_json::to_string(e).expect("entry serialises");
+            println!("{}", coopbench_text::json(&line));
         }
         return EXIT_OK;
     }
-    println!("Ledger: {}", state.ledger_path().display());
+    println!("Ledger: {}", text::path(&state.ledger_path()));
     if ledger.entries().is_empty() {
         println!("Nothing spent yet.");
     } else {
         println!(
-            "{:<21} {:<16} {:<12} {:>4} {:>8} {:>9}  reason",
+            "{:<30} {:<16} {:<12} {:>4} {:>8} {:>9}  reason",
             "when", "pool", "round", "seq", "rho", "epsilon"
         );
         for e in ledger.entries() {
             println!(
-                "{:<21} {:<16} {:<12} {:>4} {:>8} {:>9.3}  {}",
-                e.at,
-                e.pool_id,
-                e.round_id,
+                "{:<30} {:<16} {:<12} {:>4} {:>8} {:>9.3}  {}",
+                coopbench_text::shown(&e.at),
+                coopbench_text::shown(&e.pool_id),
+                coopbench_text::shown(&e.round_id),
                 e.sequence,
                 fmt_rho(e.rho),
                 e.epsilon,
-                e.reason
+                coopbench_text::shown(&e.reason)
             );
         }
         let mut per_round: BTreeMap<(String, String), f64> = BTreeMap::new();
@@ -111,7 +110,12 @@ pub fn run_ledger(args: &LedgerArgs) -> i32 {
         println!();
         println!("Per round:");
         for ((pool, round), rho) in per_round {
-            println!("  {pool} / {round}: rho {}", fmt_rho(rho));
+            println!(
+                "  {} / {}: rho {}",
+                coopbench_text::shown(&pool),
+                coopbench_text::shown(&round),
+                fmt_rho(rho)
+            );
         }
     }
     let since = now - chrono::Duration::days(i64::from(policy.window_days));
@@ -147,7 +151,7 @@ pub fn run_policy(args: &PolicyArgs) -> i32 {
                 EXIT_OK
             }
             Err(e) => {
-                eprintln!("error: {e}");
+                eprintln!("error: {}", coopbench_text::message(&e.to_string()));
                 EXIT_USAGE
             }
         },
@@ -169,7 +173,7 @@ pub fn run_policy(args: &PolicyArgs) -> i32 {
                 .map_err(|e| e.to_string())
                 .and_then(|_| p.save(state.policy_path()).map_err(|e| e.to_string()))
             {
-                eprintln!("error: {e}");
+                eprintln!("error: {}", coopbench_text::message(&e.to_string()));
                 return EXIT_USAGE;
             }
             println!(

@@ -3,7 +3,7 @@
 
 use crate::cells;
 use crate::cli::{StateArgs, EXIT_INVALID, EXIT_USAGE};
-use crate::export_cmd::{fmt_rho, input_stop, load_policy, Stop};
+use crate::export_cmd::{fmt_rho, fmt_rho_up, input_stop, load_policy, Stop};
 use crate::inputs::{self, ReadArgs};
 use crate::round_load;
 use clap::Args;
@@ -13,7 +13,17 @@ use coopbench_privacy::estimate::BinGrid;
 use coopbench_privacy::ledger::Ledger;
 use coopbench_protocol::round::Kind;
 use coopbench_protocol::{Mode, Round};
+use coopbench_text::shown;
 use std::path::PathBuf;
+
+/// What a round discloses besides its noised figures, as `plan` states it
+/// before anything is spent (the manifest's statement says the same).
+pub const DISCLOSED: [&str; 4] = [
+    "What is disclosed: the guarantee covers substitution neighbours, i.e. it hides what your figures are, not whether you took part.",
+    "  Public to the association: that you contributed, how many members contributed, and whether you re-exported",
+    "  (a contribution with sequence > 1; your earlier file is marked superseded). Your contribution carries only the",
+    "  noised figures, the noise parameters, your key id, the round, the toolkit version and that sequence number.",
+];
 
 /// See what a round asks for and costs before you export anything.
 ///
@@ -56,10 +66,10 @@ fn unit(round: &Round, kind: Kind) -> String {
 fn plan(args: &PlanArgs) -> Result<(), Stop> {
     let state = args.state.resolve().map_err(|e| Stop(EXIT_USAGE, e))?;
     let today = crate::clock::today().map_err(|e| Stop(EXIT_USAGE, e))?;
-    let now = crate::clock::now().map_err(|e| Stop(EXIT_USAGE, e))?;
+    let now = crate::clock::now();
     let loaded = round_load::load(&state, &args.round, None)?;
     let round = &loaded.round.doc;
-    println!("Purpose: {}", round.purpose);
+    println!("Purpose: {}", shown(&round.purpose));
     println!(
         "Round '{}' of pool '{}' ({} mode). Period {} to {}; open for exports {} to {}.",
         round.id,
@@ -87,7 +97,7 @@ fn plan(args: &PlanArgs) -> Result<(), Stop> {
         println!(
             "Two-server mode: your figures are split between the association and the helper '{}' (signing key {}); neither sees them unless the two collude. \
              Your noise is one share of {} (n_min {} less t {} colluding members tolerated).",
-            t.helper_name,
+            shown(&t.helper_name),
             t.signing_key().map(|k| k.fingerprint()).unwrap_or_default(),
             t.parties(),
             t.n_min,
@@ -96,10 +106,13 @@ fn plan(args: &PlanArgs) -> Result<(), Stop> {
     }
     println!(
         "Privacy cost: rho = {} (zCDP), which is epsilon = {:.3} at delta = {:e}, for your whole firm's data in this round.",
-        fmt_rho(rho),
+        fmt_rho_up(rho),
         epsilon,
         round.delta
     );
+    for line in DISCLOSED {
+        println!("{line}");
+    }
     let policy = load_policy(&state).map_err(|e| Stop(EXIT_USAGE, e))?;
     let ledger = Ledger::open(state.ledger_path()).map_err(|e| Stop(EXIT_USAGE, e.to_string()))?;
     match policy.check(&ledger, now, rho) {
@@ -134,14 +147,14 @@ fn plan(args: &PlanArgs) -> Result<(), Stop> {
         let grid = round.grid(m);
         let dims: Vec<String> = grid
             .iter()
-            .map(|d| format!("{} ({})", d.name, d.labels.len()))
+            .map(|d| format!("{} ({})", shown(&d.name), d.labels.len()))
             .collect();
         println!();
         println!(
             "  {} [{}] {}: {} cells over {}; rho {}",
             m.name,
             format!("{:?}", m.kind).to_lowercase(),
-            m.description,
+            shown(&m.description),
             p.cells,
             if dims.is_empty() {
                 "the whole period".into()
@@ -235,7 +248,10 @@ fn plan(args: &PlanArgs) -> Result<(), Stop> {
         println!();
         println!("Your files (seen only here, never sent):");
         for (file, inside, outside) in &summary.files {
-            println!("  {file}: {inside} rows in the period, {outside} outside it");
+            println!(
+                "  {}: {inside} rows in the period, {outside} outside it",
+                shown(file)
+            );
         }
         for m in &prepared {
             let s = &m.clip_stats;

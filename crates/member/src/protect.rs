@@ -24,6 +24,35 @@ pub struct Protected {
     pub sealed_seed: Option<Envelope>,
 }
 
+/// Every check [`protect`] makes that can refuse, run without drawing noise:
+/// the noise parameters against OpenDP's privacy map (or the distributed
+/// bound), the 64-bit headroom of each metric's clip bound plus 40σ, and the
+/// helper's signed HPKE key. They depend on the round alone; `export` runs
+/// them before it charges anything, so a round that cannot be answered
+/// costs nothing.
+pub fn check(round: &Round, prepared: &[PreparedMetric]) -> Result<(), String> {
+    for (m, metric) in prepared.iter().zip(&round.metrics) {
+        let p = m.params;
+        let bound = coopbench_privacy::plan::widest_bound(metric)?;
+        match round.mode {
+            Mode::Local => noise::check_discrete_gaussian(p.sigma, p.l2, p.rho, bound),
+            Mode::TwoServer => noise::check_noise_share(
+                p.sigma,
+                p.l2,
+                p.parties,
+                p.rho - p.slack,
+                m.clipped.len(),
+                bound,
+            ),
+        }
+        .map_err(|e| format!("metric '{}': {e}", m.name))?;
+    }
+    if let (Mode::TwoServer, Some(two)) = (&round.mode, &round.two_server) {
+        two.verified_hpke_key()?;
+    }
+    Ok(())
+}
+
 /// Noises (and in two-server mode, masks and seals) the prepared metrics.
 /// Errors name a metric, never a value.
 pub fn protect(

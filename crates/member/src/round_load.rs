@@ -9,6 +9,7 @@ use coopbench_protocol::round::SourceKind;
 use coopbench_protocol::signed::{self, Verified};
 use coopbench_protocol::{guardrails, Date, Round};
 use coopbench_schema::{builtin, FieldType, TableSchema};
+use coopbench_text as text;
 use std::path::Path;
 
 /// A round the member may answer.
@@ -59,13 +60,22 @@ pub fn load(state: &State, path: &Path, today: Option<Date>) -> Result<LoadedRou
     )
     .map_err(RoundError::Io)?;
     let claimed: Round = signed::peek(&env)
-        .map_err(|e| refused(format!("{} is not a round file: {e}", path.display())))?;
+        .map_err(|e| refused(format!("{} is not a round file: {e}", text::path(&path))))?;
+    // The unverified pool id names the pin file to read: it must be an id,
+    // never a path (`../`), before it touches the file system.
+    if !coopbench_protocol::pool::is_identifier(&claimed.pool_id) {
+        return Err(refused(format!(
+            "{} names pool \"{}\", which is not a pool id",
+            coopbench_text::path(path),
+            coopbench_text::shown(&claimed.pool_id)
+        )));
+    }
     let pin = Pin::load(state, &claimed.pool_id).map_err(refused)?;
     let key = pin.key().map_err(refused)?;
     let round: Verified<Round> = signed::verify(&env, &key).map_err(|e| {
         refused(format!(
             "{}: not a round signed by the association you trusted for pool '{}' ({}): {e}",
-            path.display(),
+            text::path(&path),
             pin.pool_id,
             key.fingerprint()
         ))

@@ -134,7 +134,11 @@ impl State {
     pub fn tag_key(&self) -> Result<Vec<u8>, String> {
         let path = self.dir.join("tag.key");
         match coopbench_fsio::read_bounded(&path, 64, "the tag key") {
-            Ok(b) if b.len() == 32 => return Ok(b),
+            Ok(b) if b.len() == 32 => {
+                // A secret like member.key: refused when others can read it.
+                check_private(&path)?;
+                return Ok(b);
+            }
             Ok(_) => return Err(format!("{} is damaged (expected 32 bytes)", path.display())),
             Err(e) if e.kind() == io::ErrorKind::NotFound => {}
             Err(e) => return Err(format!("cannot read {}: {e}", path.display())),

@@ -78,7 +78,7 @@ pub fn run(args: &ValidateArgs) -> i32 {
     let options = match args.read.options() {
         Ok(o) => o,
         Err(e) => {
-            eprintln!("error: {e}");
+            eprintln!("error: {}", coopbench_text::message(&e.to_string()));
             return EXIT_USAGE;
         }
     };
@@ -87,14 +87,14 @@ pub fn run(args: &ValidateArgs) -> i32 {
         let schema = match schema_for(args, file) {
             Ok(s) => s,
             Err(e) => {
-                eprintln!("error: {e}");
+                eprintln!("error: {}", coopbench_text::message(&e.to_string()));
                 return EXIT_USAGE;
             }
         };
         match coopbench_schema::validate(file, &schema, &options, args.max_errors) {
             Ok(r) => reports.push(r),
             Err(e) => {
-                eprintln!("error: {e}");
+                eprintln!("error: {}", coopbench_text::message(&e.to_string()));
                 return EXIT_USAGE;
             }
         }
@@ -103,7 +103,7 @@ pub fn run(args: &ValidateArgs) -> i32 {
     match args.format {
         Format::Text => print!("{}", report.to_text()),
         Format::Json => match serde_json::to_string_pretty(&report) {
-            Ok(s) => println!("{s}"),
+            Ok(s) => println!("{}", coopbench_text::json(&s)),
             Err(e) => {
                 eprintln!("error: cannot write the JSON report: {e}");
                 return EXIT_USAGE;

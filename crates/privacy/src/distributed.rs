@@ -18,9 +18,11 @@
 //!
 //! The first term alone is the central guarantee Δ²/(2σ²) = ρ; the rest is the
 //! slack, stated in the round and the manifest. Parameters whose slack exceeds
-//! [`MAX_SLACK_FRACTION`] of ρ are refused. τ falls like exp(−π²σ_m²): at
-//! σ_m ≈ 3.6 the slack is about 10⁻⁷ of ρ, at σ_m ≥ 5 below 10⁻¹⁸, and for
-//! money sums (σ_m in the thousands) it is 0.0 in floating point. Metrics
+//! [`MAX_SLACK_FRACTION`] of ρ are refused. τ falls like exp(−π²σ_m²), and the
+//! slack is of the order of τ (times √d or d): τ ≈ 9·10⁻⁸ at σ_m ≈ 1.37,
+//! ≈ 7·10⁻¹⁷ at σ_m = 2, ≈ 3·10⁻⁵⁵ at σ_m ≈ 3.6 (so the slack there is of the
+//! order of 10⁻⁵⁵, not 10⁻⁷), ≈ 7·10⁻¹⁰⁷ at σ_m = 5, and for money sums (σ_m
+//! in the thousands) it is 0.0 in floating point. Metrics
 //! whose cells are 0 or 1 (active, ratio) need a whole-number `scale` in
 //! two-server rounds to keep σ_m large enough.
 
@@ -143,6 +145,14 @@ pub fn share_plan(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn tau_at_the_documented_scales() {
+        // The figures in the module documentation.
+        assert!((tau(1.37, 4) / 9.0357e-8 - 1.0).abs() < 1e-3);
+        assert!((tau(3.6, 30) / 2.8142e-55 - 1.0).abs() < 1e-3);
+        assert!((tau(5.0, 30) / 6.9524e-107 - 1.0).abs() < 1e-3);
+    }
 
     #[test]
     fn tau_matches_a_hand_computed_value() {

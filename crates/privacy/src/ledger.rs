@@ -90,10 +90,13 @@ impl LedgerEntry {
     }
 }
 
-/// A timestamp as ledger entries store it: RFC 3339, UTC, whole seconds,
-/// e.g. `2025-03-01T12:00:00Z`.
+/// A timestamp as ledger entries store it: RFC 3339, UTC, with every
+/// non-zero sub-second digit kept, e.g. `2025-03-01T12:00:00Z` or
+/// `2025-03-01T12:00:00.250117Z`. Never truncated: a stamp cut to whole
+/// seconds would be earlier than the charge and leave the policy window
+/// (`at >= now − window`) up to a second too early.
 pub fn rfc3339(at: DateTime<Utc>) -> String {
-    at.to_rfc3339_opts(SecondsFormat::Secs, true)
+    at.to_rfc3339_opts(SecondsFormat::AutoSi, true)
 }
 
 /// Why the ledger could not be read or written.

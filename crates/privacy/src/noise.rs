@@ -53,6 +53,14 @@ pub enum NoiseError {
         /// The offending σ.
         sigma: f64,
     },
+    /// The clip bound plus 40σ of noise does not fit in `i64`.
+    #[error("noise of scale σ = {sigma} does not fit in 64-bit cells on top of the clip bound {bound} (fixed point): narrow the metric's clip bounds or its scale, or raise its share of rho")]
+    BoundTooLarge {
+        /// The noise scale.
+        sigma: f64,
+        /// The largest clip bound's magnitude.
+        bound: u64,
+    },
     /// A cell's value is too close to the `i64` limit for noise of this scale.
     #[error("cell {cell}: the value is too close to the 64-bit limit to add noise of this scale (check the metric's clip bounds)")]
     ValueTooLarge {
@@ -82,12 +90,33 @@ pub enum NoiseError {
 /// [`NoiseError::BudgetExceeded`] if OpenDP's privacy map gives
 /// `map(l2) > rho`, and with [`NoiseError::ValueTooLarge`] if `|v| + 40σ`
 /// could overflow `i64` for some cell; either way nothing is sampled.
+/// Callers check the round's bounds first with [`check_discrete_gaussian`],
+/// before anything is charged.
 pub fn add_discrete_gaussian(
     values: &[i64],
     sigma: f64,
     l2: f64,
     rho: f64,
 ) -> Result<Vec<i64>, NoiseError> {
+    let meas = checked_gaussian(sigma, l2, rho)?;
+    sample(&meas, values, sigma)
+}
+
+/// Every check [`add_discrete_gaussian`] makes, for cells clipped to
+/// `|v| ≤ bound`, without sampling: the parameters, OpenDP's privacy map
+/// against `rho`, and the `i64` headroom of the bound plus 40σ. It depends
+/// on the round alone, so `export` runs it before it charges anything.
+pub fn check_discrete_gaussian(
+    sigma: f64,
+    l2: f64,
+    rho: f64,
+    bound: u64,
+) -> Result<(), NoiseError> {
+    checked_gaussian(sigma, l2, rho)?;
+    check_headroom(bound, sigma)
+}
+
+fn checked_gaussian(sigma: f64, l2: f64, rho: f64) -> Result<Gaussian, NoiseError> {
     if !(sigma.is_finite() && sigma > 0.0) {
         return Err(NoiseError::InvalidSigma { sigma });
     }
@@ -113,7 +142,7 @@ pub fn add_discrete_gaussian(
             rho,
         });
     }
-    sample(&meas, values, sigma)
+    Ok(meas)
 }
 
 /// Adds one member's share of two-server noise: discrete Gaussian noise of
@@ -123,7 +152,8 @@ pub fn add_discrete_gaussian(
 /// members each adding this noise, at L2 sensitivity `l2` over the vector's
 /// cells, is within `rho` plus the negligible slack
 /// [`crate::distributed::MAX_SLACK_FRACTION`] allows (see
-/// [`crate::distributed`]); nothing is sampled then.
+/// [`crate::distributed`]); nothing is sampled then. Callers check the
+/// round's bounds first with [`check_noise_share`].
 pub fn add_noise_share(
     values: &[i64],
     sigma_share: f64,
@@ -131,6 +161,31 @@ pub fn add_noise_share(
     parties: u32,
     rho: f64,
 ) -> Result<Vec<i64>, NoiseError> {
+    let meas = checked_share(sigma_share, l2, parties, rho, values.len())?;
+    sample(&meas, values, sigma_share)
+}
+
+/// Every check [`add_noise_share`] makes for `cells` cells clipped to
+/// `|v| ≤ bound`, without sampling (see [`check_discrete_gaussian`]).
+pub fn check_noise_share(
+    sigma_share: f64,
+    l2: f64,
+    parties: u32,
+    rho: f64,
+    cells: usize,
+    bound: u64,
+) -> Result<(), NoiseError> {
+    checked_share(sigma_share, l2, parties, rho, cells)?;
+    check_headroom(bound, sigma_share)
+}
+
+fn checked_share(
+    sigma_share: f64,
+    l2: f64,
+    parties: u32,
+    rho: f64,
+    cells: usize,
+) -> Result<Gaussian, NoiseError> {
     if !(sigma_share.is_finite() && sigma_share >= 0.5) {
         return Err(NoiseError::InvalidSigma { sigma: sigma_share });
     }
@@ -140,7 +195,7 @@ pub fn add_noise_share(
     if !(rho.is_finite() && rho >= 0.0) || parties < 2 {
         return Err(NoiseError::InvalidRho { rho });
     }
-    let needed = crate::distributed::ddg_rho(l2, sigma_share, parties, values.len());
+    let needed = crate::distributed::ddg_rho(l2, sigma_share, parties, cells);
     // The central term is l2²/(2σ²) computed in f64; allow its rounding (1e-12)
     // on top of the slack the plan accepted.
     let allowed = rho * (1.0 + crate::distributed::MAX_SLACK_FRACTION + 1e-12);
@@ -152,11 +207,26 @@ pub fn add_noise_share(
             rho,
         });
     }
-    let meas = gaussian(sigma_share).map_err(|e| NoiseError::OpenDp {
+    gaussian(sigma_share).map_err(|e| NoiseError::OpenDp {
         context: "build the discrete Gaussian",
         message: describe(&e),
-    })?;
-    sample(&meas, values, sigma_share)
+    })
+}
+
+/// Whether noise of scale `sigma` fits in `i64` on top of any cell of
+/// magnitude up to `bound` (a clip bound): `bound + ⌈40σ⌉ ≤ i64::MAX`. A
+/// check on the round's bounds, never on a member's value, so whether it
+/// passes says nothing about the member's data.
+pub fn check_headroom(bound: u64, sigma: f64) -> Result<(), NoiseError> {
+    let margin = (NOISE_HEADROOM_SIGMAS * sigma).ceil();
+    // 2^63 is exact in f64; below it the cast is exact too.
+    if !(margin < 9_223_372_036_854_775_808.0) {
+        return Err(NoiseError::NoiseTooLarge { sigma });
+    }
+    match bound.checked_add(margin as u64) {
+        Some(m) if m <= i64::MAX as u64 => Ok(()),
+        _ => Err(NoiseError::BoundTooLarge { sigma, bound }),
+    }
 }
 
 /// Draws OpenDP's noise onto `values` after checking the `i64` headroom.

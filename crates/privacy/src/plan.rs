@@ -59,7 +59,16 @@ pub fn cell_bounds(m: &Metric) -> Result<Bounds, String> {
     }
 }
 
-/// Every metric's noise plan, in the round's order.
+/// The largest magnitude a metric's clipped cell can have, in fixed point.
+pub fn widest_bound(m: &Metric) -> Result<u64, String> {
+    let b = cell_bounds(m)?;
+    Ok(b.lo.unsigned_abs().max(b.hi.unsigned_abs()))
+}
+
+/// Every metric's noise plan, in the round's order. Refuses a round whose
+/// noise cannot be added: among others, σ so large (a tiny ρ, a wide clip)
+/// that the clip bound plus 40σ does not fit in a 64-bit cell. These checks
+/// need the round alone, so every refusal comes before anything is charged.
 pub fn noise_plans(round: &Round) -> Result<Vec<NoisePlan>, String> {
     let weights: Vec<f64> = round.metrics.iter().map(|m| m.weight).collect();
     let rhos = budget::split_rho(round.rho, &weights).map_err(|e| e.to_string())?;
@@ -115,7 +124,14 @@ pub fn noise_plans(round: &Round) -> Result<Vec<NoisePlan>, String> {
                 }
             }
         })
-        .collect()
+        .collect::<Result<Vec<NoisePlan>, String>>()
+        .and_then(|plans| {
+            for (m, p) in round.metrics.iter().zip(&plans) {
+                crate::noise::check_headroom(widest_bound(m)?, p.sigma)
+                    .map_err(|e| format!("metric '{}': {e}", m.name))?;
+            }
+            Ok(plans)
+        })
 }
 
 /// The ρ a member is charged for the round: the round's ρ plus every

@@ -248,6 +248,10 @@ fn spent_since_and_per_round() {
         rfc3339(t("2024-06-01T02:00:00+02:00")),
         "2024-06-01T00:00:00Z"
     );
+    // Sub-second digits are kept, so a stamp is never earlier than its charge.
+    let precise = t("2024-06-01T00:00:00.999999Z");
+    assert_eq!(rfc3339(precise), "2024-06-01T00:00:00.999999Z");
+    assert_eq!(t(&rfc3339(precise)), precise);
 }
 
 #[test]

@@ -29,7 +29,9 @@ pub struct Pool {
     pub sunset: Date,
     /// Floors every round must respect.
     pub policy: PoolPolicy,
-    /// Member keys allowed to contribute. Labels stay in this file.
+    /// Member keys allowed to contribute. The association's labels stay in
+    /// its pool.toml: the signed pool members and the helper receive carries
+    /// keys only (see [`Pool::signed_form`]).
     #[serde(default)]
     pub roster: Vec<RosterEntry>,
 }
@@ -61,7 +63,9 @@ pub struct RosterEntry {
     pub key_id: String,
     /// The member's Ed25519 public key, base64.
     pub public_key: String,
-    /// The association's own name for the member. Never published.
+    /// The association's own name for the member: in pool.toml only, never
+    /// in the signed pool (empty there), never published.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
     pub label: String,
 }
 
@@ -69,6 +73,17 @@ impl Pool {
     /// The association's public key.
     pub fn association_public_key(&self) -> Result<PublicKey, crate::KeyError> {
         PublicKey::from_base64(&self.association_key)
+    }
+
+    /// The pool as it is signed and sent to members and the helper: the same
+    /// pool with every roster label removed, so that no member (a competitor)
+    /// and no helper learns who the other members are.
+    pub fn signed_form(&self) -> Pool {
+        let mut p = self.clone();
+        for m in &mut p.roster {
+            m.label.clear();
+        }
+        p
     }
 
     /// The roster entry with this key id.
@@ -101,21 +116,15 @@ impl Pool {
             match PublicKey::from_base64(&m.public_key) {
                 Ok(k) if k.key_id() == m.key_id => {}
                 Ok(_) => out.push(format!(
-                    "roster entry {} ('{}'): key_id does not match its public key",
-                    i + 1,
-                    m.label
+                    "roster entry {}: key_id does not match its public key",
+                    i + 1
                 )),
-                Err(_) => out.push(format!(
-                    "roster entry {} ('{}'): not an Ed25519 public key",
-                    i + 1,
-                    m.label
-                )),
+                Err(_) => out.push(format!("roster entry {}: not an Ed25519 public key", i + 1)),
             }
             if self.roster[..i].iter().any(|o| o.key_id == m.key_id) {
                 out.push(format!(
-                    "roster entry {} ('{}') repeats a key already on the roster",
-                    i + 1,
-                    m.label
+                    "roster entry {} repeats a key already on the roster",
+                    i + 1
                 ));
             }
         }

@@ -1,5 +1,6 @@
 //! Problems and reports: the compiler-style lines, the summary, and JSON.
 
+use coopbench_text::shown;
 use serde::Serialize;
 use std::fmt::Write as _;
 
@@ -32,17 +33,14 @@ impl Problem {
         }
     }
 
-    /// The compiler-style line: `FILE:ROW:COLUMN: RULE: message` (or `FILE:ROW: RULE: message`).
+    /// The compiler-style line: `FILE:ROW:COLUMN: RULE: message` (or
+    /// `FILE:ROW: RULE: message`), every part from a file (its name, a
+    /// header label, a quoted cell) shown through the terminal sanitiser.
     pub fn line(&self) -> String {
+        let (file, message) = (shown(&self.file), shown(&self.message));
         match &self.column {
-            Some(c) => format!(
-                "{}:{}:{}: {}: {}",
-                self.file, self.row, c, self.rule, self.message
-            ),
-            None => format!(
-                "{}:{}: {}: {}",
-                self.file, self.row, self.rule, self.message
-            ),
+            Some(c) => format!("{file}:{}:{}: {}: {message}", self.row, shown(c), self.rule),
+            None => format!("{file}:{}: {}: {message}", self.row, self.rule),
         }
     }
 }
@@ -129,7 +127,7 @@ impl Report {
                 .map(|r| format!("{r} row{}, ", if r == 1 { "" } else { "s" }))
                 .unwrap_or_default();
             if f.valid {
-                let _ = writeln!(out, "{}: OK ({rows}schema {})", f.file, f.schema);
+                let _ = writeln!(out, "{}: OK ({rows}schema {})", shown(&f.file), f.schema);
                 continue;
             }
             let hidden = f.problems_total - f.problems.len() as u64;
@@ -141,14 +139,14 @@ impl Report {
             let _ = writeln!(
                 out,
                 "{}: INVALID ({rows}schema {}): {} problem{}{more}",
-                f.file,
+                shown(&f.file),
                 f.schema,
                 f.problems_total,
                 if f.problems_total == 1 { "" } else { "s" }
             );
             for c in &f.counts {
                 let col = c.column.as_deref().unwrap_or("-");
-                let _ = writeln!(out, "  {:>8}  {:<16} {}", c.count, c.rule, col);
+                let _ = writeln!(out, "  {:>8}  {:<16} {}", c.count, c.rule, shown(col));
             }
         }
         out
