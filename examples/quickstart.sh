@@ -1,13 +1,15 @@
 #!/usr/bin/env bash
 # coopbench quick start: one whole round on the bundled example, end to end.
-#   examples/quickstart.sh                    local mode (each bakery adds full noise)
-#   examples/quickstart.sh --mode two-server  two-server mode: an independent helper
-#     (its own keys and state in examples/data/round/helper) holds one share of
-#     every bakery's figures; each bakery adds 1/25 of the noise variance (n_min 25)
+#   examples/quickstart.sh               two-server mode (the default): an independent
+#     helper (its own keys and state in examples/data/round/helper) holds one share
+#     of every bakery's figures; each bakery adds 1/25 of the noise variance (n_min 25)
+#   examples/quickstart.sh --mode local  local mode: each bakery adds the full noise
+#     (at 30 members most figures are then too noisy to read; docs/accuracy.md)
 #  1. generate a year of sales and cost files for 30 example bakeries (seeded);
 #  2. the association creates the pool, each bakery creates its key, the
 #     association adds the keys to the roster, signs the pool and the example
-#     round (examples/rounds/2025q4.toml), and previews its accuracy;
+#     round (examples/rounds/2025q4-30-members.toml), and previews its accuracy
+#     in both modes;
 #  3. each bakery joins, validates, plans and exports its noised contribution;
 #  4. the association merges the 30 contributions into benchmark Parquet files
 #     (examples/data/benchmarks/<table>/round=2025q4/data.parquet) and prints them;
@@ -21,10 +23,10 @@
 # any year. Re-running starts the round afresh (examples/data is scratch space).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-mode=local
+mode=two-server
 case "${1:-} ${2:-}" in
-  "--mode two-server"|"--mode=two-server "*) mode=two-server ;;
-  "--mode local"|"--mode=local "*|" ") mode=local ;;
+  "--mode two-server"|"--mode=two-server "*|" ") mode=two-server ;;
+  "--mode local"|"--mode=local "*) mode=local ;;
   *) echo "usage: $0 [--mode local|two-server]" >&2; exit 2 ;;
 esac
 target="${CARGO_TARGET_DIR:-target}"
@@ -47,19 +49,17 @@ assoc="$round/association"
 "$agg" pool init --dir "$assoc" --id bakeries --name "Independent Bakeries (example)" \
   --purpose "Benchmarks that help independent bakeries understand their market and costs, without exposing any bakery's figures." \
   --sunset 2029-12-31 | sed 's/^/  /'
-template=examples/rounds/2025q4.toml
+template="$round/2025q4.toml"
 if [ "$mode" = two-server ]; then
   helper="$round/helper"
   echo "  -- two-server: the helper (an independent party) creates its keys in $helper"
   "$agg" helper keygen --dir "$helper" --name "Example helper (an independent accounting firm)" \
     --n-min 25 --t 0 > "$round/helper-block.toml"
-  template="$round/2025q4-two-server.toml"
-  # Two-server rounds need noise shares of σ ≥ ½: the 0/1 cells of the active and
-  # ratio metrics get a finer fixed-point scale (one member's 1 is worth 16 units).
-  sed -e 's/^mode = "local"$/mode = "two-server"/' \
-      -e 's/^kind = "\(active\|ratio\)"$/&\nscale = 16/' examples/rounds/2025q4.toml > "$template"
+  cp examples/rounds/2025q4-30-members.toml "$template"
   grep -v '^#' "$round/helper-block.toml" >> "$template"
   echo "  the association pasted the helper's [two_server] block into $template"
+else
+  sed -e 's/^mode = "two-server"$/mode = "local"/' examples/rounds/2025q4-30-members.toml > "$template"
 fi
 for m in "$data"/member-*; do
   name=$(basename "$m")
@@ -69,7 +69,9 @@ done
 echo "  30 members created their keys; the association added them to the roster"
 "$agg" pool sign --dir "$assoc" | sed 's/^/  /'
 "$agg" round new --dir "$assoc" --from "$template" | sed 's/^/  /'
-"$agg" round preview --dir "$assoc" 2025q4 --expected-members 30 | sed 's/^/  /'
+"$agg" round preview --dir "$assoc" 2025q4 --expected-members 30 --typical revenue=120000 \
+  --typical gross_margin=0.68 --typical rent_share=0.07 --typical wage_share=0.33 \
+  --typical avg_ticket=6 --typical growth=0.1 | sed 's/^/  /'
 "$agg" round sign --dir "$assoc" 2025q4 | sed 's/^/  /'
 
 echo "== 3. each bakery joins, validates, and exports its contribution =="

@@ -208,11 +208,11 @@ fn setup() -> &'static Setup {
 
 /// Valid values for every metric of the example round.
 fn values() -> Vec<Vec<i64>> {
-    let mut margin = vec![0; 20];
+    let mut margin = vec![0; 21];
     margin[9] = 1;
-    let mut rent = vec![0; 10];
+    let mut rent = vec![0; 11];
     rent[3] = 1;
-    let mut ticket = vec![0; 20];
+    let mut ticket = vec![0; 21];
     ticket[4] = 1;
     vec![
         vec![1000; 18],

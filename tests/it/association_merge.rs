@@ -11,8 +11,8 @@ use arrow_array::{Array, BooleanArray, Float64Array, RecordBatch, StringArray};
 use arrow_schema::DataType;
 use base64::Engine as _;
 use coopbench_aggregator::merge::{Merger, Status};
-use coopbench_aggregator::stats::Z_95;
 use coopbench_aggregator::verify::Context;
+use coopbench_privacy::estimate::Z_95;
 use coopbench_protocol::{signed, Envelope, SigningKey, CONTRIBUTION_TYPE};
 use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
 use parquet::file::page_index::column_index::ColumnIndexMetaData;
@@ -50,15 +50,16 @@ fn values(i: usize, seq: u32) -> Vec<Vec<i64>> {
         })
         .collect();
     let costs = (0..6).map(|c| 500 * i64i + c + 50 * s).collect();
-    let mut margin = vec![0; 20];
+    // Ratio histograms: the value bins, then the no-value bin.
+    let mut margin = vec![0; 21];
     margin[8 + i % 4] = 1;
     if i == 0 {
-        // Noise that leaves the bin negative: clamped to 0 when published.
+        // Noise that leaves the bin negative: the projection sets it to 0.
         margin[0] = -3;
     }
-    let mut rent = vec![0; 10];
+    let mut rent = vec![0; 11];
     rent[3] = 1;
-    let mut ticket = vec![0; 20];
+    let mut ticket = vec![0; 21];
     ticket[i % 20] = 1;
     vec![revenue, active, costs, margin, rent, ticket]
 }
@@ -443,12 +444,15 @@ fn one_merge_handles_every_kind_of_file_as_specified() {
             "members_noisy",
             "mean_per_member",
             "mean_sd",
+            "verdict",
+            "mean_verdict",
             "suppressed"
         ]
     );
     assert_eq!(b.schema().field(0).data_type(), &DataType::Utf8);
     assert_eq!(b.schema().field(2).data_type(), &DataType::Float64);
-    assert_eq!(b.schema().field(9).data_type(), &DataType::Boolean);
+    assert_eq!(b.schema().field(9).data_type(), &DataType::Utf8);
+    assert_eq!(b.schema().field(11).data_type(), &DataType::Boolean);
     assert_eq!(b.num_rows(), 18);
     assert_eq!(str_col(&b, "month").value(0), "2025-10");
     assert_eq!(str_col(&b, "category").value(1), "pastry");
@@ -517,9 +521,9 @@ fn one_merge_handles_every_kind_of_file_as_specified() {
         "{costs_fact}"
     );
 
-    // Gross margin: bins 8..11 hold 2, 2, 3, 3 members; bin 0's -3 is clamped
-    // for the percentiles, but the member count is the raw noisy sum (10 - 3):
-    // clamping would bias it upwards by ~0.4σ per empty bin.
+    // Gross margin: bins 8..11 hold 2, 2, 3, 3 members; bin 0's -3 goes to 0
+    // in the projection onto {h >= 0, sum h = 10} (10 contributions), which
+    // leaves the other bins as they are: 10 members with a value.
     let g = read_batch(&out.join("gross_margin/round=2025q4/data.parquet"));
     let gnames: Vec<String> = g
         .schema()
@@ -531,16 +535,43 @@ fn one_merge_handles_every_kind_of_file_as_specified() {
         gnames,
         [
             "p10",
+            "p10_ci95_low",
+            "p10_ci95_high",
             "p25",
+            "p25_ci95_low",
+            "p25_ci95_high",
             "p50",
+            "p50_ci95_low",
+            "p50_ci95_high",
             "p75",
+            "p75_ci95_low",
+            "p75_ci95_high",
             "p90",
+            "p90_ci95_low",
+            "p90_ci95_high",
             "mean",
+            "mean_ci95_low",
+            "mean_ci95_high",
             "bin_width",
             "members_noisy",
+            "members_ci95_low",
+            "members_ci95_high",
+            "p10_verdict",
+            "p25_verdict",
+            "p50_verdict",
+            "p75_verdict",
+            "p90_verdict",
+            "mean_verdict",
+            "members_verdict",
             "suppressed"
         ]
     );
+    // Every interval holds its figure.
+    for p in ["p10", "p25", "p50", "p75", "p90", "mean", "members"] {
+        let v = f64_col(&g, if p == "members" { "members_noisy" } else { p }).value(0);
+        assert!(f64_col(&g, &format!("{p}_ci95_low")).value(0) <= v);
+        assert!(f64_col(&g, &format!("{p}_ci95_high")).value(0) >= v);
+    }
     assert_eq!(g.num_rows(), 1);
     let expect = [
         ("p10", 0.425),
@@ -550,7 +581,7 @@ fn one_merge_handles_every_kind_of_file_as_specified() {
         ("p90", 0.55 + 0.05 * 2.0 / 3.0),
         ("mean", 0.51),
         ("bin_width", 0.05),
-        ("members_noisy", 7.0),
+        ("members_noisy", 10.0),
     ];
     for (col, v) in expect {
         assert!(
@@ -940,7 +971,7 @@ fn the_outcome_does_not_depend_on_file_order() {
     }
     assert!(results.windows(2).all(|w| w[0] == w[1]));
     let n = cell_counts(&s.round);
-    assert_eq!(n, [18, 18, 6, 20, 10, 20]);
+    assert_eq!(n, [18, 18, 6, 21, 11, 21]);
 }
 
 #[test]

@@ -404,7 +404,8 @@ fn round_new_preview_sign_then_merge_and_inspect() {
     for needle in [
         "Preview with 30 contributions",
         "revenue [sum]",
-        "each cell: noise sd",
+        "each cell's noise (95%): local",
+        "Recommended mode:",
         "gross_margin [ratio]",
         "costs [sum]",
         "no active metric over the same dimensions",
@@ -433,7 +434,7 @@ fn round_new_preview_sign_then_merge_and_inspect() {
             .unwrap()
     };
     let sd = plans[1].sigma * 30f64.sqrt();
-    let want = 100.0 * coopbench_aggregator::stats::normal_cdf((5.0 - 0.5 - 30.0) / sd);
+    let want = 100.0 * coopbench_privacy::accuracy::normal_cdf((5.0 - 0.5 - 30.0) / sd);
     assert!((share(&pv) - want).abs() < 0.06, "{} vs {want}", share(&pv));
     // Fewer active members per cell: more suppression.
     let sparse = agg(
@@ -635,7 +636,9 @@ fn round_new_preview_sign_then_merge_and_inspect() {
         "revenue [sum] net sales, EUR: 18 rows, 1 suppressed",
         "suppressed (< 5 members)",
         "2025-10  bread",
-        "1,200",
+        // 12 members' 100 per cell, against local noise of sd ~800,000 EUR:
+        // the estimate is never shown as a number.
+        "too noisy",
         "gross_margin [ratio]",
         "median",
     ] {
@@ -655,10 +658,14 @@ fn round_new_preview_sign_then_merge_and_inspect() {
         .skip(3)
         .take(17)
         .collect();
-    let col = rows[0].find("1,200").unwrap();
+    let col = rows[0].find("too noisy").unwrap();
     assert!(
-        rows.iter().all(|r| r.find("1,200") == Some(col)),
+        rows.iter().all(|r| r.find("too noisy") == Some(col)),
         "{rows:#?}"
+    );
+    assert!(
+        !rows.iter().any(|r| r.contains("1,200")),
+        "a figure too noisy to read never reads like data: {rows:#?}"
     );
     agg(cwd, &["inspect", "bench", "--round", "../x"]).expect(2);
     agg(cwd, &["inspect", "bench", "--round", "2024q1"]).expect(2);

@@ -25,11 +25,11 @@ fn values(i: usize, _seq: u32) -> Vec<Vec<i64>> {
     let revenue = (0..18).map(|c| 1000 + 10 * i as i64 + c).collect();
     let active = vec![1; 18];
     let costs = (0..6).map(|c| 500 * i as i64 + c).collect();
-    let mut margin = vec![0; 20];
+    let mut margin = vec![0; 21];
     margin[8 + i % 4] = 1;
-    let mut rent = vec![0; 10];
+    let mut rent = vec![0; 11];
     rent[3] = 1;
-    let mut ticket = vec![0; 20];
+    let mut ticket = vec![0; 21];
     ticket[i % 20] = 1;
     vec![revenue, active, costs, margin, rent, ticket]
 }

@@ -329,10 +329,10 @@ fn snapshot(dir: &Path) -> BTreeMap<PathBuf, Vec<u8>> {
 
 /// Member `i`'s exact clipped vectors, per metric of the example round
 /// (revenue 18 cells at ±2^59 bounds, active 18, costs 6, three one-hot
-/// histograms of 20, 10 and 20 bins).
+/// histograms of 20, 10 and 20 bins, each with its no-value bin).
 fn vectors(round: &Round, i: usize) -> Vec<Vec<i64>> {
     let counts = cell_counts(round);
-    assert_eq!(counts, [18, 18, 6, 20, 10, 20], "the example round's grid");
+    assert_eq!(counts, [18, 18, 6, 21, 11, 21], "the example round's grid");
     let k = i as i64;
     let revenue = (0..18)
         .map(|c| match c {
@@ -352,8 +352,9 @@ fn vectors(round: &Round, i: usize) -> Vec<Vec<i64>> {
         .collect();
     let active = vec![1; 18];
     let costs = (0..6).map(|c| k * 1000 + c * 7).collect();
+    // A value bin's one unit; the last, no-value bin stays 0.
     let one_hot = |bins: usize, at: usize| {
-        let mut v = vec![0; bins];
+        let mut v = vec![0; bins + 1];
         v[at % bins] = 1;
         v
     };
@@ -481,7 +482,8 @@ fn published_sums_equal_the_exact_sums_at_the_limits_and_the_manifest_states_two
     assert_eq!(want[0][0], 7 * i128::from(B));
     assert_eq!(want[0][1], -7 * i128::from(B));
     assert!(want[0][8] > i128::from(B) * 6 && (want[0][8] as f64) as i128 != want[0][8]);
-    // Ratio histograms: members_noisy is the sum of the raw bins, exactly 7.
+    // Ratio histograms: members_noisy is the projected histogram's value
+    // bins; with exact sums (7 members, 7 contributions) exactly 7.
     for m in &round.metrics[3..] {
         let mn = column(&table(&f, &m.name), "members_noisy");
         assert_eq!(mn, vec![Some(7.0)], "{}", m.name);

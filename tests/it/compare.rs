@@ -9,10 +9,10 @@ use crate::common::fixture::Member;
 use crate::common::round::read_rows;
 use coopbench_aggregator::manifest;
 use coopbench_aggregator::publish;
-use coopbench_aggregator::stats::{Estimate, Z_95};
 use coopbench_aggregator::tables::{Figures, RatioFigures, Row, Table, TotalFigures};
 use coopbench_benchmark::layout::partition;
 use coopbench_benchmark::manifest::{Counts, Manifest, Privacy, RoundFacts, FORMAT};
+use coopbench_privacy::estimate::{Estimate, Interval, RatioEstimate, Z_95};
 use coopbench_protocol::round::Kind;
 use coopbench_protocol::{signed, Envelope, Round};
 use coopbench_testkit::snapshot;
@@ -132,11 +132,27 @@ fn write_benchmark(dir: &Path, round: &Round, hash: &str, extra: Value) {
                     "gross_margin" => Some(MARGIN_P),
                     _ => Some([0.02, 0.05, 0.08, 0.12, 0.2]),
                 }
-                .map(|p| RatioFigures {
-                    percentiles: p,
-                    mean: p[2],
-                    bin_width: b.width(),
-                    members_noisy: 30.0,
+                .map(|p| {
+                    // Rent share's intervals span the whole range: too noisy.
+                    let (half, m_half) = if name == "rent_share" {
+                        (b.hi - b.lo, Z_95 * 15.5 * 10f64.sqrt())
+                    } else {
+                        (b.width() / 2.0, 1.0)
+                    };
+                    let iv = |v: f64, h: f64| Interval {
+                        value: v,
+                        low: v - h,
+                        high: v + h,
+                    };
+                    RatioFigures {
+                        estimate: RatioEstimate {
+                            percentiles: p.map(|v| iv(v, half)),
+                            mean: iv(p[2], half),
+                            members: iv(30.0, m_half),
+                        },
+                        bin_width: b.width(),
+                        bins: b.count,
+                    }
                 });
                 let rows = vec![Row {
                     labels: vec![],
@@ -342,29 +358,30 @@ fn shares_growth_positions_and_flags_are_the_expected_ones() {
             assert_eq!(c["text"], "not published: fewer than 5 members");
             continue;
         }
-        assert_eq!(c["status"], "published");
         let e = revenue_estimate(i);
-        assert_eq!(c["market"]["estimate"].as_f64().unwrap(), e);
         let noisy = NOISY.contains(&(month, cat));
-        let sd = if noisy { e } else { e / 100.0 };
+        if noisy {
+            // Too noisy: the figure never reads like data, not even in JSON.
+            seen_noisy += 1;
+            assert_eq!(c["status"], "too_noisy");
+            assert_eq!(c["verdict"], "too noisy");
+            assert!(c["market"].is_null() && c["share"].is_null(), "{c}");
+            assert_eq!(c["text"], "too noisy to read");
+            assert_eq!(c["too_noisy"], true);
+            assert!(c["growth"].is_null() || c["growth"]["market"].is_null());
+            continue;
+        }
+        assert_eq!(c["status"], "published");
+        assert_eq!(c["market"]["estimate"].as_f64().unwrap(), e);
+        let sd = e / 100.0;
         let (lo, hi) = (e - Z_95 * sd, e + Z_95 * sd);
         let share = &c["share"];
         assert!(close(share["value"].as_f64().unwrap(), yours / e));
         assert!(close(share["low"].as_f64().unwrap(), yours / hi));
         let expected_high = (yours / lo.max(yours)).min(1.0);
         assert!(close(share["high"].as_f64().unwrap(), expected_high), "{c}");
-        assert_eq!(c["too_noisy"], noisy, "{c}");
-        if noisy {
-            seen_noisy += 1;
-            assert_eq!(c["text"], "too noisy to read");
-            assert_eq!(
-                share["high"].as_f64().unwrap(),
-                1.0,
-                "lo < 0: capped by 100%"
-            );
-        } else {
-            seen_clean += 1;
-        }
+        assert_eq!(c["too_noisy"], false, "{c}");
+        seen_clean += 1;
         // Growth against the previous month, same category.
         if month != "2025-10" {
             let prev_month = if month == "2025-11" {
@@ -379,11 +396,13 @@ fn shares_growth_positions_and_flags_are_the_expected_ones() {
             assert!((yg - (truth - y0) / y0).abs() < 1e-3, "{g}");
             if SUPPRESSED.contains(&(prev_month, cat)) {
                 assert!(g["market"].is_null() && g["too_noisy"] == true, "{g}");
+            } else if NOISY.contains(&(prev_month, cat)) {
+                // A growth from a month too noisy to read is not shown.
+                assert!(g["market"].is_null() && g["too_noisy"] == true, "{g}");
             } else {
                 let e0 = revenue_estimate(i - 6);
                 assert!(close(g["market"].as_f64().unwrap(), (e - e0) / e0), "{g}");
-                let noisy0 = NOISY.contains(&(prev_month, cat));
-                assert_eq!(g["too_noisy"], noisy || noisy0, "{g}");
+                assert_eq!(g["too_noisy"], false, "{g}");
             }
         } else {
             assert!(c["growth"].is_null());
@@ -403,11 +422,17 @@ fn shares_growth_positions_and_flags_are_the_expected_ones() {
         let ty = c["labels"][0].as_str().unwrap();
         let truth = t.costs.get(ty).copied().unwrap_or(0.0);
         assert!((c["yours"].as_f64().unwrap() - truth).abs() <= 0.5);
+        assert_eq!(c["too_noisy"], ty == "energy", "{c}");
+        if ty == "energy" {
+            // Too noisy: no market figure and no share built on it.
+            assert!(c["market"].is_null() && c["share"].is_null(), "{c}");
+            assert_eq!(c["verdict"], "too noisy");
+            continue;
+        }
         assert!(close(
             c["share"]["value"].as_f64().unwrap(),
             c["yours"].as_f64().unwrap() / 100_000.0
         ));
-        assert_eq!(c["too_noisy"], ty == "energy", "{c}");
     }
 
     // Ratios: gross margin placed among the fixture's percentiles.
@@ -424,14 +449,14 @@ fn shares_growth_positions_and_flags_are_the_expected_ones() {
     // The margin lies in [0.5, 1): its bin is [floor(margin·20)/20, +0.05).
     let bin_lo = (margin * 20.0).floor() / 20.0;
     assert!((gm["your_bin"][0].as_f64().unwrap() - bin_lo).abs() < 1e-9);
-    // Rent share: bin noise sd 15.5 over 10 bins → a count's 95% range of ±96 around 30.
+    // Rent share: every percentile's interval spans the whole range, so
+    // none is shown, nor the member count whose range is ±96 around 30.
     let rent = &get("rent_share")["groups"][0];
     assert_eq!(rent["too_noisy"], true);
-    let half = Z_95 * 15.5 * 10f64.sqrt();
-    assert!(close(
-        rent["members_ci95"][1].as_f64().unwrap(),
-        30.0 + half
-    ));
+    assert_eq!(rent["status"], "too_noisy");
+    assert_eq!(rent["percentiles"], serde_json::json!({}));
+    assert!(rent["members_noisy"].is_null() && rent["mean"].is_null());
+    assert_eq!(rent["verdicts"]["p50"], "too noisy");
     assert!((rent["yours"].as_f64().unwrap() - t.costs["rent"] / t.sales_total).abs() < 1e-9);
     assert!(rent["text"]
         .as_str()

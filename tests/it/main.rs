@@ -13,6 +13,7 @@ mod docs;
 mod examples;
 mod member_crash;
 mod member_round;
+mod quickstart;
 mod readers;
 mod robustness;
 mod round_end_to_end;

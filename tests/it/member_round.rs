@@ -153,7 +153,8 @@ fn export_writes_a_signed_noised_contribution_and_charges_the_ledger_once() {
         .hash;
     assert_eq!(c.problems_against(&round, &hash), Vec::<String>::new());
     assert_eq!(c.metrics[0].values.len(), 18);
-    assert_eq!(c.metrics[3].values.len(), 20);
+    // 20 value bins and the no-value bin.
+    assert_eq!(c.metrics[3].values.len(), 21);
     let ledger = m.ledger_lines();
     assert_eq!(ledger.len(), 1);
     assert_eq!(ledger[0]["round_id"], "2025q4");

@@ -74,7 +74,12 @@ TOTAL_COLUMNS = [
     "mean_per_member",
     "mean_sd",
 ]
-RATIO_COLUMNS = ["p10", "p25", "p50", "p75", "p90", "mean", "bin_width", "members_noisy"]
+RATIO_COLUMNS = [
+    f"{p}{s}" for p in ["p10", "p25", "p50", "p75", "p90", "mean"] for s in ["", "_ci95_low", "_ci95_high"]
+] + ["bin_width", "members_noisy", "members_ci95_low", "members_ci95_high"]
+# The verdict columns (Utf8) after the figures (publish.rs TOTAL_VERDICTS, RATIO_VERDICTS).
+TOTAL_VERDICTS = ["verdict", "mean_verdict"]
+RATIO_VERDICTS = [f"{p}_verdict" for p in ["p10", "p25", "p50", "p75", "p90", "mean", "members"]]
 
 # Footer keys every file must carry (crates/aggregator/src/manifest.rs parquet_metadata).
 FOOTER_KEYS = [
@@ -238,10 +243,10 @@ def tables_and_rounds(bench):
 def expected_layout(columns):
     """(kind, dims, figures) from a column list without `round`."""
     if "p50" in columns:
-        kind, figs = "ratio", RATIO_COLUMNS
+        kind, figs, verdicts = "ratio", RATIO_COLUMNS, RATIO_VERDICTS
     else:
-        kind, figs = "total", TOTAL_COLUMNS
-    dims = [c for c in columns if c not in figs and c != "suppressed"]
+        kind, figs, verdicts = "total", TOTAL_COLUMNS, TOTAL_VERDICTS
+    dims = [c for c in columns if c not in figs and c not in verdicts and c != "suppressed"]
     return kind, dims, figs
 
 
@@ -256,7 +261,7 @@ def check_polars(bench, table, rounds):
     inner = [c for c in names if c != "round"]
     kind, dims, figs = expected_layout(inner)
     check(
-        inner == dims + figs + ["suppressed"],
+        inner == dims + figs + (RATIO_VERDICTS if kind == "ratio" else TOTAL_VERDICTS) + ["suppressed"],
         f"{where}: columns {inner}, expected the dimensions, then {figs}, then suppressed",
     )
     for d in dims:

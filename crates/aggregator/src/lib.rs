@@ -22,6 +22,5 @@ pub mod merge;
 pub mod pool_dir;
 pub mod publish;
 pub mod schemas;
-pub mod stats;
 pub mod tables;
 pub mod verify;

@@ -16,6 +16,12 @@ use coopbench_privacy::plan::{charged_rho, NoisePlan};
 use coopbench_protocol::round::Kind;
 use coopbench_protocol::{Round, TOOLKIT_VERSION};
 
+/// How the figures are read from the noised sums and judged, in words.
+pub const ESTIMATES: &str = "Percentiles are interpolated inside histogram bins and are never a member's own value: \
+each ratio histogram (every member counted once, in a last bin if it has no value) is first projected onto the histograms \
+with no negative bin and the number of contributions as total, and each percentile carries a 95 % interval from the noise model \
+(a test on the raw noisy bins, inverted), the mean one by the delta method. Every figure carries a verdict: readable (95 % interval within +/-25 % of a total, count or \
+mean; a percentile's interval at most 5 bins wide), rough (twice as loose), too noisy (read it as noise, not data) or suppressed.";
 /// What the guarantee does not hide, in every statement (and in `coopbench
 /// plan`): the neighbouring relation and what is public besides the figures.
 pub const DISCLOSED: &str = "The guarantee is for substitution neighbours: it hides what a member's data is, not whether the member \
@@ -32,8 +38,7 @@ pub fn statement(round: &Round, rho: f64, epsilon: f64, accepted: usize) -> Stri
              provided the association and the helper do not collude. The noise of any {} members (n_min {} less t {} colluding members) alone makes \
              the central noise; by the distributed discrete Gaussian bound (Kairouz, Liu & Steinke 2021) the published figures satisfy \
              rho = {} zCDP per member (slack included), which implies (epsilon = {:.3}, delta = {:e})-differential privacy. A cell is published only \
-             when its noisy number of active members is at least {}; suppressed cells have every figure null. Percentiles are interpolated inside \
-             histogram bins and are never a member's own value. {DISCLOSED}",
+             when its noisy number of active members is at least {}; suppressed cells have every figure null. {ESTIMATES} {DISCLOSED}",
             t.helper_name,
             t.parties(),
             t.n_min,
@@ -49,8 +54,7 @@ pub fn statement(round: &Round, rho: f64, epsilon: f64, accepted: usize) -> Stri
          (OpenDP discrete Gaussian, {} mode) before it was sent: the association never saw an unnoised figure, and merging is post-processing. \
          The privacy unit is the member: for each member's whole data in round '{}', the published figures satisfy rho = {} zCDP, \
          which implies (epsilon = {:.3}, delta = {:e})-differential privacy. A cell is published only when its noisy number of active members \
-         is at least {}; suppressed cells have every figure null. Percentiles are interpolated inside histogram bins and are never a member's own value. \
-         {DISCLOSED}",
+         is at least {}; suppressed cells have every figure null. {ESTIMATES} {DISCLOSED}",
         round.mode.name(),
         round.id,
         rho,
@@ -205,6 +209,7 @@ pub fn parquet_metadata(
         ("description".into(), table.description.clone()),
         ("noise_sd".into(), table.noise_sd.to_string()),
         ("members_noisy_source".into(), table.members_source.clone()),
+        ("verdict_rule".into(), ESTIMATES.into()),
     ];
     if let Some(f) = two_server_facts(round, plans) {
         kv.push(("n_min".into(), f.n_min.to_string()));

@@ -29,9 +29,12 @@
 use crate::files::sync_dir;
 use crate::tables::{Figures, Table};
 use coopbench_benchmark::layout::{
-    manifest_path, partition, DATA_FILE, RATIO_COLUMNS, TOTAL_COLUMNS,
+    manifest_path, partition, DATA_FILE, RATIO_COLUMNS, RATIO_VERDICTS, TOTAL_COLUMNS,
+    TOTAL_VERDICTS,
 };
 use coopbench_benchmark::table as format;
+use coopbench_privacy::accuracy::Verdict;
+use coopbench_privacy::estimate::Interval;
 use std::collections::BTreeMap;
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -39,56 +42,91 @@ use std::path::{Path, PathBuf};
 /// The data file's name while staged.
 const STAGED_FILE: &str = "data.parquet.staged";
 
-/// A table in the published format: the figures laid out in the columns
-/// `TOTAL_COLUMNS` or `RATIO_COLUMNS` name, with its footer metadata.
+/// The value (0), low end (1) or high end (2) of an interval.
+fn interval_part(i: Interval, part: usize) -> f64 {
+    [i.value, i.low, i.high][part]
+}
+
+/// One figure column's value in a row (None: null), in the order of
+/// `TOTAL_COLUMNS` or `RATIO_COLUMNS`.
+fn figure(f: &Figures, c: usize) -> Option<f64> {
+    match f {
+        Figures::Total(None) | Figures::Ratio(None) => None,
+        Figures::Total(Some(t)) => match c {
+            0 => Some(t.estimate.estimate),
+            1 => Some(t.estimate.noise_sd),
+            2 => Some(t.estimate.ci95_low),
+            3 => Some(t.estimate.ci95_high),
+            4 => t.members_noisy,
+            5 => t.mean.map(|m| m.0),
+            _ => t.mean.map(|m| m.1),
+        },
+        Figures::Ratio(Some(r)) => {
+            let e = &r.estimate;
+            match c {
+                0..=14 => Some(interval_part(e.percentiles[c / 3], c % 3)),
+                15..=17 => Some(interval_part(e.mean, c % 3)),
+                18 => Some(r.bin_width),
+                _ => Some(interval_part(e.members, c - 19)),
+            }
+        }
+    }
+}
+
+/// One verdict column's value in a row: `suppressed` for a suppressed row,
+/// null where the figure does not exist (a mean without active members).
+fn verdict(f: &Figures, c: usize) -> Option<&'static str> {
+    let v = match f {
+        Figures::Total(None) | Figures::Ratio(None) => Some(Verdict::Suppressed),
+        Figures::Total(Some(t)) if c == 0 => Some(t.verdict()),
+        Figures::Total(Some(t)) => t.mean_verdict(),
+        Figures::Ratio(Some(r)) if c < 5 => Some(r.percentile_verdicts()[c]),
+        Figures::Ratio(Some(r)) if c == 5 => Some(r.mean_verdict()),
+        Figures::Ratio(Some(r)) => Some(r.members_verdict()),
+    };
+    v.map(Verdict::as_str)
+}
+
+/// A table in the published format: the dimension columns, the figures laid
+/// out in the columns `TOTAL_COLUMNS` or `RATIO_COLUMNS` name, the verdicts
+/// in `TOTAL_VERDICTS` or `RATIO_VERDICTS`, with its footer metadata.
 pub fn published_table(table: &Table, metadata: &[(String, String)]) -> format::Table {
     let ratio = table
         .rows
         .first()
         .is_some_and(|r| matches!(r.figures, Figures::Ratio(_)));
-    let names: &[&str] = if ratio {
-        &RATIO_COLUMNS
+    let (names, verdicts): (&[&str], &[&str]) = if ratio {
+        (&RATIO_COLUMNS, &RATIO_VERDICTS)
     } else {
-        &TOTAL_COLUMNS
+        (&TOTAL_COLUMNS, &TOTAL_VERDICTS)
     };
     let rows = table
         .rows
         .iter()
-        .map(|r| {
-            let values: Vec<Option<f64>> = match &r.figures {
-                Figures::Total(None) | Figures::Ratio(None) => vec![None; names.len()],
-                Figures::Total(Some(t)) => vec![
-                    Some(t.estimate.estimate),
-                    Some(t.estimate.noise_sd),
-                    Some(t.estimate.ci95_low),
-                    Some(t.estimate.ci95_high),
-                    t.members_noisy,
-                    t.mean.map(|m| m.0),
-                    t.mean.map(|m| m.1),
-                ],
-                Figures::Ratio(Some(f)) => {
-                    let mut v: Vec<Option<f64>> = f.percentiles.iter().map(|p| Some(*p)).collect();
-                    v.extend([Some(f.mean), Some(f.bin_width), Some(f.members_noisy)]);
-                    v
-                }
-            };
-            format::Row {
-                labels: table
-                    .dims
-                    .iter()
-                    .zip(&r.labels)
-                    .map(|(d, l)| (d.name.clone(), l.clone()))
-                    .collect(),
-                figures: names.iter().map(|n| n.to_string()).zip(values).collect(),
-                verdicts: Default::default(),
-                suppressed: r.figures.suppressed(),
-            }
+        .map(|r| format::Row {
+            labels: table
+                .dims
+                .iter()
+                .zip(&r.labels)
+                .map(|(d, l)| (d.name.clone(), l.clone()))
+                .collect(),
+            figures: names
+                .iter()
+                .enumerate()
+                .map(|(c, n)| (n.to_string(), figure(&r.figures, c)))
+                .collect(),
+            verdicts: verdicts
+                .iter()
+                .enumerate()
+                .map(|(c, n)| (n.to_string(), verdict(&r.figures, c).map(str::to_string)))
+                .collect(),
+            suppressed: r.figures.suppressed(),
         })
         .collect();
     format::Table {
         dims: table.dims.iter().map(|d| d.name.clone()).collect(),
         columns: names.iter().map(|n| n.to_string()).collect(),
-        verdict_columns: Vec::new(),
+        verdict_columns: verdicts.iter().map(|n| n.to_string()).collect(),
         rows,
         metadata: metadata.iter().cloned().collect::<BTreeMap<_, _>>(),
     }

@@ -5,7 +5,8 @@
 
 use crate::guard::active_for;
 use crate::merge::Outcome;
-use crate::stats::{self, PERCENTILES};
+use coopbench_privacy::accuracy::{percentile_verdict, total_verdict, Verdict};
+use coopbench_privacy::estimate::{self, BinGrid, Estimate, Interval, RatioEstimate};
 use coopbench_protocol::round::{cell_count, cell_labels, Kind};
 use coopbench_protocol::{Dimension, Round};
 
@@ -13,7 +14,7 @@ use coopbench_protocol::{Dimension, Round};
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct TotalFigures {
     /// The estimate, its noise sd and 95 % interval.
-    pub estimate: stats::Estimate,
+    pub estimate: Estimate,
     /// The noisy number of active members in the cell (None: the round has
     /// no active metric over the same dimensions).
     pub members_noisy: Option<f64>,
@@ -22,18 +23,55 @@ pub struct TotalFigures {
     pub mean: Option<(f64, f64)>,
 }
 
+impl TotalFigures {
+    /// The estimate's verdict.
+    pub fn verdict(&self) -> Verdict {
+        let e = self.estimate;
+        total_verdict(e.estimate, e.ci95_low, e.ci95_high)
+    }
+
+    /// The mean's verdict (None without a mean).
+    pub fn mean_verdict(&self) -> Option<Verdict> {
+        self.mean
+            .map(|(m, sd)| total_verdict(m, m - estimate::Z_95 * sd, m + estimate::Z_95 * sd))
+    }
+}
+
 /// The published figures of one ratio group.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct RatioFigures {
-    /// p10, p25, p50, p75, p90, interpolated inside bins.
-    pub percentiles: [f64; 5],
-    /// Mean over bin midpoints.
-    pub mean: f64,
+    /// p10 … p90, the mean and the members with a value, with intervals.
+    pub estimate: RatioEstimate,
     /// The bins' width: the resolution of the percentiles.
     pub bin_width: f64,
-    /// The post-processed histogram's total: the noisy number of members
-    /// with a ratio in the group.
-    pub members_noisy: f64,
+    /// The number of value bins.
+    pub bins: u32,
+}
+
+impl RatioFigures {
+    /// The verdict of each percentile, p10 … p90.
+    pub fn percentile_verdicts(&self) -> [Verdict; 5] {
+        self.estimate
+            .percentiles
+            .map(|i| percentile_verdict(i.low, i.high, self.bin_width, self.bins))
+    }
+
+    /// The mean's verdict.
+    pub fn mean_verdict(&self) -> Verdict {
+        let Interval { value, low, high } = self.estimate.mean;
+        total_verdict(value, low, high)
+    }
+
+    /// The verdict of the members with a value.
+    pub fn members_verdict(&self) -> Verdict {
+        let Interval { value, low, high } = self.estimate.members;
+        total_verdict(value, low, high)
+    }
+
+    /// Members with a value: the projected histogram's value bins.
+    pub fn members_noisy(&self) -> f64 {
+        self.estimate.members.value
+    }
 }
 
 /// One row's figures; `None` when suppressed.
@@ -100,8 +138,8 @@ fn index_in(grid: &[Dimension], names: &[String], labels: &[String]) -> Option<u
 
 /// Builds every metric's table from the merge's outcome. A cell is
 /// suppressed (every figure null) when its noisy active count is below the
-/// round's `min_members`; a ratio group when its post-processed histogram
-/// total is.
+/// round's `min_members`; a ratio group when its estimated number of members
+/// with a value is.
 pub fn build(round: &Round, outcome: &Outcome) -> Vec<Table> {
     let min = f64::from(round.min_members);
     let n = outcome.accepted;
@@ -116,37 +154,30 @@ pub fn build(round: &Round, outcome: &Outcome) -> Vec<Table> {
             let noise_sd = sigma_sq.sqrt() / m.scale;
             if m.kind == Kind::Ratio {
                 let bins = m.bins.expect("ratio metrics have bins (Round::problems)");
-                let nb = bins.count as usize;
+                let nb = bins.cells();
+                let g = BinGrid {
+                    lo: bins.lo,
+                    width: bins.width(),
+                    count: bins.count as usize,
+                };
                 let group_dims = grid[..grid.len() - 1].to_vec();
                 let rows = cell_labels(&group_dims)
                     .into_iter()
                     .enumerate()
-                    .map(|(g, labels)| {
-                        let noisy: Vec<f64> = sums[g * nb..(g + 1) * nb]
+                    .map(|(k, labels)| {
+                        let noisy: Vec<f64> = sums[k * nb..(k + 1) * nb]
                             .iter()
                             .map(|s| *s as f64 / m.scale)
                             .collect();
-                        // The member count is the sum of the RAW noisy bins: an
-                        // unbiased estimate (sd σ·√bins). Summing the clamped
-                        // bins instead would add ~0.4σ for every empty bin.
-                        let members: f64 = noisy.iter().sum();
-                        let hist = stats::clamp_histogram(&noisy);
-                        let mass: f64 = hist.iter().sum();
-                        let figures = (members >= min && mass > 0.0).then(|| {
-                            let w = bins.width();
-                            let mut p = [0.0; 5];
-                            for (slot, (_, q)) in p.iter_mut().zip(PERCENTILES) {
-                                *slot = stats::percentile(&hist, bins.lo, w, q)
-                                    .expect("total >= min_members > 0");
-                            }
-                            RatioFigures {
-                                percentiles: p,
-                                mean: stats::histogram_mean(&hist, bins.lo, w)
-                                    .expect("total > 0"),
-                                bin_width: w,
-                                members_noisy: members,
-                            }
-                        });
+                        // Every contribution holds one unit per group: the
+                        // histogram's total is the public number n.
+                        let figures = estimate::ratio_estimate(&noisy, n as f64, noise_sd, g)
+                            .filter(|e| e.members.value >= min)
+                            .map(|e| RatioFigures {
+                                estimate: e,
+                                bin_width: g.width,
+                                bins: bins.count,
+                            });
                         Row {
                             labels,
                             figures: Figures::Ratio(figures),
@@ -159,7 +190,9 @@ pub fn build(round: &Round, outcome: &Outcome) -> Vec<Table> {
                     description: m.description.clone(),
                     dims: group_dims,
                     rows,
-                    members_source: "the post-processed histogram's total (negative bins clamped to 0)".into(),
+                    members_source: format!(
+                        "the estimated histogram's value bins: the noisy histogram (its last bin counts members without a value) projected onto {{h >= 0, sum h = {n}}}, {n} being the contributions merged"
+                    ),
                     noise_sd,
                 };
             }
@@ -179,20 +212,20 @@ pub fn build(round: &Round, outcome: &Outcome) -> Vec<Table> {
                 .into_iter()
                 .enumerate()
                 .map(|(c, labels)| {
-                    let est = stats::estimate(sums[c], sigma_sq, m.scale);
+                    let est = estimate::estimate(sums[c], sigma_sq, m.scale);
                     let members = active.map(|a| {
                         let am = &round.metrics[a];
                         let ag = round.grid(am);
                         let ai = index_in(&ag, &m.dims, &labels)
                             .expect("same dimensions, same labels");
-                        stats::estimate(outcome.sums.cells[a][ai], outcome.sigma_sq[a], am.scale)
+                        estimate::estimate(outcome.sums.cells[a][ai], outcome.sigma_sq[a], am.scale)
                     });
                     let suppressed = members.is_some_and(|a| a.estimate < min);
                     let figures = (!suppressed).then(|| TotalFigures {
                         estimate: est,
                         members_noisy: members.map(|a| a.estimate),
                         mean: members.filter(|_| m.kind != Kind::Active).map(|a| {
-                            stats::mean_per_member(est.estimate, est.noise_sd, a.estimate, a.noise_sd)
+                            estimate::mean_per_member(est.estimate, est.noise_sd, a.estimate, a.noise_sd)
                         }),
                     });
                     Row {

@@ -21,16 +21,47 @@ pub const TOTAL_COLUMNS: [&str; 7] = [
     "mean_sd",
 ];
 
-/// The figure columns of ratio tables, after the dimensions.
-pub const RATIO_COLUMNS: [&str; 8] = [
+/// The verdict columns of sum, count and active tables (Utf8, after the
+/// figures): the estimate's and the mean's (null without a mean).
+pub const TOTAL_VERDICTS: [&str; 2] = ["verdict", "mean_verdict"];
+
+/// The figure columns of ratio tables, after the dimensions: each percentile
+/// and the mean with its 95 % interval, the bins' width and the members with
+/// a value with its 95 % interval.
+pub const RATIO_COLUMNS: [&str; 22] = [
     "p10",
+    "p10_ci95_low",
+    "p10_ci95_high",
     "p25",
+    "p25_ci95_low",
+    "p25_ci95_high",
     "p50",
+    "p50_ci95_low",
+    "p50_ci95_high",
     "p75",
+    "p75_ci95_low",
+    "p75_ci95_high",
     "p90",
+    "p90_ci95_low",
+    "p90_ci95_high",
     "mean",
+    "mean_ci95_low",
+    "mean_ci95_high",
     "bin_width",
     "members_noisy",
+    "members_ci95_low",
+    "members_ci95_high",
+];
+
+/// The verdict columns of ratio tables (Utf8, after the figures).
+pub const RATIO_VERDICTS: [&str; 7] = [
+    "p10_verdict",
+    "p25_verdict",
+    "p50_verdict",
+    "p75_verdict",
+    "p90_verdict",
+    "mean_verdict",
+    "members_verdict",
 ];
 
 /// Whether a text column holds verdicts (`verdict`, `<figure>_verdict`)

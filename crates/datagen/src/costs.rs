@@ -94,7 +94,7 @@ pub(crate) fn firm_costs<R: Rng + ?Sized>(
         });
 
         // Goods: supplier invoices summing to the firm's share of this month's sales.
-        let share = (firm.cogs_share * noise(rng, 0.03)).clamp(0.28, 0.40);
+        let share = (firm.cogs_share * noise(rng, 0.03)).clamp(0.18, 0.48);
         let total = sales * share;
         let mut parts: Vec<(Supplier, f64)> = Vec::new();
         for &(supplier, weight, deliveries) in &firm.cogs_suppliers {

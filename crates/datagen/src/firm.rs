@@ -16,6 +16,7 @@ pub(crate) enum Stream {
     Costs = 3,
     BigProfile = 4,
     BigRows = 5,
+    Kpi = 6,
 }
 
 /// SplitMix64 finaliser: a bijective 64-bit mixer.
@@ -213,12 +214,24 @@ impl Firm {
         let z: f64 = StandardNormal.sample(r);
         let growth = (0.02 + 0.04 * z).clamp(-0.08, 0.12);
 
-        let cogs_share = r.random_range(0.29..0.39);
-        let rent_monthly = annual_revenue * r.random_range(0.06..0.11) / 12.0;
+        // Cost ratios as independent bakeries report them: most firms near
+        // the typical value, a few far off (own stream, so that the draws
+        // below stay as they were for every seed).
+        let mut k = rng_for(seed, id as u64, Stream::Kpi);
+        let normal = |k: &mut ChaCha8Rng, mean: f64, sd: f64, lo: f64, hi: f64| -> f64 {
+            let z: f64 = StandardNormal.sample(k);
+            (mean + sd * z).clamp(lo, hi)
+        };
+        let _ = r.random_range(0.29..0.39);
+        let cogs_share = normal(&mut k, 0.32, 0.045, 0.20, 0.46);
+        let _ = r.random_range(0.06..0.11);
+        let rent_share = (0.08 * noise(&mut k, 0.3)).clamp(0.03, 0.2);
+        let rent_monthly = annual_revenue * rent_share / 12.0;
         let rent_cents = (rent_monthly / 10.0).round() as i64 * 1000;
         let rent_invoiced = r.random_bool(0.4);
         let landlord = pick(r, &LANDLORDS);
-        let wage_share = r.random_range(0.28..0.38);
+        let _ = r.random_range(0.28..0.38);
+        let wage_share = normal(&mut k, 0.33, 0.045, 0.2, 0.48);
         let split_payroll = r.random_bool(0.5);
         let energy_share = r.random_range(0.03..0.055);
         let energy_supplier = pick(r, &ENERGY);

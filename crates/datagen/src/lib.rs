@@ -52,6 +52,34 @@ impl MemberSummary {
     }
 }
 
+/// The cost ratios a generated firm is drawn with (its monthly files carry
+/// them with a little month-to-month noise): the "true" KPIs of the example
+/// members, for simulations of the published percentiles.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct FirmKpis {
+    /// 1 − cost of goods / net sales.
+    pub gross_margin: f64,
+    /// Rent / net sales over the firm's first year.
+    pub rent_share: f64,
+    /// Wages / net sales.
+    pub wage_share: f64,
+}
+
+/// The KPIs of firms 1 ..= `members` for `seed`, as [`generate_members`]
+/// draws them (with `start` as its first month).
+pub fn firm_kpis(seed: u64, members: usize, start: NaiveDate) -> Vec<FirmKpis> {
+    (1..=members)
+        .map(|k| {
+            let f = Firm::new(seed, k, start, Stream::Profile);
+            FirmKpis {
+                gross_margin: 1.0 - f.cogs_share,
+                rent_share: f.rent_cents as f64 / 100.0 * 12.0 / f.annual_revenue,
+                wage_share: f.wage_share,
+            }
+        })
+        .collect()
+}
+
 /// Writes `out/member-01/{sales.csv,costs.csv}` … `out/member-NN/…`; returns the member
 /// directories in order.
 pub fn generate(cfg: &GenConfig, out: &Path) -> anyhow::Result<Vec<PathBuf>> {

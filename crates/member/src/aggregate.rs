@@ -20,13 +20,14 @@ pub struct SourceAgg {
     pub keys: Vec<String>,
     /// Measures summed, e.g. `net_amount`.
     pub measures: Vec<String>,
-    /// (month, key values) → (sum per measure, row count), months of the period only.
+    /// (month, key values) → (sum per measure, row count), months the round
+    /// reads only (its period, and earlier periods a growth ratio compares with).
     pub groups: HashMap<(String, Vec<String>), (Vec<f64>, u64)>,
-    /// Rows dated outside the round's period (ignored).
+    /// Rows dated outside the months the round reads (ignored).
     pub rows_outside: u64,
-    /// Rows inside the period.
+    /// Rows inside the months the round reads.
     pub rows_inside: u64,
-    /// Currencies seen inside the period.
+    /// Currencies seen inside the months the round reads.
     pub currencies: BTreeSet<String>,
 }
 
@@ -141,7 +142,7 @@ pub fn aggregate(
         .agg(aggs)
         .collect()
         .map_err(fail)?;
-    let months: BTreeSet<String> = round.months().into_iter().collect();
+    let months: BTreeSet<String> = round.months_read().into_iter().collect();
     let text = |name: &str| -> Result<Vec<Option<String>>, String> {
         let c = df.column(name).map_err(fail)?;
         let c = c.cast(&DataType::String).map_err(fail)?;

@@ -5,6 +5,7 @@
 use crate::aggregate::SourceAgg;
 use coopbench_privacy::plan::{cell_bounds, unit};
 use coopbench_privacy::{clip, fixed};
+use coopbench_protocol::date::month_minus;
 use coopbench_protocol::round::{cell_count, Filter, Kind, Metric, SourceKind, Term};
 use coopbench_protocol::{Dimension, Round};
 use std::collections::HashMap;
@@ -67,8 +68,11 @@ fn dim_labels<'a>(
         .collect()
 }
 
-/// Σ of one term per group of `dims`.
+/// Σ of one term per group of `dims`. A term with `months_back` reads the
+/// period that many months earlier and counts each month in the period's
+/// month it is compared with.
 fn term_sums(
+    round: &Round,
     agg: &SourceAgg,
     term: &Term,
     group_grid: &[Dimension],
@@ -77,10 +81,19 @@ fn term_sums(
 ) {
     let sign = if term.negate { -1.0 } else { 1.0 };
     let measure = term.measure.as_deref().and_then(|m| agg.measure_index(m));
+    // Month read → the period's month it stands for.
+    let months: HashMap<String, String> = round
+        .months()
+        .into_iter()
+        .filter_map(|m| month_minus(&m, term.months_back).map(|read| (read, m)))
+        .collect();
     for ((month, key), (sums, count)) in &agg.groups {
         if !passes(agg, key, &term.filter) {
             continue;
         }
+        let Some(month) = months.get(month) else {
+            continue;
+        };
         let Some(labels) = dim_labels(agg, dims, month, key) else {
             continue;
         };
@@ -117,6 +130,7 @@ pub fn raw_figures(round: &Round, m: &Metric, aggs: &Aggregates) -> Result<RawFi
             let mut den = vec![0.0; groups];
             for t in &m.numerator {
                 term_sums(
+                    round,
                     aggs.get(&t.source).unwrap_or(&empty),
                     t,
                     group_grid,
@@ -126,6 +140,7 @@ pub fn raw_figures(round: &Round, m: &Metric, aggs: &Aggregates) -> Result<RawFi
             }
             for t in &m.denominator {
                 term_sums(
+                    round,
                     aggs.get(&t.source).unwrap_or(&empty),
                     t,
                     group_grid,
@@ -150,9 +165,10 @@ pub fn raw_figures(round: &Round, m: &Metric, aggs: &Aggregates) -> Result<RawFi
                 measure: m.measure.clone(),
                 filter: m.filter.clone(),
                 negate: false,
+                months_back: 0,
             };
             let mut cells = vec![0.0; cell_count(&grid)];
-            term_sums(agg, &term, &grid, &m.dims, &mut cells);
+            term_sums(round, agg, &term, &grid, &m.dims, &mut cells);
             Ok(RawFigures::Cells(cells))
         }
     }

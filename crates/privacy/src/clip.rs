@@ -161,12 +161,15 @@ pub fn clip_cells(values: &[i64], bounds: &[Bounds]) -> ClippedVector {
     }
 }
 
-/// One-hot histogram of a ratio over `bins` equal-width bins of `[lo, hi]`.
+/// One-hot histogram of a ratio over `bins` equal-width bins of `[lo, hi]`
+/// and one last "no value" bin: `bins + 1` cells holding exactly one 1.
 ///
-/// `None` or a non-finite ratio (no revenue, say) gives all zeros. Otherwise
-/// the ratio is clipped to `[lo, hi]` and lands in bin
-/// `floor((r − lo) / (hi − lo) · bins)`, with `r == hi` in the last bin, so the
-/// result has exactly one 1.
+/// `None` or a non-finite ratio (no revenue, say) lands in the "no value"
+/// bin, so that every member adds exactly one unit to every group and each
+/// group's total is the public number of contributions (the L2 sensitivity
+/// stays √2 per group: one member still moves one unit from one bin to
+/// another). Otherwise the ratio is clipped to `[lo, hi]` and lands in bin
+/// `floor((r − lo) / (hi − lo) · bins)`, with `r == hi` in the last value bin.
 ///
 /// # Panics
 /// If `bins` is 0, or `lo`, `hi` are not finite with `lo < hi` and a finite
@@ -177,8 +180,9 @@ pub fn one_hot_bin(ratio: Option<f64>, lo: f64, hi: f64, bins: usize) -> Vec<i64
         lo.is_finite() && hi.is_finite() && lo < hi && (hi - lo).is_finite(),
         "one_hot_bin: the bin range [{lo}, {hi}] must be finite with lo < hi"
     );
-    let mut out = vec![0i64; bins];
+    let mut out = vec![0i64; bins + 1];
     let Some(r) = ratio.filter(|r| r.is_finite()) else {
+        out[bins] = 1;
         return out;
     };
     let r = r.clamp(lo, hi);

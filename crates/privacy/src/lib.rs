@@ -16,7 +16,13 @@
 //!    ([`epsilon_for`]), all through OpenDP's own privacy maps.
 //! 5. [`noise`]: OpenDP's exact discrete Gaussian, added to the integer cells
 //!    ([`add_discrete_gaussian`]); it refuses any σ that does not meet the ρ.
-//! 6. [`accuracy`]: the noise sd and 95 % half-width in the measure's units.
+//! 6. [`accuracy`]: the noise sd and 95 % half-width in the measure's units,
+//!    in both modes, and the one readability rule ([`Verdict`]) every
+//!    published figure is judged by.
+//! 6a. [`estimate`]: every published figure from the noised sums
+//!    (post-processing only): totals and means with intervals, ratio
+//!    histograms projected onto {h ≥ 0, Σ h = n} and their percentiles with
+//!    bootstrap intervals.
 //! 7. [`distributed`]: two-server mode's accounting, where each member adds
 //!    a share of the noise (the distributed discrete Gaussian bound), and
 //!    [`add_noise_share`], which samples it.
@@ -32,6 +38,7 @@ pub mod accuracy;
 pub mod budget;
 pub mod clip;
 pub mod distributed;
+pub mod estimate;
 pub mod fixed;
 pub mod ledger;
 mod mech;
@@ -40,7 +47,7 @@ pub mod plan;
 pub mod policy;
 pub mod sensitivity;
 
-pub use accuracy::{merged_local, per_member, Accuracy, Z_95};
+pub use accuracy::{merged_local, per_member, Accuracy, Verdict, Z_95};
 pub use budget::{epsilon_for, rho_of, sigma_for, split_rho, BudgetError};
 pub use clip::{
     clip_cells, one_hot_bin, Bounds, BoundsError, ClipStats, ClippedVector, BOUND_LIMIT,

@@ -87,7 +87,7 @@ pub fn noise_plans(round: &Round) -> Result<Vec<NoisePlan>, String> {
             }
             let l2 = match m.kind {
                 Kind::Ratio => {
-                    let bins = m.bins.map_or(1, |b| b.count as usize).max(1);
+                    let bins = m.bins.map_or(1, |b| b.cells());
                     sensitivity::histogram_sensitivity_scaled(cells / bins, unit(m))
                 }
                 _ => sensitivity::l2_sensitivity(&vec![cell_bounds(m)?; cells]),

@@ -75,6 +75,22 @@ pub fn months_between(start: Date, end: Date) -> Vec<String> {
     out
 }
 
+/// The month label `YYYY-MM` that lies `back` months before `label` (also
+/// `YYYY-MM`); `None` if `label` is not one.
+pub fn month_minus(label: &str, back: u32) -> Option<String> {
+    let (y, m) = label.split_once('-')?;
+    let (y, m): (i64, i64) = (y.parse().ok()?, m.parse().ok()?);
+    if !(1..=12).contains(&m) || label.len() != 7 {
+        return None;
+    }
+    let idx = y * 12 + (m - 1) - i64::from(back);
+    Some(format!(
+        "{:04}-{:02}",
+        idx.div_euclid(12),
+        idx.rem_euclid(12) + 1
+    ))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -86,6 +102,14 @@ mod tests {
             Date::parse("2025-02-28").unwrap(),
         );
         assert_eq!(m, ["2024-11", "2024-12", "2025-01", "2025-02"]);
+    }
+
+    #[test]
+    fn months_go_back_across_years() {
+        assert_eq!(month_minus("2025-10", 3).as_deref(), Some("2025-07"));
+        assert_eq!(month_minus("2025-02", 3).as_deref(), Some("2024-11"));
+        assert_eq!(month_minus("2025-12", 12).as_deref(), Some("2024-12"));
+        assert_eq!(month_minus("2025-13", 1), None);
     }
 
     #[test]

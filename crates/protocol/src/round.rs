@@ -2,7 +2,7 @@
 //! metrics and their cell grids, clip bounds, privacy budget, disclosure
 //! floors). Written by the association as TOML, signed as canonical JSON.
 
-use crate::date::{months_between, Date};
+use crate::date::{month_minus, months_between, Date};
 use crate::pool::{is_identifier, MIN_MEMBERS_FLOOR};
 use crate::two_server::TwoServer;
 use serde::{Deserialize, Serialize};
@@ -121,6 +121,15 @@ pub struct Term {
     /// Subtract this sum instead of adding it.
     #[serde(default, skip_serializing_if = "is_false")]
     pub negate: bool,
+    /// Read the period this many months earlier (same length), e.g. 3 for
+    /// the previous quarter of a quarterly round: a member's own growth is a
+    /// ratio of this period's and the earlier period's sums.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub months_back: u32,
+}
+
+fn is_zero(n: &u32) -> bool {
+    *n == 0
 }
 
 fn is_false(b: &bool) -> bool {
@@ -149,10 +158,21 @@ pub struct Bins {
     pub count: u32,
 }
 
+/// The label of a ratio histogram's last bin, where a member without a
+/// ratio (no positive denominator) puts its one unit: every member then adds
+/// exactly one unit to every group, so each group's total is the public
+/// number of contributions.
+pub const NO_VALUE_BIN: &str = "none";
+
 impl Bins {
     /// Width of one bin: the resolution of published percentiles.
     pub fn width(&self) -> f64 {
         (self.hi - self.lo) / f64::from(self.count)
+    }
+
+    /// Cells of one group: the `count` value bins and the "no value" bin.
+    pub fn cells(&self) -> usize {
+        self.count as usize + 1
     }
 }
 
@@ -317,6 +337,29 @@ impl Round {
         months_between(self.period.start, self.period.end)
     }
 
+    /// The month labels a term reads: the period's months, `months_back`
+    /// months earlier.
+    pub fn term_months(&self, months_back: u32) -> Vec<String> {
+        self.months()
+            .iter()
+            .filter_map(|m| month_minus(m, months_back))
+            .collect()
+    }
+
+    /// Every month label any metric reads (the period, and the earlier
+    /// periods of terms with `months_back`), sorted.
+    pub fn months_read(&self) -> Vec<String> {
+        let mut out = self.months();
+        for m in &self.metrics {
+            for t in m.numerator.iter().chain(&m.denominator) {
+                out.extend(self.term_months(t.months_back));
+            }
+        }
+        out.sort();
+        out.dedup();
+        out
+    }
+
     /// The metric's cell grid: its dims in order, then `bin` for ratios.
     pub fn grid(&self, metric: &Metric) -> Vec<Dimension> {
         let mut grid: Vec<Dimension> = metric
@@ -334,6 +377,7 @@ impl Round {
         if let (Kind::Ratio, Some(b)) = (metric.kind, metric.bins) {
             let labels = (0..b.count)
                 .map(|i| format!("{}", b.lo + b.width() * f64::from(i)))
+                .chain(std::iter::once(NO_VALUE_BIN.to_string()))
                 .collect();
             grid.push(Dimension {
                 name: "bin".into(),
@@ -355,7 +399,7 @@ impl Round {
             }
         });
         let bins = match (metric.kind, metric.bins) {
-            (Kind::Ratio, Some(b)) => Some(b.count as usize),
+            (Kind::Ratio, Some(b)) => Some(b.cells()),
             _ => None,
         };
         dims.chain(bins)
@@ -519,6 +563,13 @@ impl Round {
                         out.push("bins.count must be 1 to 1000".into());
                     }
                 }
+            }
+            if m.numerator
+                .iter()
+                .chain(&m.denominator)
+                .any(|t| t.months_back > 120)
+            {
+                out.push("months_back is at most 120 (ten years)".into());
             }
             if m.source.is_some() || m.measure.is_some() || m.clip.is_some() || !m.filter.is_empty()
             {

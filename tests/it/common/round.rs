@@ -147,6 +147,8 @@ pub struct PublishedRow {
     pub labels: Vec<String>,
     /// Figure column → value (None: null).
     pub figures: BTreeMap<String, Option<f64>>,
+    /// Verdict column → verdict (None: null).
+    pub verdicts: BTreeMap<String, Option<String>>,
     /// The `suppressed` column.
     pub suppressed: bool,
 }
@@ -191,8 +193,12 @@ pub fn read_published(path: &Path) -> Published {
     let schema = builder.schema().clone();
     let mut dims = Vec::new();
     let mut figures = Vec::new();
+    let mut verdicts = Vec::new();
     for f in schema.fields() {
         match f.data_type() {
+            t if *t == Utf8Type::DATA_TYPE && f.name().ends_with("verdict") => {
+                verdicts.push(f.name().clone())
+            }
             t if *t == Utf8Type::DATA_TYPE => dims.push(f.name().clone()),
             t if *t == Float64Type::DATA_TYPE => figures.push(f.name().clone()),
             _ => assert_eq!(f.name(), "suppressed", "unexpected column {f:?}"),
@@ -224,6 +230,16 @@ pub fn read_published(path: &Path) -> Published {
                     .clone()
             })
             .collect();
+        let verdict_cols: Vec<_> = verdicts
+            .iter()
+            .map(|d| {
+                batch
+                    .column_by_name(d)
+                    .expect("verdict column")
+                    .as_string::<i32>()
+                    .clone()
+            })
+            .collect();
         let sup = batch
             .column_by_name("suppressed")
             .expect("a suppressed column")
@@ -237,6 +253,11 @@ pub fn read_published(path: &Path) -> Published {
                     .iter()
                     .zip(&fig_cols)
                     .map(|(n, c)| (n.clone(), (!c.is_null(i)).then(|| c.value(i))))
+                    .collect(),
+                verdicts: verdicts
+                    .iter()
+                    .zip(&verdict_cols)
+                    .map(|(n, c)| (n.clone(), (!c.is_null(i)).then(|| c.value(i).to_string())))
                     .collect(),
                 suppressed: sup.value(i),
             });

@@ -7,6 +7,7 @@ use coopbench_benchmark::manifest;
 use coopbench_benchmark::table::{self, Table};
 use coopbench_cli::format::{fmt_num, fmt_pm};
 use coopbench_cli::Stop;
+use coopbench_privacy::accuracy::Verdict;
 use coopbench_protocol::pool::path_id;
 use coopbench_text as text;
 use std::path::PathBuf;
@@ -31,45 +32,108 @@ pub struct InspectArgs {
     round: Option<String>,
 }
 
+/// How one shown column is read from the table's columns.
+enum Shown {
+    /// A figure with its 95 % interval and verdict columns.
+    Interval(String, String, String, String),
+    /// A figure `value +/- sd` with its verdict column.
+    PlusMinus(&'static str, &'static str, &'static str),
+    /// A plain number (or word).
+    Plain(&'static str),
+}
+
+/// A figure as people read it: the number (with its interval) when readable,
+/// prefixed by `~` and suffixed `(rough)` when rough, and only the verdict
+/// when too noisy: a figure that is noise never reads like data.
+fn figure_text(value: Option<f64>, range: Option<String>, verdict: Option<&str>) -> String {
+    let shown = value.map(|v| format!("{}{}", fmt_num(v), range.unwrap_or_default()));
+    verdict_text(shown, verdict)
+}
+
+/// A figure's text (number and range, already formatted) under its verdict.
+fn verdict_text(shown: Option<String>, verdict: Option<&str>) -> String {
+    let Some(shown) = shown else {
+        return "-".into();
+    };
+    match verdict.and_then(Verdict::parse) {
+        Some(Verdict::TooNoisy) => "too noisy".into(),
+        Some(Verdict::Suppressed) => "suppressed".into(),
+        Some(Verdict::Rough) => format!("~{shown} (rough)"),
+        _ => shown,
+    }
+}
+
 /// One table as text rows: the header, then per row either its cells or its
 /// dimension labels and a suppression note.
 fn render(t: &Table, ratio: bool, min_members: u32) -> Result<Vec<String>, String> {
     if t.rows.is_empty() {
         return Ok(vec!["(no rows)".into()]);
     }
-    let shown: Vec<(&str, Vec<&str>)> = if ratio {
-        vec![
-            ("p10", vec!["p10"]),
-            ("p25", vec!["p25"]),
-            ("median", vec!["p50"]),
-            ("p75", vec!["p75"]),
-            ("p90", vec!["p90"]),
-            ("mean", vec!["mean"]),
-            ("members", vec!["members_noisy"]),
-            ("bin width", vec!["bin_width"]),
-        ]
+    let shown: Vec<(&str, Shown)> = if ratio {
+        let mut v = Vec::new();
+        for (head, p) in [
+            ("p10", "p10"),
+            ("p25", "p25"),
+            ("median", "p50"),
+            ("p75", "p75"),
+            ("p90", "p90"),
+            ("mean", "mean"),
+        ] {
+            v.push((
+                head,
+                Shown::Interval(
+                    p.into(),
+                    format!("{p}_ci95_low"),
+                    format!("{p}_ci95_high"),
+                    format!("{p}_verdict"),
+                ),
+            ));
+        }
+        v.push(("members", Shown::Plain("members_noisy")));
+        v.push(("bin width", Shown::Plain("bin_width")));
+        v
     } else {
         vec![
-            ("estimate", vec!["estimate"]),
-            ("95% interval", vec!["ci95_low", "ci95_high"]),
-            ("noise sd", vec!["noise_sd"]),
-            ("members", vec!["members_noisy"]),
-            ("mean per member", vec!["mean_per_member", "mean_sd"]),
+            (
+                "estimate (95% interval)",
+                Shown::Interval(
+                    "estimate".into(),
+                    "ci95_low".into(),
+                    "ci95_high".into(),
+                    "verdict".into(),
+                ),
+            ),
+            ("members", Shown::Plain("members_noisy")),
+            (
+                "mean per member",
+                Shown::PlusMinus("mean_per_member", "mean_sd", "mean_verdict"),
+            ),
+            ("verdict", Shown::Plain("verdict")),
         ]
     };
-    if let Some(c) = shown
-        .iter()
-        .flat_map(|(_, cols)| cols)
-        .find(|c| !t.columns.iter().any(|have| have == *c))
-    {
-        return Err(format!("the table has no column {c}"));
+    let has = |c: &str| t.columns.iter().chain(&t.verdict_columns).any(|x| x == c);
+    for (_, how) in &shown {
+        let needed: Vec<&str> = match how {
+            Shown::Interval(a, b, c, d) => vec![a, b, c, d],
+            Shown::PlusMinus(a, b, c) => vec![a, b, c],
+            Shown::Plain(a) => vec![a],
+        };
+        if let Some(c) = needed.into_iter().find(|c| !has(c)) {
+            return Err(format!("the table has no column {c}"));
+        }
     }
     let dims = &t.dims;
     let mut header: Vec<String> = dims.iter().map(|d| text::escape(d).into_owned()).collect();
     header.extend(shown.iter().map(|(n, _)| n.to_string()));
     let mut rows: Vec<(Vec<String>, bool)> = Vec::new();
     for r in &t.rows {
-        let num = |c: &str| r.get(c).map_or_else(|| "-".to_string(), fmt_num);
+        let num = |c: &str| r.get(c);
+        let word = |c: &str| -> Option<String> {
+            r.verdicts
+                .get(c)
+                .and_then(|v| v.as_deref())
+                .map(|v| text::escape(v).into_owned())
+        };
         let mut cells: Vec<String> = dims
             .iter()
             .map(|d| text::escape(r.labels.get(d).map_or("", String::as_str)).into_owned())
@@ -77,16 +141,25 @@ fn render(t: &Table, ratio: bool, min_members: u32) -> Result<Vec<String>, Strin
         if r.suppressed {
             cells.push(format!("suppressed (< {min_members} members)"));
         } else {
-            for (name, cols) in &shown {
-                cells.push(match (cols.as_slice(), *name) {
-                    ([lo, hi], "95% interval") => format!("{} .. {}", num(lo), num(hi)),
-                    ([m, sd], _) => match (r.get(m), r.get(sd)) {
-                        (Some(m), Some(sd)) => fmt_pm(m, sd),
-                        (Some(m), None) => fmt_num(m),
-                        _ => "-".into(),
+            for (_, how) in &shown {
+                cells.push(match how {
+                    Shown::Interval(v, lo, hi, verdict) => {
+                        let range = num(lo)
+                            .zip(num(hi))
+                            .map(|(l, h)| format!(" ({} .. {})", fmt_num(l), fmt_num(h)));
+                        figure_text(num(v), range, word(verdict).as_deref())
+                    }
+                    Shown::PlusMinus(v, sd, verdict) => {
+                        let shown = match (num(v), num(sd)) {
+                            (Some(m), Some(sd)) => Some(fmt_pm(m, sd)),
+                            (m, _) => m.map(fmt_num),
+                        };
+                        verdict_text(shown, word(verdict).as_deref())
+                    }
+                    Shown::Plain(c) => match num(c) {
+                        Some(x) => fmt_num(x),
+                        None => word(c).unwrap_or_else(|| "-".into()),
                     },
-                    ([c], _) => num(c),
-                    _ => unreachable!("one or two columns"),
                 });
             }
         }
@@ -121,6 +194,28 @@ fn render(t: &Table, ratio: bool, min_members: u32) -> Result<Vec<String>, Strin
     let mut out = vec![line(&header, false)];
     out.extend(rows.iter().map(|(c, s)| line(c, *s)));
     Ok(out)
+}
+
+/// How many figures of a table carry each verdict (readable, rough, too
+/// noisy, suppressed), over every verdict column.
+pub fn verdict_counts(t: &Table) -> [usize; 4] {
+    let mut out = [0; 4];
+    for r in &t.rows {
+        for v in r.verdicts.values().flatten() {
+            if let Some(v) = Verdict::parse(v) {
+                out[v as usize] += 1;
+            }
+        }
+    }
+    out
+}
+
+/// "N readable, N rough, N too noisy, N suppressed".
+fn counts_text(c: [usize; 4]) -> String {
+    format!(
+        "{} readable, {} rough, {} too noisy, {} suppressed",
+        c[0], c[1], c[2], c[3]
+    )
 }
 
 /// Runs `inspect`.
@@ -194,6 +289,7 @@ pub fn run(a: &InspectArgs) -> Result<(), Stop> {
         man.privacy.rho, man.privacy.epsilon, man.privacy.delta, r.min_members
     );
     println!("{}", t(&man.privacy.statement));
+    let mut all = [0usize; 4];
     for tf in &man.tables {
         // The table's file is where merge writes it, never a path the
         // (unsigned) manifest names.
@@ -201,6 +297,8 @@ pub fn run(a: &InspectArgs) -> Result<(), Stop> {
             .map_err(|e| Stop::usage(format!("{}: {}", text::path(&mpath), t(&e))))?;
         let path = a.out.join(&rel);
         let table = table::read(&path).map_err(Stop::usage)?;
+        let counts = verdict_counts(&table);
+        all.iter_mut().zip(counts).for_each(|(a, c)| *a += c);
         println!();
         println!(
             "{} [{}] {}: {} row{}, {} suppressed ({})",
@@ -220,6 +318,18 @@ pub fn run(a: &InspectArgs) -> Result<(), Stop> {
         {
             println!("{l}");
         }
+        println!("  figures: {}", counts_text(counts));
     }
+    let total: usize = all.iter().sum();
+    println!();
+    println!(
+        "All figures: {} ({:.0}% readable; see docs/accuracy.md for the rule).",
+        counts_text(all),
+        if total > 0 {
+            100.0 * all[0] as f64 / total as f64
+        } else {
+            0.0
+        }
+    );
     Ok(())
 }

@@ -4,14 +4,19 @@
 use crate::files::write_new_public;
 use crate::guard::{self, active_for};
 use crate::pool_dir::{parse_round, PoolDir, SignedState};
-use crate::stats::{prob_below, Z_95};
+use crate::tables;
 use clap::{Args, Subcommand};
 use coopbench_cli::format::fmt_num;
 use coopbench_cli::Stop;
+use coopbench_privacy::accuracy::{
+    self, prob_below, relative_verdict, Accuracy, PercentileAccuracy, Verdict,
+};
+use coopbench_privacy::estimate::BinGrid;
 use coopbench_privacy::plan::{noise_plans, NoisePlan};
-use coopbench_protocol::round::Kind;
-use coopbench_protocol::{signed, Round};
+use coopbench_protocol::round::{Kind, Metric};
+use coopbench_protocol::{signed, Mode, Round};
 use coopbench_text as text;
+use std::collections::BTreeMap;
 use std::path::PathBuf;
 
 /// Create, preview and sign rounds (what one collection asks of the members).
@@ -74,6 +79,11 @@ pub struct PreviewArgs {
     /// Share of the members assumed active in each cell (0 to 1).
     #[arg(long, value_name = "SHARE", default_value_t = 1.0)]
     active_share: f64,
+    /// A typical value to judge a metric's noise against (repeatable): for a
+    /// sum or count, one member's figure in one cell (e.g. revenue=150000);
+    /// for a ratio, a typical ratio (e.g. gross_margin=0.65).
+    #[arg(long, value_name = "METRIC=VALUE")]
+    typical: Vec<String>,
 }
 
 /// Sign a round: rounds/<id>.sig.json, the file members answer.
@@ -171,59 +181,177 @@ fn new(a: &NewArgs) -> Result<(), Stop> {
     Ok(())
 }
 
-fn verdict(ratio: f64) -> &'static str {
-    match ratio {
-        r if r < 0.05 => "precise",
-        r if r < 0.2 => "usable",
-        r if r < 0.5 => "rough",
-        _ => "too noisy to read",
-    }
-}
-
-/// Per-metric preview figures.
+/// What one metric of a round will publish in one mode, for `round preview`.
 #[derive(Debug, Clone, PartialEq)]
-pub struct MetricPreview {
-    /// Noise sd of one merged cell (ratio: one bin), measure units.
-    pub sd: f64,
-    /// 95 % half-width.
-    pub half_width: f64,
+pub struct ModePreview {
+    /// Noise of one merged cell (ratio: one bin), measure units.
+    pub cell: Accuracy,
+    /// Verdict of a typical cell (total metrics; None without a typical value).
+    pub verdict: Option<Verdict>,
+    /// The 95 % half-width relative to a typical cell (total metrics).
+    pub relative: Option<f64>,
+    /// Expected accuracy of each percentile (ratio metrics).
+    pub percentiles: Option<[PercentileAccuracy; 5]>,
     /// Expected share of cells (groups) suppressed; None when no active
     /// metric covers the metric.
     pub suppressed_share: Option<f64>,
 }
 
-/// The preview of metric `i` with `n` members, `share` of them active in each cell.
+impl ModePreview {
+    /// Readable figures of one cell or group: 1 or 0 for a total, 0 to 5
+    /// percentiles for a ratio.
+    fn readable(&self) -> usize {
+        match &self.percentiles {
+            Some(p) => p.iter().filter(|a| a.verdict == Verdict::Readable).count(),
+            None => usize::from(self.verdict == Some(Verdict::Readable)),
+        }
+    }
+
+    /// The worst verdict of the metric's figures.
+    fn worst(&self) -> Option<Verdict> {
+        match &self.percentiles {
+            Some(p) => p.iter().map(|a| a.verdict).max_by_key(|v| *v as u8),
+            None => self.verdict,
+        }
+    }
+}
+
+/// The typical size of one merged cell of a total metric with `n` members,
+/// `share` of them active: `typical` (one member's figure in one cell, from
+/// `--typical`) times the active members; for an active metric the active
+/// members themselves. None for a sum or count without a typical value.
+pub fn typical_cell(m: &Metric, typical: Option<f64>, n: usize, share: f64) -> Option<f64> {
+    let members = share * n as f64;
+    match m.kind {
+        Kind::Active => Some(members),
+        Kind::Ratio => None,
+        Kind::Sum | Kind::Count => typical.map(|t| t * members),
+    }
+}
+
+/// The preview of metric `i` with `n` members, `share` of them active in
+/// each cell, in `mode`; `typical` is the `--typical` value of the metric
+/// (a member's figure per cell, or a ratio's typical value).
 pub fn preview_metric(
     round: &Round,
     plans: &[NoisePlan],
     i: usize,
-    n: usize,
-    share: f64,
-) -> MetricPreview {
+    (n, share): (usize, f64),
+    mode: Mode,
+    typical: Option<f64>,
+) -> ModePreview {
     let m = &round.metrics[i];
-    let p = plans[i];
-    let sd = p.sigma * (n as f64).sqrt() / p.scale;
+    let parties = accuracy::parties_for(round);
+    let cell = accuracy::in_mode(accuracy::both_modes(&plans[i], parties, n), mode);
     let min = f64::from(round.min_members);
     let active_count = share * n as f64;
-    let suppressed_share = match m.kind {
-        Kind::Ratio => {
-            // The histogram total before clamping negatives: every active
-            // member's one 1, plus the noise of every bin. Clamping only
-            // raises the total, so this over-states suppression slightly.
-            let bins = m.bins.map_or(1, |b| b.count) as f64;
-            Some(prob_below(active_count, sd * bins.sqrt(), min))
+    match (m.kind, m.bins) {
+        (Kind::Ratio, Some(b)) => {
+            let g = BinGrid {
+                lo: b.lo,
+                width: b.width(),
+                count: b.count as usize,
+            };
+            let centre = typical.unwrap_or((b.lo + b.hi) / 2.0);
+            ModePreview {
+                cell,
+                verdict: None,
+                relative: None,
+                percentiles: Some(accuracy::expected_percentiles(n, cell.sd, g, centre)),
+                // Members with a value, before the projection: every bin's noise.
+                suppressed_share: Some(prob_below(
+                    active_count,
+                    cell.sd * (b.cells() as f64).sqrt(),
+                    min,
+                )),
+            }
         }
-        _ => active_for(round, &m.dims).map(|a| {
-            let ap = plans[a];
-            let asd = ap.sigma * (n as f64).sqrt() / ap.scale;
-            prob_below(active_count, asd, min)
-        }),
-    };
-    MetricPreview {
-        sd,
-        half_width: Z_95 * sd,
-        suppressed_share,
+        _ => ModePreview {
+            cell,
+            verdict: typical_cell(m, typical, n, share)
+                .map(|t| relative_verdict(cell.half_width_95, t)),
+            relative: typical_cell(m, typical, n, share).map(|t| cell.half_width_95 / t),
+            percentiles: None,
+            suppressed_share: active_for(round, &m.dims).map(|a| {
+                let asd = accuracy::in_mode(accuracy::both_modes(&plans[a], parties, n), mode);
+                prob_below(active_count, asd.sd, min)
+            }),
+        },
     }
+}
+
+/// Parses `--typical NAME=VALUE` against the round's metrics.
+fn typical_values(round: &Round, args: &[String]) -> Result<BTreeMap<String, f64>, Stop> {
+    let mut out = BTreeMap::new();
+    for a in args {
+        let (name, value) = a
+            .split_once('=')
+            .ok_or_else(|| Stop::usage(format!("--typical {a}: expected METRIC=VALUE")))?;
+        if round.metric(name).is_none() {
+            return Err(Stop::usage(format!(
+                "--typical {a}: the round has no metric '{name}'"
+            )));
+        }
+        let v: f64 = value
+            .parse()
+            .ok()
+            .filter(|v: &f64| v.is_finite())
+            .ok_or_else(|| Stop::usage(format!("--typical {a}: '{value}' is not a number")))?;
+        out.insert(name.to_string(), v);
+    }
+    Ok(out)
+}
+
+/// One line of advice for a metric that will not be readable in the
+/// round's mode (`mine`; `other` is the other mode).
+fn suggestion(round: &Round, i: usize, mine: &ModePreview, other: &ModePreview) -> Option<String> {
+    let m = &round.metrics[i];
+    let worst = mine.worst()?;
+    if worst == Verdict::Readable {
+        return None;
+    }
+    let mut tips = Vec::new();
+    if round.mode == Mode::Local && other.worst() == Some(Verdict::Readable) {
+        tips.push("two-server mode (readable there)".to_string());
+    }
+    // The noise sd falls as 1/sqrt(weight): the weight that would make the
+    // worst figure readable, roughly.
+    let factor = match (&mine.percentiles, m.bins) {
+        (Some(p), Some(b)) => {
+            if b.count > 12 {
+                tips.push(format!(
+                    "fewer, wider bins (now {} of {})",
+                    b.count,
+                    fmt_num(b.width())
+                ));
+            }
+            let span = p.iter().map(|a| a.interval_bins).fold(0.0, f64::max);
+            (span / accuracy::READABLE_BINS.min(f64::from(b.count) * 2.0 / 3.0)).powi(2)
+        }
+        _ => {
+            let cells = tables::rows_of(round, i);
+            if cells > 1 {
+                tips.push(format!(
+                    "a coarser grid (now {cells} cells: fewer months or categories, or none)"
+                ));
+            }
+            mine.relative
+                .map_or(0.0, |r| (r / accuracy::READABLE_RELATIVE).powi(2))
+        }
+    };
+    if factor > 1.0 {
+        tips.push(format!("about {factor:.1}x the weight"));
+    }
+    Some(format!(
+        "  suggestion: {} is {} in this round's mode; try {}",
+        m.name,
+        worst.as_str(),
+        if tips.is_empty() {
+            "more weight".to_string()
+        } else {
+            tips.join(", or ")
+        }
+    ))
 }
 
 fn preview(a: &PreviewArgs) -> Result<(), Stop> {
@@ -242,12 +370,14 @@ fn preview(a: &PreviewArgs) -> Result<(), Stop> {
             &problems,
         ));
     }
+    let typical = typical_values(&round, &a.typical)?;
     let plans =
         noise_plans(&round).map_err(|e| Stop::refused(format!("round '{}': {e}", round.id)))?;
     let n = a.expected_members;
     let rho = coopbench_privacy::plan::charged_rho(&round, &plans);
     let epsilon = coopbench_privacy::budget::epsilon_for(rho, round.delta)
         .map_err(|e| Stop::refused(e.to_string()))?;
+    let parties = accuracy::parties_for(&round);
     println!("Purpose: {}", text::shown(&round.purpose));
     println!(
         "Round '{}': {} to {}, rho = {} per member (epsilon = {:.3} at delta = {:e}), {} mode.",
@@ -259,8 +389,8 @@ fn preview(a: &PreviewArgs) -> Result<(), Stop> {
         round.delta,
         round.mode.name()
     );
-    if let Some(t) = &round.two_server {
-        println!(
+    match &round.two_server {
+        Some(t) => println!(
             "Two-server: helper '{}'; each member adds a noise share of 1/{} of the variance (n_min {} less t {}), so at N contributions a cell's noise sd is sigma * sqrt(N / {}); slack of the distributed bound: {:e}.",
             text::shown(&t.helper_name),
             t.parties(),
@@ -268,10 +398,14 @@ fn preview(a: &PreviewArgs) -> Result<(), Stop> {
             t.t,
             t.parties(),
             plans.iter().map(|p| p.slack).sum::<f64>()
-        );
+        ),
+        None => println!(
+            "Two-server figures below assume a helper with n_min = {parties} (min_members_total) and t = 0: each member would add 1/{parties} of the noise variance."
+        ),
     }
     println!(
-        "Preview with {n} contributions, {:.0}% of them active in every cell; a cell is suppressed below {} noisy active members.",
+        "Preview with {n} contributions, {:.0}% of them active in every cell; a cell is suppressed below {} noisy active members. \
+         Verdicts follow the published rule (docs/accuracy.md): readable = 95% range within +/-25% of a typical cell, or a percentile's 95% interval at most 5 bins wide.",
         100.0 * a.active_share,
         round.min_members
     );
@@ -281,9 +415,18 @@ fn preview(a: &PreviewArgs) -> Result<(), Stop> {
             round.min_members_total
         );
     }
+    let mut readable = [0usize; 2];
+    let mut figures = 0usize;
     for (i, (m, p)) in round.metrics.iter().zip(&plans).enumerate() {
         let grid = round.grid(m);
-        let pv = preview_metric(&round, &plans, i, n, a.active_share);
+        let t = typical.get(&m.name).copied();
+        let both = [Mode::Local, Mode::TwoServer]
+            .map(|mode| preview_metric(&round, &plans, i, (n, a.active_share), mode, t));
+        let rows = tables::rows_of(&round, i);
+        figures += rows * if m.kind == Kind::Ratio { 5 } else { 1 };
+        for (r, pv) in readable.iter_mut().zip(&both) {
+            *r += rows * pv.readable();
+        }
         let dims: Vec<String> = grid
             .iter()
             .map(|d| format!("{} ({})", text::shown(&d.name), d.labels.len()))
@@ -302,31 +445,41 @@ fn preview(a: &PreviewArgs) -> Result<(), Stop> {
             },
             p.rho
         );
-        match m.kind {
-            Kind::Ratio => {
-                let b = m.bins.expect("ratio metrics have bins");
-                let groups = p.cells / b.count.max(1) as usize;
+        let mode_word = |i: usize| if i == 0 { "local" } else { "two-server" };
+        match (m.kind, m.bins) {
+            (Kind::Ratio, Some(b)) => {
                 println!(
-                    "  {groups} group(s), each a histogram of {} bins of width {}; each bin count has noise sd {} members (95%: +/- {})",
+                    "  {rows} group(s), each a histogram of {} bins of width {} from {} to {} and a no-value bin; one bin's noise (95%): local +/- {} members | two-server +/- {} members",
                     b.count,
                     fmt_num(b.width()),
-                    fmt_num(pv.sd),
-                    fmt_num(pv.half_width)
+                    b.lo,
+                    b.hi,
+                    fmt_num(both[0].cell.half_width_95),
+                    fmt_num(both[1].cell.half_width_95)
                 );
-                let active_count = a.active_share * n as f64;
-                let per_bin = active_count / f64::from(b.count);
                 println!(
-                    "  with {} members spread over {} bins (~{} per bin), a bin's 95% noise is {} of its average count; percentiles come at a resolution of {}",
-                    fmt_num(active_count),
-                    b.count,
-                    fmt_num(per_bin),
-                    if per_bin > 0.0 {
-                        format!("{:.0}%", 100.0 * pv.half_width / per_bin)
-                    } else {
-                        "all".into()
-                    },
-                    fmt_num(b.width())
+                    "  expected error of each percentile with {} members centred at {} ({}): mean absolute error in the metric's units, [95% interval width in bins], verdict",
+                    fmt_num(a.active_share * n as f64),
+                    fmt_num(t.unwrap_or((b.lo + b.hi) / 2.0)),
+                    if t.is_some() { "--typical" } else { "the bins' middle; set --typical NAME=VALUE" }
                 );
+                for (k, pv) in both.iter().enumerate() {
+                    let cells: Vec<String> = pv
+                        .percentiles
+                        .iter()
+                        .flatten()
+                        .map(|q| {
+                            format!(
+                                "{} {} [{:.1}] {}",
+                                q.name,
+                                fmt_num(q.mean_abs_error),
+                                q.interval_bins,
+                                q.verdict.as_str()
+                            )
+                        })
+                        .collect();
+                    println!("    {:<10}  {}", mode_word(k), cells.join(" | "));
+                }
             }
             _ => {
                 let unit = match m.kind {
@@ -334,49 +487,94 @@ fn preview(a: &PreviewArgs) -> Result<(), Stop> {
                     Kind::Count => "rows".into(),
                     _ => "members".into(),
                 };
-                let per_member_max = match (m.kind, m.clip) {
-                    (Kind::Sum | Kind::Count, Some(c)) => c.hi.abs().max(c.lo.abs()),
-                    _ => 1.0,
-                };
-                let typical = per_member_max * a.active_share * n as f64;
-                println!(
-                    "  each cell: noise sd {} {unit}, 95%: +/- {} {unit}",
-                    fmt_num(pv.sd),
-                    fmt_num(pv.half_width)
-                );
-                if typical > 0.0 {
-                    let what = if m.kind == Kind::Active {
-                        format!("the largest possible count ({} members)", fmt_num(typical))
-                    } else {
-                        format!(
-                            "the largest possible cell ({} {unit}: every active member at the clip bound)",
-                            fmt_num(typical)
-                        )
-                    };
-                    println!(
-                        "  that is {:.0}% of {what}: {}",
-                        100.0 * pv.half_width / typical,
-                        verdict(pv.half_width / typical)
-                    );
+                let size = typical_cell(m, t, n, a.active_share);
+                match size {
+                    Some(s) => println!(
+                        "  a typical cell: {} {unit} ({})",
+                        fmt_num(s),
+                        match (m.kind, t) {
+                            (Kind::Active, _) => "the active members".to_string(),
+                            (_, Some(t)) => format!(
+                                "{} members x {} {unit}, from --typical",
+                                fmt_num(a.active_share * n as f64),
+                                fmt_num(t)
+                            ),
+                            _ => String::new(),
+                        }
+                    ),
+                    None => println!(
+                        "  no typical value: give --typical {}=VALUE (one member's figure in one cell) to judge it",
+                        m.name
+                    ),
                 }
+                let show = |pv: &ModePreview| match (size, pv.verdict) {
+                    (Some(s), Some(v)) => format!(
+                        "+/- {} {unit} ({:.0}%, {})",
+                        fmt_num(pv.cell.half_width_95),
+                        100.0 * pv.cell.half_width_95 / s,
+                        v.as_str()
+                    ),
+                    _ => format!("+/- {} {unit}", fmt_num(pv.cell.half_width_95)),
+                };
+                println!(
+                    "  each cell's noise (95%): local {} | two-server {}",
+                    show(&both[0]),
+                    show(&both[1])
+                );
             }
         }
-        match pv.suppressed_share {
+        let own = usize::from(round.mode == Mode::TwoServer);
+        match both[own].suppressed_share {
             Some(s) if m.kind == Kind::Ratio => println!(
-                "  groups likely suppressed: {:.1}% (P(noisy histogram total < {}) per group, before negative bins are clamped)",
+                "  groups likely suppressed: {:.1}% (P(noisy members with a value < {}) per group, {} mode)",
                 100.0 * s,
-                round.min_members
+                round.min_members,
+                mode_word(own)
             ),
             Some(s) => println!(
-                "  cells likely suppressed: {:.1}% (P(noisy active count < {}) per cell)",
+                "  cells likely suppressed: {:.1}% (P(noisy active count < {}) per cell, {} mode); {}: {:.1}%",
                 100.0 * s,
-                round.min_members
+                round.min_members,
+                mode_word(own),
+                mode_word(1 - own),
+                100.0 * both[1 - own].suppressed_share.unwrap_or(0.0)
             ),
             None => println!(
                 "  no active metric over the same dimensions: members_noisy will be null and no cell suppressed by member count"
             ),
         }
+        if let Some(line) = suggestion(&round, i, &both[own], &both[1 - own]) {
+            println!("{line}");
+        }
     }
+    println!();
+    let pct = |r: usize| {
+        if figures == 0 {
+            0.0
+        } else {
+            100.0 * r as f64 / figures as f64
+        }
+    };
+    println!(
+        "Readable figures (cell estimates and percentiles) with {n} members: local {} of {figures} ({:.0}%) | two-server {} of {figures} ({:.0}%).",
+        readable[0],
+        pct(readable[0]),
+        readable[1],
+        pct(readable[1])
+    );
+    let best = if readable[1] > readable[0] {
+        "two-server"
+    } else {
+        "local"
+    };
+    println!(
+        "Recommended mode: {best}{}.",
+        if best == round.mode.name() {
+            " (this round's mode)"
+        } else {
+            " (change `mode` in the template and add the helper's [two_server] block)"
+        }
+    );
     Ok(())
 }
 

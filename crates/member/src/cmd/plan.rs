@@ -10,6 +10,7 @@ use coopbench_cli::format::{fmt_num, fmt_rho, fmt_rho_up};
 use coopbench_cli::Stop;
 use coopbench_privacy::accuracy;
 use coopbench_privacy::budget;
+use coopbench_privacy::estimate::BinGrid;
 use coopbench_privacy::ledger::Ledger;
 use coopbench_protocol::round::Kind;
 use coopbench_protocol::{Mode, Round};
@@ -46,19 +47,6 @@ pub struct PlanArgs {
     read: ReadArgs,
     #[command(flatten)]
     state: StateArgs,
-}
-
-/// Plain words for a 95% half-width against the largest value a figure can take.
-fn verdict(half_width: f64, largest: f64) -> &'static str {
-    if largest <= 0.0 {
-        return "";
-    }
-    match half_width / largest {
-        r if r < 0.05 => "precise",
-        r if r < 0.2 => "usable",
-        r if r < 0.5 => "rough",
-        _ => "too noisy to read",
-    }
 }
 
 /// The unit of a metric's cells, for people.
@@ -134,10 +122,19 @@ pub fn run(args: &PlanArgs) -> Result<(), Stop> {
         Err(e) => println!("Your budget: export would be refused: {e}"),
     }
     let n = round.min_members_total.max(1) as usize;
+    let prepared = if args.files.is_empty() {
+        None
+    } else {
+        let (aggs, summary) = inputs::load(&args.files, &args.read, &loaded).map_err(input_stop)?;
+        let prepared = cells::prepare(round, &aggs).map_err(Stop::refused)?;
+        Some((prepared, summary))
+    };
+    let parties = accuracy::parties_for(round);
     println!();
     println!(
         "Expected noise per cell (95% range; 'merged' = the published benchmark at {n}, {} and {} contributions, \
-         in local mode and in two-server mode; this round is {}):",
+         in local mode and in two-server mode (n_min {parties}); this round is {}). Verdicts follow the published rule: \
+         readable = within +/-25% of a typical cell, rough = within +/-50%, else too noisy (docs/accuracy.md).",
         2 * n,
         4 * n,
         round.mode.name()
@@ -176,39 +173,32 @@ pub fn run(args: &PlanArgs) -> Result<(), Stop> {
                 fmt_num(you.half_width_95)
             );
         }
-        // Largest value a merged cell can take: n members at the clip bound (or 1 each).
-        let per_member_max = match (m.kind, m.clip) {
-            (Kind::Sum | Kind::Count, Some(c)) => c.hi.abs().max(c.lo.abs()),
-            _ => 1.0,
-        };
-        for k in [n, 2 * n, 4 * n] {
-            let largest = per_member_max * k as f64;
-            let local = accuracy::merged_local(p.sigma_central, p.scale, k);
-            // Two-server: k members each add σ²/parties; a local round shown as
-            // if it were two-server with n_min = k and t = 0 (the central σ).
-            let parties = if round.mode == Mode::TwoServer {
-                p.parties as usize
-            } else {
-                k
-            };
-            let two = accuracy::merged_local(p.sigma_central / (parties as f64).sqrt(), p.scale, k);
-            let show = |a: accuracy::Accuracy| {
-                format!(
-                    "+/- {} ({:.0}%, {})",
-                    fmt_num(a.half_width_95),
-                    100.0 * a.half_width_95 / largest,
-                    verdict(a.half_width_95, largest)
-                )
-            };
-            println!(
-                "    merged, {k:>4} members, of the largest possible cell {} {u}: local {} | two-server {}",
-                fmt_num(largest),
-                show(local),
-                show(two)
-            );
-        }
         if m.kind == Kind::Ratio {
             if let Some(b) = m.bins {
+                let g = BinGrid {
+                    lo: b.lo,
+                    width: b.width(),
+                    count: b.count as usize,
+                };
+                // Members spread around the bins' middle (plan never uses the
+                // member's own figures for what it prints).
+                let centre = (b.lo + b.hi) / 2.0;
+                let both = accuracy::both_modes(p, parties, n);
+                for (word, a) in [("local", both.local), ("two-server", both.two_server)] {
+                    let q = accuracy::expected_percentiles(n, a.sd, g, centre);
+                    let shown: Vec<String> = q
+                        .iter()
+                        .map(|q| {
+                            format!(
+                                "{} +/- {} ({})",
+                                q.name,
+                                fmt_num(q.mean_abs_error),
+                                q.verdict.as_str()
+                            )
+                        })
+                        .collect();
+                    println!("    merged, {n:>4} members, {word}: {}", shown.join(", "));
+                }
                 println!(
                     "    percentiles come out at a resolution of {} (bins of {} from {} to {})",
                     fmt_num(b.width()),
@@ -217,11 +207,40 @@ pub fn run(args: &PlanArgs) -> Result<(), Stop> {
                     b.hi
                 );
             }
+            continue;
+        }
+        // One member's typical cell: half the clip bound (a round's bound is
+        // set above most members' figures, so this is rather optimistic; the
+        // association judges with real typical values in `round preview`).
+        let (typical, what) = match (m.kind, m.clip) {
+            (Kind::Active, _) => (1.0, "one member"),
+            (_, Some(c)) => (c.hi.abs().max(c.lo.abs()) / 2.0, "half the clip bound"),
+            _ => (1.0, "one"),
+        };
+        println!(
+            "    a typical member's cell: {} {u} ({what})",
+            fmt_num(typical)
+        );
+        for k in [n, 2 * n, 4 * n] {
+            let size = typical * k as f64;
+            let both = accuracy::both_modes(p, parties, k);
+            let show = |a: accuracy::Accuracy| {
+                format!(
+                    "+/- {} ({:.0}%, {})",
+                    fmt_num(a.half_width_95),
+                    100.0 * a.half_width_95 / size,
+                    accuracy::relative_verdict(a.half_width_95, size).as_str()
+                )
+            };
+            println!(
+                "    merged, {k:>4} members, of a typical cell {} {u}: local {} | two-server {}",
+                fmt_num(size),
+                show(both.local),
+                show(both.two_server)
+            );
         }
     }
-    if !args.files.is_empty() {
-        let (aggs, summary) = inputs::load(&args.files, &args.read, &loaded).map_err(input_stop)?;
-        let prepared = cells::prepare(round, &aggs).map_err(Stop::refused)?;
+    if let Some((prepared, summary)) = prepared {
         println!();
         println!("Your files (seen only here, never sent):");
         for (file, inside, outside) in &summary.files {

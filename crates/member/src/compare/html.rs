@@ -360,8 +360,9 @@ pub fn render(c: &Comparison) -> Result<String, String> {
     );
     out.push_str(
         "<p class=\"key\">Every published figure carries privacy noise, and its 95% range is shown. \
-         A figure is <span class=\"noisy\">too noisy to read</span> when its range is wider than the figure itself: \
-         read the range, not the number. Cells with too few members are <i>not published</i> (never zero).</p>",
+         Each figure carries the benchmark's verdict: readable (95% range within &#177;25%, or a percentile's within 5 bins), \
+         rough (twice as loose: read the range, not the digits), or <span class=\"noisy\">too noisy to read</span>, \
+         which is never shown as a number. Cells with too few members are <i>not published</i> (never zero).</p>",
     );
     summary(&mut out, c);
     if !c.notes.is_empty() {

@@ -10,10 +10,12 @@
 //! - **growth** is month over month, per cell: yours, `(y_t − y_{t−1}) / y_{t−1}`;
 //!   the market's, from the estimates, with a range from both months'
 //!   intervals, `[max(lo_t, 0) / hi_{t−1} − 1, hi_t / lo_{t−1} − 1]`.
-//! - **too noisy to read**: a total whose 95 % interval is wider than the
-//!   estimate itself; a ratio group whose member count's 95 % interval
-//!   (bin noise sd × √bins) is wider than the count; a growth whose months
-//!   are either.
+//! - **verdicts**: every published figure carries the verdict the
+//!   aggregator wrote next to it (readable, rough, too noisy, suppressed;
+//!   the rule is `coopbench_privacy::accuracy`). A figure too noisy to read
+//!   is never shown as a number (its value is left out here, in the text,
+//!   the HTML and the JSON); a rough one is marked rough; a growth is shown
+//!   only when both months are readable.
 //! - **position** of a ratio: where your value falls among p10 … p90, which
 //!   are only known to within one bin width.
 
@@ -24,10 +26,40 @@ pub(crate) mod text;
 use crate::cells::{PreparedMetric, RawFigures};
 use coopbench_benchmark::manifest::PublishedRound;
 use coopbench_benchmark::table::{Row as TableRow, Table};
+use coopbench_privacy::accuracy::Verdict;
 use coopbench_protocol::round::{Kind, Metric};
 use coopbench_protocol::Round;
 use serde::Serialize;
 use std::collections::{BTreeMap, HashMap};
+
+/// A published row's verdicts as `compare` reads them (the format keeps the
+/// words; what they mean is `privacy::accuracy`'s).
+trait RowVerdicts {
+    /// The verdict of figure column `figure` (`estimate`, `p50`, `mean`, …):
+    /// suppressed for a suppressed row, too noisy when the table has no
+    /// verdict for it (a figure that cannot be judged is not shown as data).
+    fn verdict(&self, figure: &str) -> Verdict;
+    /// The figure if its verdict lets it be shown (readable or rough).
+    fn shown(&self, figure: &str) -> Option<f64>;
+}
+
+impl RowVerdicts for TableRow {
+    fn verdict(&self, figure: &str) -> Verdict {
+        if self.suppressed {
+            return Verdict::Suppressed;
+        }
+        self.verdicts
+            .get(&coopbench_privacy::accuracy::verdict_column(figure))
+            .and_then(|v| v.as_deref())
+            .and_then(Verdict::parse)
+            .unwrap_or(Verdict::TooNoisy)
+    }
+
+    fn shown(&self, figure: &str) -> Option<f64> {
+        self.get(figure)
+            .filter(|_| self.verdict(figure).shows_figure())
+    }
+}
 
 /// The two-sided 95 % normal quantile (as the aggregator's intervals use).
 pub use coopbench_privacy::accuracy::Z_95;
@@ -76,14 +108,16 @@ pub struct RoundInfo {
     pub merged_at: String,
 }
 
-/// Published, or suppressed.
+/// Published, suppressed, or too noisy to read.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Status {
-    /// Figures published.
+    /// Figures published and readable (or rough).
     Published,
     /// Fewer than `min_members` (noisy) members: nothing published.
     Suppressed,
+    /// Published, but every figure is too noisy to read: none is shown.
+    TooNoisy,
 }
 
 /// One total metric (sum or count).
@@ -116,6 +150,8 @@ pub struct Market {
     pub ci95_high: f64,
     /// Noisy number of active members (when the round has an active metric).
     pub members_noisy: Option<f64>,
+    /// The estimate's verdict (readable or rough: nothing else is shown).
+    pub verdict: Verdict,
 }
 
 /// A share (fractions, 0.25 = 25 %).
@@ -165,8 +201,10 @@ pub struct TotalCell {
     pub share: Option<Share>,
     /// Growth against the previous month (cells after the first month).
     pub growth: Option<Growth>,
-    /// The interval is wider than the estimate.
+    /// The estimate's verdict is "too noisy" (no market figure is given).
     pub too_noisy: bool,
+    /// The estimate's verdict.
+    pub verdict: Verdict,
     /// In plain words.
     pub text: String,
 }
@@ -256,17 +294,22 @@ pub struct RatioGroup {
     pub your_bin: Option<[f64; 2]>,
     /// Published or suppressed.
     pub status: Status,
-    /// p10, p25, p50, p75, p90 (None when suppressed).
+    /// The readable or rough ones of p10, p25, p50, p75, p90 (None when
+    /// suppressed; a percentile too noisy to read is left out).
     pub percentiles: Option<BTreeMap<String, f64>>,
-    /// The histogram mean.
+    /// The 95 % interval of each percentile in `percentiles`.
+    pub percentile_ranges: BTreeMap<String, [f64; 2]>,
+    /// The verdict of every percentile, p10 … p90.
+    pub verdicts: BTreeMap<String, Verdict>,
+    /// The histogram mean (when readable or rough).
     pub mean: Option<f64>,
-    /// Noisy number of members in the histogram.
+    /// Noisy number of members with a value (when readable or rough).
     pub members_noisy: Option<f64>,
     /// Its 95 % interval.
     pub members_ci95: Option<[f64; 2]>,
-    /// Where your value falls.
+    /// Where your value falls (when all five percentiles can be read).
     pub position: Option<Position>,
-    /// The member count's interval is wider than the count.
+    /// No percentile can be read.
     pub too_noisy: bool,
     /// In plain words.
     pub text: String,
@@ -316,14 +359,6 @@ fn rows_by_cell<'a>(
         .collect()
 }
 
-/// Whether an interval is wider than the figure itself.
-pub fn too_noisy(estimate: f64, low: f64, high: f64) -> bool {
-    // NaN anywhere counts as too noisy.
-    (high - low)
-        .partial_cmp(&estimate.abs())
-        .is_none_or(|o| o != std::cmp::Ordering::Less)
-}
-
 /// Your share of a market total, with its range (see the module docs).
 pub fn share(yours: f64, m: &Market, floor_is_yours: bool) -> Option<Share> {
     if m.estimate <= 0.0 || yours < 0.0 {
@@ -362,6 +397,8 @@ pub fn growth(
 ) -> Growth {
     let yours = (y0 > 0.0).then(|| (y1 - y0) / y0);
     let (market, low, high) = match (m0, m1) {
+        // A growth between figures that are not both readable is not shown.
+        _ if noisy => (None, None, None),
         (Some(a), Some(b)) if a.estimate > 0.0 => (
             Some((b.estimate - a.estimate) / a.estimate),
             (a.ci95_high > 0.0).then(|| b.ci95_low.max(0.0) / a.ci95_high - 1.0),
@@ -389,7 +426,9 @@ fn market_of(row: &TableRow) -> Option<Market> {
         ci95_low: row.get("ci95_low")?,
         ci95_high: row.get("ci95_high")?,
         members_noisy: row.get("members_noisy"),
+        verdict: row.verdict("estimate"),
     })
+    .filter(|m| m.verdict.shows_figure())
 }
 
 fn suppressed_text(min_members: u32) -> String {
@@ -458,34 +497,34 @@ fn total_metric(
     let month = dims.iter().position(|d| d == "month");
     let mut out: Vec<TotalCell> = Vec::with_capacity(cells.len());
     for (i, labels) in cells.iter().enumerate() {
+        let verdict = rows[i].verdict("estimate");
         let market = market_of(rows[i]);
-        let noisy = market
-            .as_ref()
-            .is_some_and(|mk| too_noisy(mk.estimate, mk.ci95_low, mk.ci95_high));
         let yours = clipped[i];
         let share = market
             .as_ref()
             .and_then(|mk| share(yours, mk, floor_is_yours));
-        let text = match (&market, &share) {
-            (None, _) => suppressed_text(min),
-            (Some(_), None) => "too noisy to read: the estimate is not positive".into(),
-            (Some(_), Some(_)) if noisy => "too noisy to read".into(),
-            (Some(_), Some(_)) => String::new(),
+        let text = match (verdict, &share) {
+            (Verdict::Suppressed, _) => suppressed_text(min),
+            (Verdict::TooNoisy, _) => "too noisy to read".into(),
+            (_, None) => "too noisy to read: the estimate is not positive".into(),
+            (Verdict::Rough, Some(_)) => "rough: read the range, not the digits".into(),
+            _ => String::new(),
         };
         out.push(TotalCell {
             labels: labels.clone(),
             yours,
             yours_unclipped: raw[i],
             clipped: (raw[i] - yours).abs() > 0.5 / m.scale,
-            status: if market.is_some() {
-                Status::Published
-            } else {
-                Status::Suppressed
+            status: match verdict {
+                Verdict::Suppressed => Status::Suppressed,
+                Verdict::TooNoisy => Status::TooNoisy,
+                _ => Status::Published,
             },
             market,
             share,
             growth: None,
-            too_noisy: market.is_some() && (noisy || share.is_none()),
+            too_noisy: verdict == Verdict::TooNoisy || (market.is_some() && share.is_none()),
+            verdict,
             text,
         });
     }
@@ -509,7 +548,7 @@ fn total_metric(
                 continue;
             };
             let (a, b) = (&out[j], &out[i]);
-            let noisy = a.too_noisy || b.too_noisy;
+            let noisy = a.verdict != Verdict::Readable || b.verdict != Verdict::Readable;
             let g = growth(
                 &months[k - 1],
                 (a.yours, b.yours),
@@ -552,8 +591,6 @@ fn ratio_metric(
         return Err(format!("metric '{}': expected ratios", m.name));
     };
     let width = bins.width();
-    // Noise sd of one bin's count, from the table's footer.
-    let bin_sd = table.meta_f64("noise_sd");
     let groups = cells
         .iter()
         .zip(&rows)
@@ -567,55 +604,70 @@ fn ratio_metric(
                 let lo = bins.lo + width * k as f64;
                 [lo, lo + width]
             });
-            let pct: Option<[f64; 5]> = (!row.suppressed)
-                .then(|| {
-                    let v: Option<Vec<f64>> = PERCENTILES.iter().map(|c| row.get(c)).collect();
-                    v.map(|v| [v[0], v[1], v[2], v[3], v[4]])
+            let verdicts: BTreeMap<String, Verdict> = PERCENTILES
+                .iter()
+                .map(|k| (k.to_string(), row.verdict(k)))
+                .collect();
+            let shown: BTreeMap<String, f64> = PERCENTILES
+                .iter()
+                .filter_map(|k| row.shown(k).map(|v| (k.to_string(), v)))
+                .collect();
+            let ranges: BTreeMap<String, [f64; 2]> = shown
+                .keys()
+                .filter_map(|k| {
+                    let lo = row.get(&format!("{k}_ci95_low"))?;
+                    let hi = row.get(&format!("{k}_ci95_high"))?;
+                    Some((k.clone(), [lo, hi]))
                 })
-                .flatten();
-            let members = row.get("members_noisy").filter(|_| pct.is_some());
-            let members_ci = members.zip(bin_sd).map(|(n, sd)| {
-                let half = Z_95 * sd * f64::from(bins.count).sqrt();
-                [n - half, n + half]
+                .collect();
+            let all: Option<[f64; 5]> = (shown.len() == 5).then(|| {
+                let v: Vec<f64> = PERCENTILES.iter().map(|k| shown[*k]).collect();
+                [v[0], v[1], v[2], v[3], v[4]]
             });
-            let noisy = match (members, members_ci) {
-                (Some(n), Some([lo, hi])) => too_noisy(n, lo, hi),
-                _ => false,
-            };
-            let position = pct.zip(yours).map(|(p, v)| Position::of(v, &p));
-            let text = match (&pct, yours, position) {
-                (None, _, _) => suppressed_text(min),
-                (Some(_), None, _) => "no value of yours: your denominator is zero".into(),
-                (Some(_), Some(_), Some(pos)) => {
+            let too_noisy = !row.suppressed && shown.is_empty();
+            let members = row.shown("members_noisy");
+            let members_ci = members
+                .and_then(|_| Some([row.get("members_ci95_low")?, row.get("members_ci95_high")?]));
+            let position = all.zip(yours).map(|(p, v)| Position::of(v, &p));
+            let rough = verdicts.values().any(|v| *v == Verdict::Rough);
+            let text = match (row.suppressed, yours, position, shown.get("p50")) {
+                (true, _, _, _) => suppressed_text(min),
+                (_, _, _, _) if too_noisy => "too noisy to read".into(),
+                (_, None, _, _) => "no value of yours: your denominator is zero".into(),
+                (_, Some(_), Some(pos), _) => {
                     let mut t = pos.words().to_string();
-                    if noisy {
-                        t.push_str("; too noisy to read");
+                    if rough {
+                        t.push_str(" (some percentiles are rough)");
                     }
                     t
                 }
-                _ => String::new(),
+                (_, Some(v), None, Some(med)) => format!(
+                    "{} the median; the other percentiles are too noisy to read",
+                    if v >= *med { "above" } else { "below" }
+                ),
+                (_, Some(_), None, None) => {
+                    "the median is too noisy to read; see the percentiles shown".into()
+                }
             };
             RatioGroup {
                 labels: labels.clone(),
                 yours,
                 your_bin,
-                status: if pct.is_some() {
-                    Status::Published
-                } else {
+                status: if row.suppressed {
                     Status::Suppressed
+                } else if too_noisy {
+                    Status::TooNoisy
+                } else {
+                    Status::Published
                 },
-                percentiles: pct.map(|p| {
-                    PERCENTILES
-                        .iter()
-                        .zip(p)
-                        .map(|(k, v)| (k.to_string(), v))
-                        .collect()
-                }),
-                mean: row.get("mean").filter(|_| pct.is_some()),
+                percentiles: (!row.suppressed).then_some(shown),
+                percentile_ranges: ranges,
+                verdicts,
+                mean: row.shown("mean"),
                 members_noisy: members,
                 members_ci95: members_ci,
                 position,
-                too_noisy: noisy,
+                too_noisy,
                 text,
             }
         })
@@ -646,6 +698,7 @@ mod tests {
             ci95_low: lo,
             ci95_high: hi,
             members_noisy: None,
+            verdict: Verdict::Readable,
         }
     }
 
@@ -672,13 +725,6 @@ mod tests {
         let s = share(100.0, &market(300.0, -200.0, 800.0), true).unwrap();
         assert_eq!(s.high, 1.0);
         assert!(share(100.0, &market(-5.0, -300.0, 290.0), true).is_none());
-    }
-
-    #[test]
-    fn noisy_means_an_interval_wider_than_the_figure() {
-        assert!(!too_noisy(1000.0, 800.0, 1200.0));
-        assert!(too_noisy(100.0, -10.0, 210.0));
-        assert!(too_noisy(-100.0, -300.0, 100.0));
     }
 
     #[test]

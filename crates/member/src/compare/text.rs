@@ -184,7 +184,7 @@ pub fn render(c: &Comparison) -> String {
         shown(&r.currency)
     ));
     out.push_str(
-        "Every published figure carries privacy noise; its 95% range is shown. \"Too noisy to read\": the range is wider than the figure.\n",
+        "Every published figure carries privacy noise; its 95% range is shown. Each carries the benchmark's verdict: readable (range within +/-25%, a percentile's within 5 bins), rough (read the range, not the digits) or \"too noisy to read\", which is never shown as a number.\n",
     );
     for n in &c.notes {
         out.push_str(&format!("Note: {}\n", shown(n)));

@@ -5,4 +5,5 @@ mod distributed_noise;
 mod fixed;
 mod ledger;
 mod noise_stats;
+mod percentile_accuracy;
 mod properties;

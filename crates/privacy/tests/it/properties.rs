@@ -113,13 +113,15 @@ proptest! {
     ) {
         let hi = lo + width;
         let v = one_hot_bin(r, lo, hi, bins);
-        prop_assert_eq!(v.len(), bins);
+        prop_assert_eq!(v.len(), bins + 1);
         prop_assert!(v.iter().all(|&x| x == 0 || x == 1));
         let ones = v.iter().sum::<i64>();
+        // Every member puts exactly one unit in every group.
+        prop_assert_eq!(ones, 1);
         match r {
             Some(x) if x.is_finite() => {
-                prop_assert_eq!(ones, 1);
                 let idx = v.iter().position(|&x| x == 1).unwrap();
+                prop_assert!(idx < bins, "a finite ratio never lands in the no-value bin");
                 if x <= lo {
                     prop_assert_eq!(idx, 0);
                 }
@@ -127,7 +129,7 @@ proptest! {
                     prop_assert_eq!(idx, bins - 1);
                 }
             }
-            _ => prop_assert_eq!(ones, 0),
+            _ => prop_assert_eq!(v[bins], 1),
         }
     }
 
@@ -213,14 +215,15 @@ fn clip_stats_report_removed_mass() {
 
 #[test]
 fn one_hot_edges() {
-    assert_eq!(one_hot_bin(Some(1.0), 0.0, 1.0, 4), vec![0, 0, 0, 1]);
-    assert_eq!(one_hot_bin(Some(0.0), 0.0, 1.0, 4), vec![1, 0, 0, 0]);
-    assert_eq!(one_hot_bin(Some(0.25), 0.0, 1.0, 4), vec![0, 1, 0, 0]);
-    assert_eq!(one_hot_bin(Some(0.2499), 0.0, 1.0, 4), vec![1, 0, 0, 0]);
-    assert_eq!(one_hot_bin(Some(-7.0), -1.0, 1.0, 2), vec![1, 0]);
-    assert_eq!(one_hot_bin(Some(7.0), -1.0, 1.0, 2), vec![0, 1]);
-    assert_eq!(one_hot_bin(None, 0.0, 1.0, 3), vec![0, 0, 0]);
-    assert_eq!(one_hot_bin(Some(f64::NAN), 0.0, 1.0, 3), vec![0, 0, 0]);
+    assert_eq!(one_hot_bin(Some(1.0), 0.0, 1.0, 4), vec![0, 0, 0, 1, 0]);
+    assert_eq!(one_hot_bin(Some(0.0), 0.0, 1.0, 4), vec![1, 0, 0, 0, 0]);
+    assert_eq!(one_hot_bin(Some(0.25), 0.0, 1.0, 4), vec![0, 1, 0, 0, 0]);
+    assert_eq!(one_hot_bin(Some(0.2499), 0.0, 1.0, 4), vec![1, 0, 0, 0, 0]);
+    assert_eq!(one_hot_bin(Some(-7.0), -1.0, 1.0, 2), vec![1, 0, 0]);
+    assert_eq!(one_hot_bin(Some(7.0), -1.0, 1.0, 2), vec![0, 1, 0]);
+    // No ratio: the one unit goes to the last, "no value" bin.
+    assert_eq!(one_hot_bin(None, 0.0, 1.0, 3), vec![0, 0, 0, 1]);
+    assert_eq!(one_hot_bin(Some(f64::NAN), 0.0, 1.0, 3), vec![0, 0, 0, 1]);
 }
 
 #[test]

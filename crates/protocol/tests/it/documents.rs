@@ -76,7 +76,9 @@ fn the_bundled_round_is_well_formed_and_inside_the_guardrails() {
     assert_eq!(coopbench_protocol::round::cell_count(&grid), 18);
     let gm = r.metric("gross_margin").unwrap();
     assert_eq!(gm.kind, Kind::Ratio);
-    assert_eq!(r.grid(gm)[0].labels.len(), 20);
+    // 20 value bins and the no-value bin.
+    assert_eq!(r.grid(gm)[0].labels.len(), 21);
+    assert_eq!(r.grid(gm)[0].labels[20], "none");
     assert_eq!(r.grid(gm)[0].labels[1], "0.05");
     // Non-shareable fields are visible to the member-side check.
     assert!(r.fields_used().iter().all(|(_, f)| f != "supplier"));
