@@ -52,6 +52,12 @@ impl Stop {
 
 /// A command's exit code; a stop's message goes to stderr as `error: ...`.
 pub fn finish(result: Result<(), Stop>) -> i32 {
+    let result = result.and_then(|()| match crate::out::failure() {
+        Some(e) => Err(Stop::usage(format!(
+            "could not write to standard output: {e}"
+        ))),
+        None => Ok(()),
+    });
     match result {
         Ok(()) => EXIT_OK,
         Err(Stop(code, msg)) => {

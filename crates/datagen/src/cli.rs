@@ -97,7 +97,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             let summaries = generate_members(&cfg, &out)?;
             let (mut sales, mut costs) = (0, 0);
             for m in &summaries {
-                println!(
+                coopbench_cli::outln!(
                     "{}: {} sales rows, {} cost rows, net sales {:.2} EUR",
                     m.dir.display(),
                     m.sales_rows,
@@ -107,7 +107,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                 sales += m.sales_rows;
                 costs += m.cost_rows;
             }
-            println!(
+            coopbench_cli::outln!(
                 "total: {} members, {} rows ({sales} sales, {costs} costs)",
                 summaries.len(),
                 sales + costs
@@ -121,7 +121,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         } => {
             let start = parse_start(&start)?;
             write_big_sales(rows, seed, start, &out)?;
-            println!("{}: {rows} sales rows", out.display());
+            coopbench_cli::outln!("{}: {rows} sales rows", out.display());
         }
     }
     Ok(())

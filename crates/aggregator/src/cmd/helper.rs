@@ -158,19 +158,19 @@ fn keygen(a: &KeygenArgs) -> Result<(), Stop> {
         .map_err(|e| Stop::usage(format!("cannot write {}: {e}", text::path(&hpke_path))))?;
     let public = hpke.public_bytes();
     let sig = signing.sign(&hpke_key_message(&public));
-    println!(
+    coopbench_cli::outln!(
         "# Helper keys written to {} (0600; never send them). Signing key fingerprint: {}",
         text::path(&a.dir),
         signing.public().fingerprint()
     );
-    println!("# Paste this into a two-server round (mode = \"two-server\"):");
-    println!("[two_server]");
-    println!("n_min = {}", a.n_min);
-    println!("t = {}", a.t);
-    println!("helper_name = {}", toml_string(&a.name));
-    println!("helper_signing_key = \"{}\"", signing.public().to_base64());
-    println!("helper_hpke_key = \"{}\"", b64(&public));
-    println!("helper_hpke_key_signature = \"{}\"", b64(&sig));
+    coopbench_cli::outln!("# Paste this into a two-server round (mode = \"two-server\"):");
+    coopbench_cli::outln!("[two_server]");
+    coopbench_cli::outln!("n_min = {}", a.n_min);
+    coopbench_cli::outln!("t = {}", a.t);
+    coopbench_cli::outln!("helper_name = {}", toml_string(&a.name));
+    coopbench_cli::outln!("helper_signing_key = \"{}\"", signing.public().to_base64());
+    coopbench_cli::outln!("helper_hpke_key = \"{}\"", b64(&public));
+    coopbench_cli::outln!("helper_hpke_key_signature = \"{}\"", b64(&sig));
     Ok(())
 }
 
@@ -370,7 +370,7 @@ fn sum(a: &SumArgs) -> Result<(), Stop> {
         ));
     }
     let seen_roster = check_pin(&a.dir, &pool, &assoc)?;
-    println!(
+    coopbench_cli::outln!(
         "Pool '{}' ({}): {} members on its roster, association key {}. Check that this is the real membership.",
         text::shown(&pool.id),
         text::shown(&pool.name),
@@ -385,7 +385,7 @@ fn sum(a: &SumArgs) -> Result<(), Stop> {
             .map(|m| m.key_id.chars().take(16).collect())
             .collect();
         if !added.is_empty() {
-            println!(
+            coopbench_cli::outln!(
                 "Note: {} key(s) joined the roster since the last batch this helper answered for the pool (key ids {}): ask the members whether they know them.",
                 added.len(),
                 added.join(", ")
@@ -421,7 +421,7 @@ fn sum(a: &SumArgs) -> Result<(), Stop> {
         if prev.batch_hash == batch.hash {
             write_atomic(&a.out, prev.sum.as_bytes())
                 .map_err(|e| Stop::usage(format!("cannot write {}: {e}", text::path(&a.out))))?;
-            println!(
+            coopbench_cli::outln!(
                 "This batch was answered before: wrote the same signed sum to {} again.",
                 text::path(&a.out)
             );
@@ -502,7 +502,7 @@ fn sum(a: &SumArgs) -> Result<(), Stop> {
     };
     write_pin(&a.dir, &pool, &assoc)?;
     if seen_roster.is_none() {
-        println!(
+        coopbench_cli::outln!(
             "First batch signed by association key {}: pinned it to pool '{}' (this helper answers no other pool for that key).",
             assoc.fingerprint(),
             text::shown(&pool.id)
@@ -521,13 +521,13 @@ fn sum(a: &SumArgs) -> Result<(), Stop> {
     failpoint("after-record");
     write_atomic(&a.out, &sum_bytes)
         .map_err(|e| Stop::usage(format!("cannot write {}: {e}", text::path(&a.out))))?;
-    println!(
+    coopbench_cli::outln!(
         "Answered round '{rid}' of pool '{}': the masks of {} contributions summed; wrote {}.",
         text::shown(&pool.id),
         members.len(),
         text::path(&a.out)
     );
-    println!(
+    coopbench_cli::outln!(
         "Send it to the association. This helper will not answer another batch for this round."
     );
     Ok(())

@@ -257,8 +257,8 @@ pub fn run(a: &InspectArgs) -> Result<(), Stop> {
     let r = &man.round;
     // The manifest is not signed: every string in it is shown escaped.
     let t = text::shown;
-    println!("Purpose: {}", t(&r.purpose));
-    println!(
+    coopbench_cli::outln!("Purpose: {}", t(&r.purpose));
+    coopbench_cli::outln!(
         "Round '{}' of pool '{}': {} to {}, {} mode, merged {} by {}.",
         t(&r.id),
         t(&r.pool_id),
@@ -274,7 +274,7 @@ pub fn run(a: &InspectArgs) -> Result<(), Stop> {
         .iter()
         .map(|(k, v)| format!("{v} {}", t(k)))
         .collect();
-    println!(
+    coopbench_cli::outln!(
         "Contributions: {} accepted of {} files{}.",
         c.accepted,
         c.files,
@@ -284,11 +284,11 @@ pub fn run(a: &InspectArgs) -> Result<(), Stop> {
             format!(" (not used: {})", rejected.join(", "))
         }
     );
-    println!(
+    coopbench_cli::outln!(
         "Privacy: rho = {} per member, epsilon = {:.3} at delta = {:e}; a cell needs at least {} noisy active members.",
         man.privacy.rho, man.privacy.epsilon, man.privacy.delta, r.min_members
     );
-    println!("{}", t(&man.privacy.statement));
+    coopbench_cli::outln!("{}", t(&man.privacy.statement));
     let mut all = [0usize; 4];
     for tf in &man.tables {
         // The table's file is where merge writes it, never a path the
@@ -299,8 +299,8 @@ pub fn run(a: &InspectArgs) -> Result<(), Stop> {
         let table = table::read(&path).map_err(Stop::usage)?;
         let counts = verdict_counts(&table);
         all.iter_mut().zip(counts).for_each(|(a, c)| *a += c);
-        println!();
-        println!(
+        coopbench_cli::outln!();
+        coopbench_cli::outln!(
             "{} [{}] {}: {} row{}, {} suppressed ({})",
             t(&tf.name),
             t(&tf.kind),
@@ -311,18 +311,18 @@ pub fn run(a: &InspectArgs) -> Result<(), Stop> {
             text::path(&rel)
         );
         if tf.kind != "ratio" {
-            println!("  members: {}", t(&tf.members_noisy));
+            coopbench_cli::outln!("  members: {}", t(&tf.members_noisy));
         }
         for l in render(&table, tf.kind == "ratio", r.min_members)
             .map_err(|e| Stop::usage(format!("{}: {e}", text::path(&path))))?
         {
-            println!("{l}");
+            coopbench_cli::outln!("{l}");
         }
-        println!("  figures: {}", counts_text(counts));
+        coopbench_cli::outln!("  figures: {}", counts_text(counts));
     }
     let total: usize = all.iter().sum();
-    println!();
-    println!(
+    coopbench_cli::outln!();
+    coopbench_cli::outln!(
         "All figures: {} ({:.0}% readable; see docs/accuracy.md for the rule).",
         counts_text(all),
         if total > 0 {

@@ -189,18 +189,18 @@ pub fn run(args: &MergeArgs) -> Result<(), Stop> {
     let recovered = publish::recover(&args.out).map_err(publish_stop)?;
     for rec in &recovered {
         match rec {
-            publish::Recovered::Finished(id) => println!(
+            publish::Recovered::Finished(id) => coopbench_cli::outln!(
                 "note: an interrupted merge had committed round '{id}' in {}; finished publishing it",
                 args.out.display()
             ),
-            publish::Recovered::Removed(id) => println!(
+            publish::Recovered::Removed(id) => coopbench_cli::outln!(
                 "note: removed the unfinished staging of round '{id}' that an interrupted merge left in {}",
                 args.out.display()
             ),
         }
     }
     if recovered.contains(&publish::Recovered::Finished(r.id.clone())) {
-        println!(
+        coopbench_cli::outln!(
             "Round '{}' is published in {}; nothing more to do.",
             r.id,
             args.out.display()
@@ -222,8 +222,8 @@ pub fn run(args: &MergeArgs) -> Result<(), Stop> {
     let epsilon = coopbench_privacy::budget::epsilon_for(rho, r.delta)
         .map_err(|e| Stop::refused(format!("the round's (epsilon, delta): {e}")))?;
     let files = expand(&args.contributions)?;
-    println!("Purpose: {}", shown(&r.purpose));
-    println!(
+    coopbench_cli::outln!("Purpose: {}", shown(&r.purpose));
+    coopbench_cli::outln!(
         "Merging round '{}' of pool '{}' ({} roster members): {} files.",
         shown(&r.id),
         shown(&r.pool_id),
@@ -251,7 +251,7 @@ pub fn run(args: &MergeArgs) -> Result<(), Stop> {
                 ("conflict", Some(o)) => format!("{detail} (with {o})"),
                 _ => detail.clone(),
             };
-            println!(
+            coopbench_cli::outln!(
                 "rejected {}: {} [{}]",
                 text::path(&f.path),
                 shown(&what),
@@ -261,7 +261,7 @@ pub fn run(args: &MergeArgs) -> Result<(), Stop> {
     }
     let not_used = outcome.not_used_by_reason();
     let summary: Vec<String> = not_used.iter().map(|(k, v)| format!("{v} {k}")).collect();
-    println!(
+    coopbench_cli::outln!(
         "{} files: {} accepted{}",
         outcome.files.len(),
         outcome.accepted,
@@ -293,7 +293,7 @@ pub fn run(args: &MergeArgs) -> Result<(), Stop> {
         )?;
         let sum = leader::combine(r, &round.hash, &batch, &bytes, &mut outcome.sums)
             .map_err(|e| Stop::refused(format!("{}: {e}", text::path(&sum_path))))?;
-        println!(
+        coopbench_cli::outln!(
             "The helper's sum ({} contributions) verifies and answers this batch: combined.",
             sum.doc.members.len()
         );
@@ -322,11 +322,11 @@ pub fn run(args: &MergeArgs) -> Result<(), Stop> {
         manifest: man_bytes,
     };
     publish::publish(&args.out, &output).map_err(publish_stop)?;
-    println!();
-    println!("Published round '{}' in {}:", r.id, text::path(&args.out));
+    coopbench_cli::outln!();
+    coopbench_cli::outln!("Published round '{}' in {}:", r.id, text::path(&args.out));
     for t in &built {
         let rel = table_file(&t.name, &r.id).map_err(Stop::refused)?;
-        println!(
+        coopbench_cli::outln!(
             "  {:<40} {:>6} row{}, {} suppressed",
             text::path(&rel),
             t.rows.len(),
@@ -334,15 +334,15 @@ pub fn run(args: &MergeArgs) -> Result<(), Stop> {
             t.suppressed()
         );
     }
-    println!(
+    coopbench_cli::outln!(
         "  {}",
         manifest_path(&r.id).map_err(Stop::refused)?.display()
     );
-    println!(
+    coopbench_cli::outln!(
         "Privacy: rho = {} per member (epsilon = {:.3} at delta = {:e}); see the manifest's statement.",
         rho, epsilon, r.delta
     );
-    println!(
+    coopbench_cli::outln!(
         "Look at it: coopbench-aggregator inspect {} --round {}",
         text::path(&args.out),
         r.id
@@ -380,15 +380,15 @@ fn write_batch(
     }
     crate::files::write_atomic(&args.batch, &leader::signed_batch(batch, &key))
         .map_err(|e| Stop::usage(format!("cannot write {}: {e}", text::path(&args.batch))))?;
-    println!();
-    println!(
+    coopbench_cli::outln!();
+    coopbench_cli::outln!(
         "Two-server round: summed the association's shares of {accepted} contributions; nothing is published yet."
     );
-    println!(
+    coopbench_cli::outln!(
         "Wrote the helper's batch to {} (the {accepted} sealed seeds, signed with the association key).",
         text::path(&args.batch)
     );
-    println!(
+    coopbench_cli::outln!(
         "Send it to the helper ({}), then run this same merge again with --helper-sum <their answer>.",
         shown(r.two_server.as_ref().map_or("", |t| t.helper_name.as_str()))
     );

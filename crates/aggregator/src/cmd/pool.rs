@@ -186,18 +186,20 @@ fn init(a: &InitArgs) -> Result<(), Stop> {
             format!("cannot write {}: {e}", text::path(&pd.pool_path())),
         )
     })?;
-    println!("Created pool '{}' in {}", pool.id, text::path(&pd.dir));
-    println!(
+    coopbench_cli::outln!("Created pool '{}' in {}", pool.id, text::path(&pd.dir));
+    coopbench_cli::outln!(
         "  association key: {} (mode 0600; keep it safe: it signs what members trust)",
         text::path(&pd.key_path())
     );
-    println!("  agreement:       {}", text::path(&pd.pool_path()));
-    println!(
+    coopbench_cli::outln!("  agreement:       {}", text::path(&pd.pool_path()));
+    coopbench_cli::outln!(
         "  association key fingerprint: {}",
         key.public().fingerprint()
     );
-    println!();
-    println!("Next: add each member's public key with `pool add-member`, then `pool sign`.");
+    coopbench_cli::outln!();
+    coopbench_cli::outln!(
+        "Next: add each member's public key with `pool add-member`, then `pool sign`."
+    );
     Ok(())
 }
 
@@ -244,14 +246,14 @@ fn add_member(a: &AddMemberArgs) -> Result<(), Stop> {
         label: label.clone(),
     });
     pd.save_pool(&pool)?;
-    println!(
+    coopbench_cli::outln!(
         "Added '{}' (fingerprint {}) to pool '{}': {} members.",
         text::shown(&label),
         key.fingerprint(),
         pool.id,
         pool.roster.len()
     );
-    println!("Check the fingerprint with the member; then run `pool sign` and send them the new pool.sig.json.");
+    coopbench_cli::outln!("Check the fingerprint with the member; then run `pool sign` and send them the new pool.sig.json.");
     Ok(())
 }
 
@@ -289,14 +291,16 @@ fn remove_member(a: &RemoveMemberArgs) -> Result<(), Stop> {
     };
     let removed = pool.roster.remove(i);
     pd.save_pool(&pool)?;
-    println!(
+    coopbench_cli::outln!(
         "Removed '{}' ({}) from pool '{}': {} members left.",
         text::shown(&removed.label),
         removed.key_id,
         text::shown(&pool.id),
         pool.roster.len()
     );
-    println!("Run `pool sign` and send the new pool.sig.json; merges with it reject that key.");
+    coopbench_cli::outln!(
+        "Run `pool sign` and send the new pool.sig.json; merges with it reject that key."
+    );
     Ok(())
 }
 
@@ -329,13 +333,13 @@ fn sign(a: &DirArgs) -> Result<(), Stop> {
         use std::os::unix::fs::PermissionsExt;
         let _ = std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o644));
     }
-    println!(
+    coopbench_cli::outln!(
         "Signed pool '{}' ({} members) as {}.",
         pool.id,
         pool.roster.len(),
         text::path(&path)
     );
-    println!(
+    coopbench_cli::outln!(
         "Send it to every member (`coopbench join pool.sig.json`); they will see the association key fingerprint {}.",
         key.public().fingerprint()
     );
@@ -345,30 +349,32 @@ fn sign(a: &DirArgs) -> Result<(), Stop> {
 fn show(a: &DirArgs) -> Result<(), Stop> {
     let pd = PoolDir::new(&a.dir);
     let pool = pd.load_pool()?;
-    println!("Purpose: {}", text::shown(&pool.purpose));
-    println!(
+    coopbench_cli::outln!("Purpose: {}", text::shown(&pool.purpose));
+    coopbench_cli::outln!(
         "Pool '{}': {}",
         text::shown(&pool.id),
         text::shown(&pool.name)
     );
-    println!("Sunset: {} (no round may open after it)", pool.sunset);
-    println!(
+    coopbench_cli::outln!("Sunset: {} (no round may open after it)", pool.sunset);
+    coopbench_cli::outln!(
         "Floors: a cell needs at least {} members; data must be at least {} days old when a round opens",
         pool.policy.min_members, pool.policy.min_data_age_days
     );
     match pool.association_public_key() {
-        Ok(k) => println!("Association key fingerprint: {}", k.fingerprint()),
-        Err(e) => println!("Association key: {e}"),
+        Ok(k) => coopbench_cli::outln!("Association key fingerprint: {}", k.fingerprint()),
+        Err(e) => coopbench_cli::outln!("Association key: {e}"),
     }
     match pd.signed_state(&pool) {
         SignedState::Current(h) => {
-            println!("Signed: yes, pool.sig.json is current (hash {})", &h[..16])
+            coopbench_cli::outln!("Signed: yes, pool.sig.json is current (hash {})", &h[..16])
         }
-        SignedState::Stale => println!("Signed: pool.sig.json is OUT OF DATE: run `pool sign`"),
-        SignedState::Missing => println!("Signed: not yet: run `pool sign`"),
+        SignedState::Stale => {
+            coopbench_cli::outln!("Signed: pool.sig.json is OUT OF DATE: run `pool sign`")
+        }
+        SignedState::Missing => coopbench_cli::outln!("Signed: not yet: run `pool sign`"),
     }
-    println!();
-    println!("Roster ({} members):", pool.roster.len());
+    coopbench_cli::outln!();
+    coopbench_cli::outln!("Roster ({} members):", pool.roster.len());
     let width = pool
         .roster
         .iter()
@@ -376,19 +382,19 @@ fn show(a: &DirArgs) -> Result<(), Stop> {
         .max()
         .unwrap_or(5)
         .max(5);
-    println!("  {:<width$}  fingerprint", "label");
+    coopbench_cli::outln!("  {:<width$}  fingerprint", "label");
     for m in &pool.roster {
         let fp = PublicKey::from_base64(&m.public_key)
             .map(|k| k.fingerprint())
             .unwrap_or_else(|_| "(invalid key)".into());
-        println!("  {:<width$}  {fp}", text::shown(&m.label));
+        coopbench_cli::outln!("  {:<width$}  {fp}", text::shown(&m.label));
     }
     let problems = pool.problems();
     if !problems.is_empty() {
-        println!();
-        println!("Problems (pool sign will refuse until they are fixed):");
+        coopbench_cli::outln!();
+        coopbench_cli::outln!("Problems (pool sign will refuse until they are fixed):");
         for p in problems {
-            println!("  - {}", text::shown(&p));
+            coopbench_cli::outln!("  - {}", text::shown(&p));
         }
     }
     if !is_identifier(&pool.id) {

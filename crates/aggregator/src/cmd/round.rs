@@ -161,8 +161,8 @@ fn new(a: &NewArgs) -> Result<(), Stop> {
             Stop::usage(format!("cannot write {}: {e}", text::path(&path)))
         }
     })?;
-    println!("Purpose: {}", text::shown(&round.purpose));
-    println!(
+    coopbench_cli::outln!("Purpose: {}", text::shown(&round.purpose));
+    coopbench_cli::outln!(
         "Created round '{}' ({} to {}, {} metrics) as {}.",
         round.id,
         round.period.start,
@@ -171,9 +171,9 @@ fn new(a: &NewArgs) -> Result<(), Stop> {
         text::path(&path)
     );
     for n in guard::round_notes(&round) {
-        println!("Note: {n}.");
+        coopbench_cli::outln!("Note: {n}.");
     }
-    println!(
+    coopbench_cli::outln!(
         "Next: `round preview --dir {} {} --expected-members N`, then `round sign`.",
         text::path(&a.dir),
         round.id
@@ -378,8 +378,8 @@ fn preview(a: &PreviewArgs) -> Result<(), Stop> {
     let epsilon = coopbench_privacy::budget::epsilon_for(rho, round.delta)
         .map_err(|e| Stop::refused(e.to_string()))?;
     let parties = accuracy::parties_for(&round);
-    println!("Purpose: {}", text::shown(&round.purpose));
-    println!(
+    coopbench_cli::outln!("Purpose: {}", text::shown(&round.purpose));
+    coopbench_cli::outln!(
         "Round '{}': {} to {}, rho = {} per member (epsilon = {:.3} at delta = {:e}), {} mode.",
         round.id,
         round.period.start,
@@ -390,7 +390,7 @@ fn preview(a: &PreviewArgs) -> Result<(), Stop> {
         round.mode.name()
     );
     match &round.two_server {
-        Some(t) => println!(
+        Some(t) => coopbench_cli::outln!(
             "Two-server: helper '{}'; each member adds a noise share of 1/{} of the variance (n_min {} less t {}), so at N contributions a cell's noise sd is sigma * sqrt(N / {}); slack of the distributed bound: {:e}.",
             text::shown(&t.helper_name),
             t.parties(),
@@ -399,18 +399,18 @@ fn preview(a: &PreviewArgs) -> Result<(), Stop> {
             t.parties(),
             plans.iter().map(|p| p.slack).sum::<f64>()
         ),
-        None => println!(
+        None => coopbench_cli::outln!(
             "Two-server figures below assume a helper with n_min = {parties} (min_members_total) and t = 0: each member would add 1/{parties} of the noise variance."
         ),
     }
-    println!(
+    coopbench_cli::outln!(
         "Preview with {n} contributions, {:.0}% of them active in every cell; a cell is suppressed below {} noisy active members. \
          Verdicts follow the published rule (docs/accuracy.md): readable = 95% range within +/-25% of a typical cell, or a percentile's 95% interval at most 5 bins wide.",
         100.0 * a.active_share,
         round.min_members
     );
     if n < round.min_members_total as usize {
-        println!(
+        coopbench_cli::outln!(
             "Note: {n} is below min_members_total = {}: such a merge would be refused.",
             round.min_members_total
         );
@@ -431,8 +431,8 @@ fn preview(a: &PreviewArgs) -> Result<(), Stop> {
             .iter()
             .map(|d| format!("{} ({})", text::shown(&d.name), d.labels.len()))
             .collect();
-        println!();
-        println!(
+        coopbench_cli::outln!();
+        coopbench_cli::outln!(
             "{} [{}] {}: {} cells over {}; rho {:.4}",
             m.name,
             m.kind.name(),
@@ -448,7 +448,7 @@ fn preview(a: &PreviewArgs) -> Result<(), Stop> {
         let mode_word = |i: usize| if i == 0 { "local" } else { "two-server" };
         match (m.kind, m.bins) {
             (Kind::Ratio, Some(b)) => {
-                println!(
+                coopbench_cli::outln!(
                     "  {rows} group(s), each a histogram of {} bins of width {} from {} to {} and a no-value bin; one bin's noise (95%): local +/- {} members | two-server +/- {} members",
                     b.count,
                     fmt_num(b.width()),
@@ -457,7 +457,7 @@ fn preview(a: &PreviewArgs) -> Result<(), Stop> {
                     fmt_num(both[0].cell.half_width_95),
                     fmt_num(both[1].cell.half_width_95)
                 );
-                println!(
+                coopbench_cli::outln!(
                     "  expected error of each percentile with {} members centred at {} ({}): mean absolute error in the metric's units, [95% interval width in bins], verdict",
                     fmt_num(a.active_share * n as f64),
                     fmt_num(t.unwrap_or((b.lo + b.hi) / 2.0)),
@@ -478,7 +478,7 @@ fn preview(a: &PreviewArgs) -> Result<(), Stop> {
                             )
                         })
                         .collect();
-                    println!("    {:<10}  {}", mode_word(k), cells.join(" | "));
+                    coopbench_cli::outln!("    {:<10}  {}", mode_word(k), cells.join(" | "));
                 }
             }
             _ => {
@@ -489,7 +489,7 @@ fn preview(a: &PreviewArgs) -> Result<(), Stop> {
                 };
                 let size = typical_cell(m, t, n, a.active_share);
                 match size {
-                    Some(s) => println!(
+                    Some(s) => coopbench_cli::outln!(
                         "  a typical cell: {} {unit} ({})",
                         fmt_num(s),
                         match (m.kind, t) {
@@ -502,7 +502,7 @@ fn preview(a: &PreviewArgs) -> Result<(), Stop> {
                             _ => String::new(),
                         }
                     ),
-                    None => println!(
+                    None => coopbench_cli::outln!(
                         "  no typical value: give --typical {}=VALUE (one member's figure in one cell) to judge it",
                         m.name
                     ),
@@ -516,7 +516,7 @@ fn preview(a: &PreviewArgs) -> Result<(), Stop> {
                     ),
                     _ => format!("+/- {} {unit}", fmt_num(pv.cell.half_width_95)),
                 };
-                println!(
+                coopbench_cli::outln!(
                     "  each cell's noise (95%): local {} | two-server {}",
                     show(&both[0]),
                     show(&both[1])
@@ -525,13 +525,13 @@ fn preview(a: &PreviewArgs) -> Result<(), Stop> {
         }
         let own = usize::from(round.mode == Mode::TwoServer);
         match both[own].suppressed_share {
-            Some(s) if m.kind == Kind::Ratio => println!(
+            Some(s) if m.kind == Kind::Ratio => coopbench_cli::outln!(
                 "  groups likely suppressed: {:.1}% (P(noisy members with a value < {}) per group, {} mode)",
                 100.0 * s,
                 round.min_members,
                 mode_word(own)
             ),
-            Some(s) => println!(
+            Some(s) => coopbench_cli::outln!(
                 "  cells likely suppressed: {:.1}% (P(noisy active count < {}) per cell, {} mode); {}: {:.1}%",
                 100.0 * s,
                 round.min_members,
@@ -539,15 +539,15 @@ fn preview(a: &PreviewArgs) -> Result<(), Stop> {
                 mode_word(1 - own),
                 100.0 * both[1 - own].suppressed_share.unwrap_or(0.0)
             ),
-            None => println!(
+            None => coopbench_cli::outln!(
                 "  no active metric over the same dimensions: members_noisy will be null and no cell suppressed by member count"
             ),
         }
         if let Some(line) = suggestion(&round, i, &both[own], &both[1 - own]) {
-            println!("{line}");
+            coopbench_cli::outln!("{line}");
         }
     }
-    println!();
+    coopbench_cli::outln!();
     let pct = |r: usize| {
         if figures == 0 {
             0.0
@@ -555,7 +555,7 @@ fn preview(a: &PreviewArgs) -> Result<(), Stop> {
             100.0 * r as f64 / figures as f64
         }
     };
-    println!(
+    coopbench_cli::outln!(
         "Readable figures (cell estimates and percentiles) with {n} members: local {} of {figures} ({:.0}%) | two-server {} of {figures} ({:.0}%).",
         readable[0],
         pct(readable[0]),
@@ -567,7 +567,7 @@ fn preview(a: &PreviewArgs) -> Result<(), Stop> {
     } else {
         "local"
     };
-    println!(
+    coopbench_cli::outln!(
         "Recommended mode: {best}{}.",
         if best == round.mode.name() {
             " (this round's mode)"
@@ -614,7 +614,7 @@ fn sign(a: &SignArgs) -> Result<(), Stop> {
     let path = pd.signed_round_path(&round.id)?;
     match crate::files::read_bounded(&path, coopbench_protocol::limits::ROUND_MAX_BYTES, "a signed round") {
         Ok(old) if old == bytes => {
-            println!("{} is already signed and unchanged.", text::path(&path));
+            coopbench_cli::outln!("{} is already signed and unchanged.", text::path(&path));
             return Ok(());
         }
         Ok(_) => {
@@ -629,8 +629,8 @@ fn sign(a: &SignArgs) -> Result<(), Stop> {
     }
     write_new_public(&path, &bytes)
         .map_err(|e| Stop::usage(format!("cannot write {}: {e}", text::path(&path))))?;
-    println!("Purpose: {}", text::shown(&round.purpose));
-    println!(
+    coopbench_cli::outln!("Purpose: {}", text::shown(&round.purpose));
+    coopbench_cli::outln!(
         "Signed round '{}' as {} (hash {}).",
         round.id,
         text::path(&path),
@@ -639,9 +639,9 @@ fn sign(a: &SignArgs) -> Result<(), Stop> {
         )[..16]
     );
     for n in guard::round_notes(&round) {
-        println!("Note: {n}.");
+        coopbench_cli::outln!("Note: {n}.");
     }
-    println!(
+    coopbench_cli::outln!(
         "Send it to the members: they run `coopbench plan --round {0}` and `coopbench export --round {0} ...`.",
         path.file_name().map(|f| f.to_string_lossy().into_owned()).unwrap_or_default()
     );

@@ -237,9 +237,9 @@ pub fn run(args: &CompareArgs) -> Result<(), Stop> {
         Format::Json => {
             let text =
                 serde_json::to_string_pretty(&comparison).expect("the comparison serialises");
-            println!("{}", coopbench_text::json(&text));
+            coopbench_cli::outln!("{}", coopbench_text::json(&text));
         }
-        Format::Table => print!("{}", crate::compare::text::render(&comparison)),
+        Format::Table => coopbench_cli::out!("{}", crate::compare::text::render(&comparison)),
     }
     if let Some(path) = &args.html {
         eprintln!(

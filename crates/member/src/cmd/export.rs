@@ -170,14 +170,17 @@ pub fn run(args: &ExportArgs) -> Result<(), Stop> {
     });
     // Before anything is read or charged: the contribution can be written there.
     coopbench_fsio::check_output_target(&out).map_err(Stop::usage)?;
-    println!("Purpose: {}", shown(&round.purpose));
-    println!(
+    coopbench_cli::outln!("Purpose: {}", shown(&round.purpose));
+    coopbench_cli::outln!(
         "Round '{}' of pool '{}', period {} to {}.",
-        round.id, round.pool_id, round.period.start, round.period.end
+        round.id,
+        round.pool_id,
+        round.period.start,
+        round.period.end
     );
     let (aggs, summary) = inputs::load(&args.files, &args.read, &loaded).map_err(input_stop)?;
     for (file, inside, outside) in &summary.files {
-        println!(
+        coopbench_cli::outln!(
             "  {}: {inside} rows in the period ({outside} outside it, not used)",
             shown(file)
         );
@@ -192,7 +195,7 @@ pub fn run(args: &ExportArgs) -> Result<(), Stop> {
             store_round(&state, &loaded)?;
             write_atomic(&out, rec.contribution.as_bytes())
                 .map_err(|e| Stop::usage(format!("cannot write {}: {e}", text::path(&out))))?;
-            println!(
+            coopbench_cli::outln!(
                 "Same data as your export of {} (sequence {}): wrote the stored contribution to {} unchanged. Nothing was charged.",
                 rec.exported_at, rec.sequence, text::path(&out)
             );
@@ -283,7 +286,7 @@ pub fn run(args: &ExportArgs) -> Result<(), Stop> {
     for m in &prepared {
         let s = &m.clip_stats;
         if s.cells_clipped > 0 {
-            println!(
+            coopbench_cli::outln!(
                 "  {}: {} of {} cells clipped to the round's bounds ({:.1}% of the metric's total removed)",
                 m.name,
                 s.cells_clipped,
@@ -292,12 +295,12 @@ pub fn run(args: &ExportArgs) -> Result<(), Stop> {
             );
         }
     }
-    println!(
+    coopbench_cli::outln!(
         "Wrote {} ({} bytes, sequence {sequence}): noised figures only, signed with your key.",
         text::path(&out),
         bytes.len()
     );
-    println!(
+    coopbench_cli::outln!(
         "Charged rho = {} (epsilon = {:.3} at delta = {:e}); spent in the last {} days: {} of {}.",
         rho,
         epsilon,
@@ -306,7 +309,7 @@ pub fn run(args: &ExportArgs) -> Result<(), Stop> {
         fmt_rho(remaining.after),
         fmt_rho(remaining.cap)
     );
-    println!("Send {} to your association.", text::path(&out));
+    coopbench_cli::outln!("Send {} to your association.", text::path(&out));
     Ok(())
 }
 

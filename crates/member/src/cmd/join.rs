@@ -5,7 +5,7 @@ use crate::pins::{verify_pool_self_signed, Pin};
 use clap::Args;
 use coopbench_cli::Stop;
 use coopbench_text::shown;
-use std::io::{BufRead, IsTerminal, Write};
+use std::io::{BufRead, IsTerminal};
 use std::path::PathBuf;
 
 /// Join a pool: check its signature, show what it is for, and trust its key.
@@ -49,18 +49,19 @@ pub fn run(args: &JoinArgs) -> Result<(), Stop> {
     }
     // Everything from the pool file is shown escaped: a purpose cannot hide
     // or fake the fingerprint line the member checks.
-    println!("Pool: {} ({})", shown(&pool.name), shown(&pool.id));
-    println!("Purpose: {}", shown(&pool.purpose));
-    println!("Sunset: {} (no round may open after it)", pool.sunset);
-    println!(
+    coopbench_cli::outln!("Pool: {} ({})", shown(&pool.name), shown(&pool.id));
+    coopbench_cli::outln!("Purpose: {}", shown(&pool.purpose));
+    coopbench_cli::outln!("Sunset: {} (no round may open after it)", pool.sunset);
+    coopbench_cli::outln!(
         "Floors: cells need at least {} members; data at least {} days old",
-        pool.policy.min_members, pool.policy.min_data_age_days
+        pool.policy.min_members,
+        pool.policy.min_data_age_days
     );
-    println!("Members on the roster: {}", pool.roster.len());
-    println!("Association key fingerprint: {}", key.fingerprint());
+    coopbench_cli::outln!("Members on the roster: {}", pool.roster.len());
+    coopbench_cli::outln!("Association key fingerprint: {}", key.fingerprint());
     if let Ok(me) = state.load_key() {
         if pool.member(&me.public().key_id()).is_none() {
-            println!("Note: your key is not on this pool's roster yet; send your public key to the association.");
+            coopbench_cli::outln!("Note: your key is not on this pool's roster yet; send your public key to the association.");
         }
     }
     if existing.is_none() && !args.yes {
@@ -69,15 +70,14 @@ pub fn run(args: &JoinArgs) -> Result<(), Stop> {
                 "not a terminal: pass --yes to trust this association key without asking",
             ));
         }
-        print!(
+        coopbench_cli::out!(
             "Trust this association key for pool '{}'? [y/N] ",
             shown(&pool.id)
         );
-        let _ = std::io::stdout().flush();
         let mut answer = String::new();
         let _ = std::io::stdin().lock().read_line(&mut answer);
         if !matches!(answer.trim(), "y" | "Y" | "yes" | "Yes") {
-            println!("Not joined.");
+            coopbench_cli::outln!("Not joined.");
             return Err(Stop::quiet());
         }
     }
@@ -92,6 +92,6 @@ pub fn run(args: &JoinArgs) -> Result<(), Stop> {
         pool: pool.clone(),
     };
     pin.save(&state).map_err(Stop::usage)?;
-    println!("Joined pool '{}'.", shown(&pool.id));
+    coopbench_cli::outln!("Joined pool '{}'.", shown(&pool.id));
     Ok(())
 }

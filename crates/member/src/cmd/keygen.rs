@@ -46,15 +46,15 @@ pub fn run(args: &KeygenArgs) -> Result<(), Stop> {
             text::path(&state.pub_path())
         ))
     })?;
-    println!("Created your member key in {}", text::path(&state.dir));
-    println!(
+    coopbench_cli::outln!("Created your member key in {}", text::path(&state.dir));
+    coopbench_cli::outln!(
         "  private key: {} (mode 0600; keep it, never send it)",
         text::path(&path)
     );
-    println!();
-    println!("Send this public key to your association:");
-    println!("  {}", public.to_base64());
-    println!("Fingerprint (read it to them so they can check it):");
-    println!("  {}", public.fingerprint());
+    coopbench_cli::outln!();
+    coopbench_cli::outln!("Send this public key to your association:");
+    coopbench_cli::outln!("  {}", public.to_base64());
+    coopbench_cli::outln!("Fingerprint (read it to them so they can check it):");
+    coopbench_cli::outln!("  {}", public.fingerprint());
     Ok(())
 }

@@ -31,20 +31,25 @@ pub fn run(args: &LedgerArgs) -> Result<(), Stop> {
     if args.json {
         for e in ledger.entries() {
             let line = serde_json::to_string(e).expect("entry serialises");
-            println!("{}", text::json(&line));
+            coopbench_cli::outln!("{}", text::json(&line));
         }
         return Ok(());
     }
-    println!("Ledger: {}", text::path(&state.ledger_path()));
+    coopbench_cli::outln!("Ledger: {}", text::path(&state.ledger_path()));
     if ledger.entries().is_empty() {
-        println!("Nothing spent yet.");
+        coopbench_cli::outln!("Nothing spent yet.");
     } else {
-        println!(
+        coopbench_cli::outln!(
             "{:<30} {:<16} {:<12} {:>4} {:>8} {:>9}  reason",
-            "when", "pool", "round", "seq", "rho", "epsilon"
+            "when",
+            "pool",
+            "round",
+            "seq",
+            "rho",
+            "epsilon"
         );
         for e in ledger.entries() {
-            println!(
+            coopbench_cli::outln!(
                 "{:<30} {:<16} {:<12} {:>4} {:>8} {:>9.3}  {}",
                 text::shown(&e.at),
                 text::shown(&e.pool_id),
@@ -61,10 +66,10 @@ pub fn run(args: &LedgerArgs) -> Result<(), Stop> {
                 .entry((e.pool_id.clone(), e.round_id.clone()))
                 .or_default() += e.rho;
         }
-        println!();
-        println!("Per round:");
+        coopbench_cli::outln!();
+        coopbench_cli::outln!("Per round:");
         for ((pool, round), rho) in per_round {
-            println!(
+            coopbench_cli::outln!(
                 "  {} / {}: rho {}",
                 text::shown(&pool),
                 text::shown(&round),
@@ -73,7 +78,7 @@ pub fn run(args: &LedgerArgs) -> Result<(), Stop> {
         }
     }
     let since = now - chrono::Duration::days(i64::from(policy.window_days));
-    println!(
+    coopbench_cli::outln!(
         "Spent in the last {} days: rho {} of your cap {} (left: {}).",
         policy.window_days,
         fmt_rho(ledger.spent_since(since)),

@@ -100,7 +100,7 @@ fn input_stop(e: crate::inputs::InputError) -> Stop {
         InputError::Usage(m) => Stop::usage(m),
         InputError::Refused(m) => Stop::refused(m),
         InputError::Invalid(report) => {
-            print!("{}", report.to_text());
+            coopbench_cli::out!("{}", report.to_text());
             Stop::refused(
                 "your files have the problems listed above; fix them and run again (nothing was computed or charged)",
             )

@@ -66,8 +66,8 @@ pub fn run(args: &PlanArgs) -> Result<(), Stop> {
     let now = coopbench_cli::clock::now();
     let loaded = round_load::load(&state, &args.round, None)?;
     let round = &loaded.round.doc;
-    println!("Purpose: {}", shown(&round.purpose));
-    println!(
+    coopbench_cli::outln!("Purpose: {}", shown(&round.purpose));
+    coopbench_cli::outln!(
         "Round '{}' of pool '{}' ({} mode). Period {} to {}; open for exports {} to {}.",
         round.id,
         round.pool_id,
@@ -79,18 +79,20 @@ pub fn run(args: &PlanArgs) -> Result<(), Stop> {
     );
     let not_today = coopbench_protocol::guardrails::on_day(&loaded.pin.pool, round, today);
     for p in &not_today {
-        println!("Note: export is not possible today: {p}.");
+        coopbench_cli::outln!("Note: export is not possible today: {p}.");
     }
     if let Ok(key) = state.load_key() {
         if loaded.pin.pool.member(&key.public().key_id()).is_none() {
-            println!("Note: your key is not on the pool's roster; export will refuse until it is.");
+            coopbench_cli::outln!(
+                "Note: your key is not on the pool's roster; export will refuse until it is."
+            );
         }
     }
     let plans = cells::noise_plans(round).map_err(Stop::refused)?;
     let rho = coopbench_privacy::plan::charged_rho(round, &plans);
     let epsilon = budget::epsilon_for(rho, round.delta).map_err(Stop::refused)?;
     if let Some(t) = &round.two_server {
-        println!(
+        coopbench_cli::outln!(
             "Two-server mode: your figures are split between the association and the helper '{}' (signing key {}); neither sees them unless the two collude. \
              Your noise is one share of {} (n_min {} less t {} colluding members tolerated).",
             shown(&t.helper_name),
@@ -100,26 +102,26 @@ pub fn run(args: &PlanArgs) -> Result<(), Stop> {
             t.t
         );
     }
-    println!(
+    coopbench_cli::outln!(
         "Privacy cost: rho = {} (zCDP), which is epsilon = {:.3} at delta = {:e}, for your whole firm's data in this round.",
         fmt_rho_up(rho),
         epsilon,
         round.delta
     );
     for line in DISCLOSED {
-        println!("{line}");
+        coopbench_cli::outln!("{line}");
     }
     let policy = state.policy().map_err(Stop::usage)?;
     let ledger = Ledger::open(state.ledger_path()).map_err(Stop::usage)?;
     match policy.check(&ledger, now, rho) {
-        Ok(r) => println!(
+        Ok(r) => coopbench_cli::outln!(
             "Your budget: {} of {} spent in the last {} days; {} after this round.",
             fmt_rho(r.spent),
             fmt_rho(r.cap),
             policy.window_days,
             fmt_rho(r.after)
         ),
-        Err(e) => println!("Your budget: export would be refused: {e}"),
+        Err(e) => coopbench_cli::outln!("Your budget: export would be refused: {e}"),
     }
     let n = round.min_members_total.max(1) as usize;
     let prepared = if args.files.is_empty() {
@@ -130,8 +132,8 @@ pub fn run(args: &PlanArgs) -> Result<(), Stop> {
         Some((prepared, summary))
     };
     let parties = accuracy::parties_for(round);
-    println!();
-    println!(
+    coopbench_cli::outln!();
+    coopbench_cli::outln!(
         "Expected noise per cell (95% range; 'merged' = the published benchmark at {n}, {} and {} contributions, \
          in local mode and in two-server mode (n_min {parties}); this round is {}). Verdicts follow the published rule: \
          readable = within +/-25% of a typical cell, rough = within +/-50%, else too noisy (docs/accuracy.md).",
@@ -145,8 +147,8 @@ pub fn run(args: &PlanArgs) -> Result<(), Stop> {
             .iter()
             .map(|d| format!("{} ({})", shown(&d.name), d.labels.len()))
             .collect();
-        println!();
-        println!(
+        coopbench_cli::outln!();
+        coopbench_cli::outln!(
             "  {} [{}] {}: {} cells over {}; rho {}",
             m.name,
             format!("{:?}", m.kind).to_lowercase(),
@@ -163,12 +165,12 @@ pub fn run(args: &PlanArgs) -> Result<(), Stop> {
         let u = unit(round, m.kind);
         if round.mode == Mode::TwoServer {
             // Nobody sees it alone: it is masked, and only sums are opened.
-            println!(
+            coopbench_cli::outln!(
                 "    your contribution: masked (neither server can read it); your share of the noise: +/- {} {u} per cell",
                 fmt_num(you.half_width_95)
             );
         } else {
-            println!(
+            coopbench_cli::outln!(
                 "    your contribution: +/- {} {u} per cell",
                 fmt_num(you.half_width_95)
             );
@@ -197,9 +199,12 @@ pub fn run(args: &PlanArgs) -> Result<(), Stop> {
                             )
                         })
                         .collect();
-                    println!("    merged, {n:>4} members, {word}: {}", shown.join(", "));
+                    coopbench_cli::outln!(
+                        "    merged, {n:>4} members, {word}: {}",
+                        shown.join(", ")
+                    );
                 }
-                println!(
+                coopbench_cli::outln!(
                     "    percentiles come out at a resolution of {} (bins of {} from {} to {})",
                     fmt_num(b.width()),
                     fmt_num(b.width()),
@@ -217,7 +222,7 @@ pub fn run(args: &PlanArgs) -> Result<(), Stop> {
             (_, Some(c)) => (c.hi.abs().max(c.lo.abs()) / 2.0, "half the clip bound"),
             _ => (1.0, "one"),
         };
-        println!(
+        coopbench_cli::outln!(
             "    a typical member's cell: {} {u} ({what})",
             fmt_num(typical)
         );
@@ -232,7 +237,7 @@ pub fn run(args: &PlanArgs) -> Result<(), Stop> {
                     accuracy::relative_verdict(a.half_width_95, size).as_str()
                 )
             };
-            println!(
+            coopbench_cli::outln!(
                 "    merged, {k:>4} members, of a typical cell {} {u}: local {} | two-server {}",
                 fmt_num(size),
                 show(both.local),
@@ -241,17 +246,17 @@ pub fn run(args: &PlanArgs) -> Result<(), Stop> {
         }
     }
     if let Some((prepared, summary)) = prepared {
-        println!();
-        println!("Your files (seen only here, never sent):");
+        coopbench_cli::outln!();
+        coopbench_cli::outln!("Your files (seen only here, never sent):");
         for (file, inside, outside) in &summary.files {
-            println!(
+            coopbench_cli::outln!(
                 "  {}: {inside} rows in the period, {outside} outside it",
                 shown(file)
             );
         }
         for m in &prepared {
             let s = &m.clip_stats;
-            println!(
+            coopbench_cli::outln!(
                 "  {}: {} of {} cells clipped to the round's bounds ({:.1}% of the metric's total removed)",
                 m.name,
                 s.cells_clipped,

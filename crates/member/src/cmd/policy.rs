@@ -39,7 +39,7 @@ pub fn run(args: &PolicyArgs) -> Result<(), Stop> {
     match &args.action {
         None | Some(PolicyAction::Show) => {
             let p = state.policy().map_err(Stop::usage)?;
-            println!(
+            coopbench_cli::outln!(
                 "At most rho = {} in any {} days{}.",
                 fmt_rho(p.max_rho),
                 p.window_days,
@@ -66,7 +66,7 @@ pub fn run(args: &PolicyArgs) -> Result<(), Stop> {
             };
             crate::state::ensure_parent(&state.policy_path()).map_err(Stop::usage)?;
             p.save(state.policy_path()).map_err(Stop::usage)?;
-            println!(
+            coopbench_cli::outln!(
                 "Policy set: at most rho = {} in any {} days.",
                 fmt_rho(p.max_rho),
                 p.window_days

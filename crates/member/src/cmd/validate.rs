@@ -78,11 +78,11 @@ pub fn run(args: &ValidateArgs) -> Result<(), Stop> {
     }
     let report = Report::new(reports);
     match args.format {
-        Format::Text => print!("{}", report.to_text()),
+        Format::Text => coopbench_cli::out!("{}", report.to_text()),
         Format::Json => {
             let json = serde_json::to_string_pretty(&report)
                 .map_err(|e| Stop::usage(format!("cannot write the JSON report: {e}")))?;
-            println!("{}", coopbench_text::json(&json));
+            coopbench_cli::outln!("{}", coopbench_text::json(&json));
         }
     }
     if report.valid {
