@@ -22,8 +22,14 @@ use std::path::Path;
 
 /// Revenue cells the fixture suppresses.
 const SUPPRESSED: [(&str, &str); 2] = [("2025-10", "drinks"), ("2025-11", "cakes")];
-/// Revenue cells the fixture makes too noisy (interval wider than the estimate).
-const NOISY: [(&str, &str); 1] = [("2025-10", "savoury")];
+/// Revenue cells the fixture makes too noisy (interval wider than the
+/// estimate): the whole savoury series, so that one series has no month
+/// that can be read.
+const NOISY: [(&str, &str); 3] = [
+    ("2025-10", "savoury"),
+    ("2025-11", "savoury"),
+    ("2025-12", "savoury"),
+];
 /// The gross-margin percentiles of the fixture.
 const MARGIN_P: [f64; 5] = [0.30, 0.45, 0.55, 0.70, 0.80];
 
@@ -408,8 +414,8 @@ fn shares_growth_positions_and_flags_are_the_expected_ones() {
             assert!(c["growth"].is_null());
         }
     }
-    assert_eq!((seen_suppressed, seen_noisy), (2, 1));
-    assert_eq!(seen_clean, 15);
+    assert_eq!((seen_suppressed, seen_noisy), (2, 3));
+    assert_eq!(seen_clean, 13);
 
     // Costs: energy is too noisy; shares of a 100,000 market.
     let costs = j["totals"]
@@ -530,16 +536,69 @@ fn the_html_report_is_self_contained_with_one_svg_per_chart_and_its_table() {
     let header: String = doc.select(&sel("header")).next().unwrap().text().collect();
     assert!(header.contains("contains your own figures"));
     assert!(header.contains("do not send it to the association"));
-    // One chart per ratio metric and per revenue category; each one SVG,
-    // a caption and the table of its numbers.
+    // One chart per ratio metric that has a percentile to read (gross
+    // margin; rent share is too noisy, the average ticket not published) and
+    // one per revenue category; each with a caption and the table of its
+    // numbers.
     let charts: Vec<_> = doc.select(&sel("figure.chart")).collect();
-    assert_eq!(charts.len(), 3 + 6);
+    assert_eq!(charts.len(), 1 + 6);
     for f in &charts {
-        assert_eq!(f.select(&sel("svg")).count(), 1);
         assert_eq!(f.select(&sel("figcaption")).count(), 1);
         assert_eq!(f.select(&sel("table")).count(), 1);
     }
-    assert_eq!(doc.select(&sel("svg")).count(), charts.len());
+    // Ratios nobody can read get words, not a chart.
+    for id in ["ratio-rent_share", "ratio-avg_ticket"] {
+        let f = doc
+            .select(&sel(&format!("figure#{id}")))
+            .next()
+            .unwrap_or_else(|| panic!("no figure {id}"));
+        assert_eq!(f.select(&sel("svg")).count(), 0, "{id} is charted");
+        let words: String = f.select(&sel(".nochart")).flat_map(|e| e.text()).collect();
+        assert!(
+            words.contains("no percentile of the members can be read"),
+            "{id}: {words}"
+        );
+    }
+    // No chart has a second y axis: one rotated axis title per SVG, and no
+    // SVG holds both the market's and the member's figures.
+    for svg in doc.select(&sel("svg")) {
+        let html = svg.html();
+        assert!(
+            html.matches("rotate(").count() <= 1,
+            "a chart with two y axes: {html}"
+        );
+        assert!(
+            !(html.contains("market") && html.contains("yours")),
+            "the member's figures and the market's on one chart"
+        );
+    }
+    // Every revenue series: the member's own chart; the market's chart only
+    // where a month can be read. Savoury has none: no market path at all,
+    // and the words say why.
+    for f in charts.iter().filter(|f| {
+        f.select(&sel("figcaption"))
+            .any(|c| c.text().collect::<String>().starts_with("revenue by month"))
+    }) {
+        let caption: String = f
+            .select(&sel("figcaption"))
+            .flat_map(|c| c.text())
+            .collect();
+        assert_eq!(f.select(&sel(".series.yours svg")).count(), 1, "{caption}");
+        let market = f.select(&sel(".series.market svg")).count();
+        if caption.contains("savoury") {
+            assert_eq!(market, 0, "a chart drawn for a series nobody can read");
+            assert_eq!(f.select(&sel(".series.market")).count(), 0);
+            let words: String = f.select(&sel(".nochart")).flat_map(|e| e.text()).collect();
+            assert!(
+                words.contains("no month of this series can be read")
+                    && words.contains("3 too noisy to read"),
+                "{words}"
+            );
+        } else {
+            assert_eq!(market, 1, "{caption}");
+            assert_eq!(f.select(&sel(".nochart")).count(), 0, "{caption}");
+        }
+    }
     // The suppressed cells' rows say so, and never show a zero market.
     let suppressed: Vec<String> = doc
         .select(&sel("tr.suppressed"))

@@ -115,6 +115,19 @@ pub fn verdict_column(figure: &str) -> String {
     }
 }
 
+/// How a published figure is to be read, from its row's `suppressed` flag
+/// and the verdict word written next to it: suppressed for a suppressed row,
+/// the word's verdict otherwise, and **too noisy** when there is no word or
+/// it is not one this version knows (a figure that cannot be judged is never
+/// shown as data). Every reader of the tables (`inspect`, its CSV and JSON,
+/// the association's report, `compare`) reads verdicts through this.
+pub fn published_verdict(suppressed: bool, word: Option<&str>) -> Verdict {
+    if suppressed {
+        return Verdict::Suppressed;
+    }
+    word.and_then(Verdict::parse).unwrap_or(Verdict::TooNoisy)
+}
+
 /// Largest 95 % half-width of a readable total, count or mean, relative to it.
 pub const READABLE_RELATIVE: f64 = 0.25;
 /// Largest 95 % half-width of a rough total, count or mean, relative to it.
@@ -411,6 +424,13 @@ mod tests {
         }
         assert!(!Verdict::TooNoisy.shows_figure() && !Verdict::Suppressed.shows_figure());
         assert_eq!(Verdict::parse("readable "), None);
+        assert_eq!(
+            published_verdict(true, Some("readable")),
+            Verdict::Suppressed
+        );
+        assert_eq!(published_verdict(false, Some("rough")), Verdict::Rough);
+        assert_eq!(published_verdict(false, None), Verdict::TooNoisy);
+        assert_eq!(published_verdict(false, Some("fine")), Verdict::TooNoisy);
     }
 
     #[test]

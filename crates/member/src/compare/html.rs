@@ -18,6 +18,10 @@ h2 { font-size: 20px; margin: 32px 0 8px; border-bottom: 2px solid #1f5ea0; padd
 .grid { display: block; }
 figure { background: #fff; border: 1px solid #ddd; border-radius: 6px; margin: 12px 0; padding: 10px 12px; }
 figure svg { width: 100%; max-width: 760px; height: auto; display: block; }
+.pair { display: flex; flex-wrap: wrap; gap: 8px; }
+.pair .series { flex: 1 1 360px; }
+.pair svg { max-width: 560px; }
+.nochart { color: #a8460a; font-size: 14px; }
 figcaption { font-size: 14px; margin: 6px 0 8px; color: #333; }
 figcaption b { color: #000; }
 table { border-collapse: collapse; font-size: 13px; width: 100%; background: #fff; }
@@ -36,18 +40,7 @@ td.note { text-align: left; white-space: normal; }
 
 /// Escapes text for HTML content and attribute values.
 fn esc(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for c in s.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            c => out.push(c),
-        }
-    }
-    out
+    coopbench_text::html(s)
 }
 
 fn note_class(suppressed: bool, noisy: bool) -> &'static str {
@@ -61,18 +54,39 @@ fn note_class(suppressed: bool, noisy: bool) -> &'static str {
 }
 
 fn ratio_figure(out: &mut String, m: &RatioMetric) -> Result<(), String> {
-    let svg = charts::ratio_band(m)?;
-    let _ = write!(
-        out,
-        "<figure class=\"chart\" id=\"ratio-{}\">{svg}<figcaption><b>{}</b>: {}. \
-         Light band: p10 to p90 of the members; dark band: p25 to p75; line: the median; \
-         <span style=\"color:#d66014\">&#9670;</span> your value. The percentiles are interpolated in bins \
-         {} wide: nothing finer than one bin can be read from them.</figcaption>",
-        esc(&m.name),
-        esc(&m.name),
-        esc(&m.description),
-        esc(&ratio_value(m, m.bins.width))
-    );
+    match charts::ratio_band(m)? {
+        Some(svg) => {
+            let _ = write!(
+                out,
+                "<figure class=\"chart\" id=\"ratio-{}\">{svg}<figcaption><b>{}</b>: {}. \
+                 Light band: p10 to p90 of the members; dark band: p25 to p75; line: the median; \
+                 <span style=\"color:#d66014\">&#9670;</span> your value. The percentiles are interpolated in bins \
+                 {} wide: nothing finer than one bin can be read from them.</figcaption>",
+                esc(&m.name),
+                esc(&m.name),
+                esc(&m.description),
+                esc(&ratio_value(m, m.bins.width))
+            );
+        }
+        None => {
+            let why: Vec<String> = m
+                .groups
+                .iter()
+                .map(|g| g.text.clone())
+                .collect::<std::collections::BTreeSet<_>>()
+                .into_iter()
+                .collect();
+            let _ = write!(
+                out,
+                "<figure class=\"table\" id=\"ratio-{}\"><figcaption><b>{}</b>: {}.</figcaption>\
+                 <p class=\"nochart\">No chart: no percentile of the members can be read ({}).</p>",
+                esc(&m.name),
+                esc(&m.name),
+                esc(&m.description),
+                esc(&why.join("; "))
+            );
+        }
+    }
     out.push_str("<table><thead><tr><th>cells</th><th>yours</th><th>your bin</th>");
     for k in PERCENTILES {
         let _ = write!(out, "<th>{k}</th>");
@@ -210,7 +224,7 @@ fn totals_rows(out: &mut String, m: &TotalMetric, cells: &[&TotalCell], dims: &[
     out.push_str("</tbody></table>");
 }
 
-fn totals_section(out: &mut String, m: &TotalMetric) -> Result<(), String> {
+fn totals_section(out: &mut String, m: &TotalMetric, min_members: u32) -> Result<(), String> {
     let _ = write!(out, "<h2>{}: {}</h2>", esc(&m.name), esc(&m.description));
     let clip = m.clip_hi.map_or(String::new(), |hi| {
         format!(
@@ -250,12 +264,13 @@ fn totals_section(out: &mut String, m: &TotalMetric) -> Result<(), String> {
     }
     let _ = write!(
         out,
-        "<p class=\"key\"><span class=\"swatch\" style=\"background:#1f5ea0\"></span>market estimate with its 95% band (left axis)\
-         <span class=\"swatch\" style=\"background:#d66014\"></span>your own figures (right axis)</p><div class=\"grid\">"
+        "<p class=\"key\">Each series is two small charts, each on its own scale: \
+         <span class=\"swatch\" style=\"background:#1f5ea0\"></span>the market total with its 95% band, and \
+         <span class=\"swatch\" style=\"background:#d66014\"></span>your own figures. \
+         Compare them through your share in the table, not by the height of the lines.</p><div class=\"grid\">"
     );
     for (key, cells) in &series {
         let months: Vec<String> = cells.iter().map(|c| c.labels[mi].clone()).collect();
-        let svg = charts::market_by_month(&months, cells, &m.unit)?;
         let name = if key.is_empty() {
             "all cells".to_string()
         } else {
@@ -266,10 +281,24 @@ fn totals_section(out: &mut String, m: &TotalMetric) -> Result<(), String> {
             .filter(|c| c.status == Status::Published)
             .count();
         let noisy = cells.iter().filter(|c| c.too_noisy).count();
+        let suppressed = cells
+            .iter()
+            .filter(|c| c.status == Status::Suppressed)
+            .count();
+        let market = match charts::market_by_month(&months, cells, &m.unit)? {
+            Some(svg) => format!("<div class=\"series market\">{svg}</div>"),
+            None => format!(
+                "<p class=\"nochart\">No chart of the market: no month of this series can be read \
+                 ({suppressed} not published, fewer than {} members; {noisy} too noisy to read).</p>",
+                min_members
+            ),
+        };
+        let yours = charts::yours_by_month(&months, cells, &m.unit)?;
         let _ = write!(
             out,
-            "<figure class=\"chart\"><figcaption><b>{} by month: {}</b>. The market total (left axis, {}) with its 95% band, \
-             and your own figure (right axis). {} of {} months published; {} too noisy to read.</figcaption>{svg}",
+            "<figure class=\"chart\"><figcaption><b>{} by month: {}</b>. The market total ({}) with its 95% band, \
+             and your own figure on its own scale. {} of {} months published; {} too noisy to read.</figcaption>\
+             <div class=\"pair\">{market}<div class=\"series yours\">{yours}</div></div>",
             esc(&m.name),
             esc(&name),
             esc(&m.unit),
@@ -379,7 +408,7 @@ pub fn render(c: &Comparison) -> Result<String, String> {
         }
     }
     for m in &c.totals {
-        totals_section(&mut out, m)?;
+        totals_section(&mut out, m, r.min_members)?;
     }
     out.push_str("</body></html>\n");
     Ok(out)

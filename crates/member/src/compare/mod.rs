@@ -45,14 +45,11 @@ trait RowVerdicts {
 
 impl RowVerdicts for TableRow {
     fn verdict(&self, figure: &str) -> Verdict {
-        if self.suppressed {
-            return Verdict::Suppressed;
-        }
-        self.verdicts
+        let word = self
+            .verdicts
             .get(&coopbench_privacy::accuracy::verdict_column(figure))
-            .and_then(|v| v.as_deref())
-            .and_then(Verdict::parse)
-            .unwrap_or(Verdict::TooNoisy)
+            .and_then(|v| v.as_deref());
+        coopbench_privacy::accuracy::published_verdict(self.suppressed, word)
     }
 
     fn shown(&self, figure: &str) -> Option<f64> {
