@@ -14,6 +14,7 @@
 //! commands ([`cmd`]) sit on top; no other module imports them.
 
 pub mod cmd;
+pub mod export;
 pub mod files;
 pub mod guard;
 pub mod leader;
@@ -21,6 +22,8 @@ pub mod manifest;
 pub mod merge;
 pub mod pool_dir;
 pub mod publish;
+pub mod readback;
+pub mod report;
 pub mod schemas;
 pub mod tables;
 pub mod verify;

@@ -114,6 +114,111 @@ pub fn check_output_target(path: &Path) -> Result<(), String> {
         })
 }
 
+/// Checks that `dir` can take an output directory written by
+/// [`write_dir_atomic`], before any work is done: it must be a new name, or
+/// with `replace` an existing directory (not a symbolic link) that holds
+/// only regular files, as an earlier output does; and its parent must exist
+/// and accept a new directory (probed, removed at once). The error says
+/// which, and that `--force` replaces an existing output.
+pub fn check_output_dir(dir: &Path, replace: bool) -> Result<(), String> {
+    let shown = dir.display();
+    match fs::symlink_metadata(dir) {
+        Ok(m) if m.file_type().is_symlink() => {
+            return Err(format!(
+                "{shown} is a symbolic link: the output is written as a new directory and would replace the link; give the real path"
+            ))
+        }
+        Ok(m) if !m.is_dir() => {
+            return Err(format!("{shown} exists and is not a directory; give a new directory name"))
+        }
+        Ok(_) if !replace => {
+            return Err(format!(
+                "{shown} already exists: nothing is overwritten unless you pass --force"
+            ))
+        }
+        Ok(_) => {
+            let entries = fs::read_dir(dir).map_err(|e| format!("{shown}: {e}"))?;
+            for e in entries {
+                let e = e.map_err(|e| format!("{shown}: {e}"))?;
+                let regular = e.file_type().map_err(|e| format!("{shown}: {e}"))?.is_file();
+                if !regular {
+                    return Err(format!(
+                        "{shown} holds {}, which is not a regular file: --force only replaces a directory of files as this command writes them",
+                        e.path().display()
+                    ));
+                }
+            }
+        }
+        Err(e) if e.kind() == io::ErrorKind::NotFound => {}
+        Err(e) => return Err(format!("{shown}: {e}")),
+    }
+    let parent = parent_of(dir);
+    tempfile::Builder::new()
+        .prefix(".coopbench-")
+        .tempdir_in(&parent)
+        .map(drop)
+        .map_err(|e| {
+            format!(
+                "cannot write {shown}: its directory {} does not take a new directory: {e}",
+                parent.display()
+            )
+        })
+}
+
+/// Writes `files` (name, bytes) as the directory `dir`, whole or not at all:
+/// a staging directory beside it takes every file (fsync'd), then is renamed
+/// to `dir`. With `replace`, an existing `dir` is first renamed aside and
+/// removed once the new one is in place; a crash between the two renames
+/// leaves no `dir` and the old one under a `.coopbench-` name beside it,
+/// never a mixture. Names must be plain file names.
+pub fn write_dir_atomic(dir: &Path, files: &[(String, Vec<u8>)], replace: bool) -> io::Result<()> {
+    let parent = parent_of(dir);
+    let staging = tempfile::Builder::new()
+        .prefix(".coopbench-")
+        .suffix(".tmp")
+        .tempdir_in(&parent)?;
+    for (name, bytes) in files {
+        if Path::new(name).file_name() != Some(std::ffi::OsStr::new(name)) {
+            return Err(io::Error::new(
+                io::ErrorKind::InvalidInput,
+                format!("{name:?} is not a plain file name"),
+            ));
+        }
+        let mut f = fs::File::create_new(staging.path().join(name))?;
+        f.write_all(bytes)?;
+        f.sync_all()?;
+    }
+    sync_dir(staging.path())?;
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        fs::set_permissions(staging.path(), fs::Permissions::from_mode(0o755))?;
+    }
+    let old = if replace && fs::symlink_metadata(dir).is_ok_and(|m| m.is_dir()) {
+        let aside = tempfile::Builder::new()
+            .prefix(".coopbench-old-")
+            .tempdir_in(&parent)?
+            .keep();
+        fs::rename(dir, &aside)?;
+        Some(aside)
+    } else {
+        None
+    };
+    let staged = staging.keep();
+    if let Err(e) = fs::rename(&staged, dir) {
+        let _ = fs::remove_dir_all(&staged);
+        if let Some(old) = &old {
+            let _ = fs::rename(old, dir);
+        }
+        return Err(e);
+    }
+    sync_dir(&parent)?;
+    if let Some(old) = old {
+        fs::remove_dir_all(old)?;
+    }
+    Ok(())
+}
+
 /// Reads a whole file of at most `limit` bytes. A larger file is refused
 /// before it is read whole (its length is checked first, and at most
 /// `limit + 1` bytes are ever read, for files whose length is not known in

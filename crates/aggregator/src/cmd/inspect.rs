@@ -1,26 +1,36 @@
 //! `coopbench-aggregator inspect`: a published round's tables on the
-//! terminal, read back from the Parquet files, and the manifest's facts.
+//! terminal, read back from the Parquet files with every figure's verdict
+//! (`readback`), and the manifest's facts; or, with `--format csv|json`,
+//! the same tables as files for spreadsheets (`export`).
 
-use clap::Args;
-use coopbench_benchmark::layout::{manifest_path, table_file};
-use coopbench_benchmark::manifest;
-use coopbench_benchmark::table::{self, Table};
-use coopbench_cli::format::{fmt_num, fmt_pm};
+use crate::export;
+use crate::readback::{self, Figure, Published, ReadRow};
+use clap::{Args, ValueEnum};
+use coopbench_cli::format::fmt_num;
 use coopbench_cli::Stop;
 use coopbench_privacy::accuracy::Verdict;
-use coopbench_protocol::pool::path_id;
 use coopbench_text as text;
 use std::path::PathBuf;
 
-/// Show a published round: its tables and the manifest's facts.
+/// Show a published round: its tables, every figure with its 95% range and
+/// verdict, and the manifest's facts; or write its tables as CSV or JSON.
 ///
-/// Reads OUTDIR/manifests/<id>.json and every table's Parquet file of that round
-/// and prints them as terminal tables; suppressed cells are shown as
-/// "suppressed (< N members)". With several rounds in OUTDIR, name one with
+/// Reads OUTDIR/manifests/<id>.json and every table's Parquet file of that round.
+/// A figure is shown as its value and 95% range when readable, marked
+/// "~... (rough)" when rough, and only as "too noisy" when it is noise: a
+/// figure too noisy to read never reads like data. Suppressed cells are shown
+/// as "suppressed (< N members)". With several rounds in OUTDIR, name one with
 /// --round (the rounds present are listed otherwise).
+///
+/// --format csv|json --output DIR writes one file per table into the new
+/// directory DIR (whole or not at all; an existing DIR is replaced only with
+/// --force): a header row, ISO dates, "." decimals, no thousands separators,
+/// UTF-8 (--bom adds the byte-order mark Excel needs), and per figure its
+/// value, 95% range and verdict (a figure too noisy to read is left empty).
 ///
 /// Example:
 ///   coopbench-aggregator inspect benchmarks --round 2025q4
+///   coopbench-aggregator inspect benchmarks --format csv --output benchmarks-csv --bom
 #[derive(Debug, Args)]
 #[command(verbatim_doc_comment)]
 pub struct InspectArgs {
@@ -30,141 +40,90 @@ pub struct InspectArgs {
     /// The round to show (default: the only one).
     #[arg(long, value_name = "ID")]
     round: Option<String>,
+    /// text: tables on the terminal; csv or json: one file per table into --output.
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    format: Format,
+    /// The new directory the CSV or JSON files are written to.
+    #[arg(long, short = 'o', value_name = "DIR")]
+    output: Option<PathBuf>,
+    /// Start each CSV file with a UTF-8 byte-order mark (for Excel).
+    #[arg(long)]
+    bom: bool,
+    /// Replace --output if it exists (a directory of files an earlier run wrote).
+    #[arg(long)]
+    force: bool,
 }
 
-/// How one shown column is read from the table's columns.
-enum Shown {
-    /// A figure with its 95 % interval and verdict columns.
-    Interval(String, String, String, String),
-    /// A figure `value +/- sd` with its verdict column.
-    PlusMinus(&'static str, &'static str, &'static str),
-    /// A plain number (or word).
-    Plain(&'static str),
+/// The output of `inspect`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum Format {
+    /// Tables on the terminal.
+    Text,
+    /// One CSV file per table.
+    Csv,
+    /// One JSON file per table.
+    Json,
 }
 
-/// A figure as people read it: the number (with its interval) when readable,
+/// A figure as people read it: the number and its 95 % range when readable,
 /// prefixed by `~` and suffixed `(rough)` when rough, and only the verdict
-/// when too noisy: a figure that is noise never reads like data.
-fn figure_text(value: Option<f64>, range: Option<String>, verdict: Option<&str>) -> String {
-    let shown = value.map(|v| format!("{}{}", fmt_num(v), range.unwrap_or_default()));
-    verdict_text(shown, verdict)
-}
-
-/// A figure's text (number and range, already formatted) under its verdict.
-fn verdict_text(shown: Option<String>, verdict: Option<&str>) -> String {
-    let Some(shown) = shown else {
+/// when too noisy or suppressed: a figure that is noise never reads like data.
+pub fn figure_text(f: Option<&Figure>) -> String {
+    let Some(f) = f else {
         return "-".into();
     };
-    match verdict.and_then(Verdict::parse) {
-        Some(Verdict::TooNoisy) => "too noisy".into(),
-        Some(Verdict::Suppressed) => "suppressed".into(),
-        Some(Verdict::Rough) => format!("~{shown} (rough)"),
-        _ => shown,
+    let Some(v) = f.shown() else {
+        return match f.verdict {
+            Verdict::Suppressed => "suppressed".into(),
+            Verdict::TooNoisy => "too noisy".into(),
+            _ => "-".into(),
+        };
+    };
+    let range = f
+        .shown_range()
+        .map(|(l, h)| format!(" ({} .. {})", fmt_num(l), fmt_num(h)))
+        .unwrap_or_default();
+    match f.verdict {
+        Verdict::Rough => format!("~{}{range} (rough)", fmt_num(v)),
+        _ => format!("{}{range}", fmt_num(v)),
     }
 }
 
 /// One table as text rows: the header, then per row either its cells or its
 /// dimension labels and a suppression note.
-fn render(t: &Table, ratio: bool, min_members: u32) -> Result<Vec<String>, String> {
+fn render(t: &Published, min_members: u32) -> Vec<String> {
     if t.rows.is_empty() {
-        return Ok(vec!["(no rows)".into()]);
+        return vec!["(no rows)".into()];
     }
-    let shown: Vec<(&str, Shown)> = if ratio {
-        let mut v = Vec::new();
-        for (head, p) in [
-            ("p10", "p10"),
-            ("p25", "p25"),
-            ("median", "p50"),
-            ("p75", "p75"),
-            ("p90", "p90"),
-            ("mean", "mean"),
-        ] {
-            v.push((
-                head,
-                Shown::Interval(
-                    p.into(),
-                    format!("{p}_ci95_low"),
-                    format!("{p}_ci95_high"),
-                    format!("{p}_verdict"),
-                ),
-            ));
-        }
-        v.push(("members", Shown::Plain("members_noisy")));
-        v.push(("bin width", Shown::Plain("bin_width")));
-        v
-    } else {
-        vec![
-            (
-                "estimate (95% interval)",
-                Shown::Interval(
-                    "estimate".into(),
-                    "ci95_low".into(),
-                    "ci95_high".into(),
-                    "verdict".into(),
-                ),
-            ),
-            ("members", Shown::Plain("members_noisy")),
-            (
-                "mean per member",
-                Shown::PlusMinus("mean_per_member", "mean_sd", "mean_verdict"),
-            ),
-            ("verdict", Shown::Plain("verdict")),
-        ]
-    };
-    let has = |c: &str| t.columns.iter().chain(&t.verdict_columns).any(|x| x == c);
-    for (_, how) in &shown {
-        let needed: Vec<&str> = match how {
-            Shown::Interval(a, b, c, d) => vec![a, b, c, d],
-            Shown::PlusMinus(a, b, c) => vec![a, b, c],
-            Shown::Plain(a) => vec![a],
-        };
-        if let Some(c) = needed.into_iter().find(|c| !has(c)) {
-            return Err(format!("the table has no column {c}"));
-        }
-    }
-    let dims = &t.dims;
+    let ratio = t.fact.kind == "ratio";
+    let dims = &t.table.dims;
     let mut header: Vec<String> = dims.iter().map(|d| text::escape(d).into_owned()).collect();
-    header.extend(shown.iter().map(|(n, _)| n.to_string()));
-    let mut rows: Vec<(Vec<String>, bool)> = Vec::new();
-    for r in &t.rows {
-        let num = |c: &str| r.get(c);
-        let word = |c: &str| -> Option<String> {
-            r.verdicts
-                .get(c)
-                .and_then(|v| v.as_deref())
-                .map(|v| text::escape(v).into_owned())
-        };
-        let mut cells: Vec<String> = dims
+    header.extend(t.columns.iter().map(|c| c.header.to_string()));
+    header.push(if ratio { "bin width" } else { "verdict" }.into());
+    let cells = |r: &ReadRow, raw: &coopbench_benchmark::table::Row| -> Vec<String> {
+        let mut out: Vec<String> = r
+            .labels
             .iter()
-            .map(|d| text::escape(r.labels.get(d).map_or("", String::as_str)).into_owned())
+            .map(|l| text::escape(l).into_owned())
             .collect();
         if r.suppressed {
-            cells.push(format!("suppressed (< {min_members} members)"));
-        } else {
-            for (_, how) in &shown {
-                cells.push(match how {
-                    Shown::Interval(v, lo, hi, verdict) => {
-                        let range = num(lo)
-                            .zip(num(hi))
-                            .map(|(l, h)| format!(" ({} .. {})", fmt_num(l), fmt_num(h)));
-                        figure_text(num(v), range, word(verdict).as_deref())
-                    }
-                    Shown::PlusMinus(v, sd, verdict) => {
-                        let shown = match (num(v), num(sd)) {
-                            (Some(m), Some(sd)) => Some(fmt_pm(m, sd)),
-                            (m, _) => m.map(fmt_num),
-                        };
-                        verdict_text(shown, word(verdict).as_deref())
-                    }
-                    Shown::Plain(c) => match num(c) {
-                        Some(x) => fmt_num(x),
-                        None => word(c).unwrap_or_else(|| "-".into()),
-                    },
-                });
-            }
+            out.push(format!("suppressed (< {min_members} members)"));
+            return out;
         }
-        rows.push((cells, r.suppressed));
-    }
+        out.extend(r.figures.iter().map(|f| figure_text(f.as_ref())));
+        out.push(if ratio {
+            raw.get("bin_width").map_or("-".into(), fmt_num)
+        } else {
+            r.figures[0].map_or("-".into(), |f| f.verdict.as_str().to_string())
+        });
+        out
+    };
+    let rows: Vec<(Vec<String>, bool)> = t
+        .rows
+        .iter()
+        .zip(&t.table.rows)
+        .map(|(r, raw)| (cells(r, raw), r.suppressed))
+        .collect();
     let ncols = header.len();
     let mut width = vec![0usize; ncols];
     for (cells, sup) in std::iter::once((&header, &false)).chain(rows.iter().map(|(c, s)| (c, s))) {
@@ -180,7 +139,7 @@ fn render(t: &Table, ratio: bool, min_members: u32) -> Result<Vec<String>, Strin
             let pad = width.get(i).copied().unwrap_or(0);
             if i < dims.len() {
                 out.push_str(&format!("{c:<pad$}"));
-            } else if sup || last && c.starts_with("suppressed") {
+            } else if sup {
                 out.push_str(c);
             } else {
                 out.push_str(&format!("{c:>pad$}"));
@@ -193,20 +152,6 @@ fn render(t: &Table, ratio: bool, min_members: u32) -> Result<Vec<String>, Strin
     };
     let mut out = vec![line(&header, false)];
     out.extend(rows.iter().map(|(c, s)| line(c, *s)));
-    Ok(out)
-}
-
-/// How many figures of a table carry each verdict (readable, rough, too
-/// noisy, suppressed), over every verdict column.
-pub fn verdict_counts(t: &Table) -> [usize; 4] {
-    let mut out = [0; 4];
-    for r in &t.rows {
-        for v in r.verdicts.values().flatten() {
-            if let Some(v) = Verdict::parse(v) {
-                out[v as usize] += 1;
-            }
-        }
-    }
     out
 }
 
@@ -218,42 +163,68 @@ fn counts_text(c: [usize; 4]) -> String {
     )
 }
 
+/// Writes the round's tables as CSV or JSON files into `a.output`.
+fn write_files(a: &InspectArgs, round: &readback::Round) -> Result<(), Stop> {
+    let Some(dir) = &a.output else {
+        return Err(Stop::usage(
+            "--format csv and --format json write files: give the new directory with --output DIR",
+        ));
+    };
+    let ext = if a.format == Format::Csv {
+        "csv"
+    } else {
+        "json"
+    };
+    let mut files = Vec::new();
+    for t in &round.tables {
+        let bytes = match a.format {
+            Format::Csv => export::csv(t, a.bom)
+                .map_err(|e| Stop::usage(format!("{}: {e}", text::path(&a.out.join(&t.rel)))))?,
+            _ => export::json(round, t),
+        };
+        // Table names are checked ids (they are path pieces of the Parquet files).
+        files.push((format!("{}.{ext}", t.fact.name), bytes, t.rows.len()));
+    }
+    let named: Vec<(String, Vec<u8>)> = files
+        .iter()
+        .map(|(n, b, _)| (n.clone(), b.clone()))
+        .collect();
+    coopbench_fsio::write_dir_atomic(dir, &named, a.force)
+        .map_err(|e| Stop::usage(format!("cannot write {}: {e}", text::path(dir))))?;
+    coopbench_cli::outln!(
+        "Wrote {} {} file{} of round '{}' to {}:",
+        files.len(),
+        ext.to_uppercase(),
+        if files.len() == 1 { "" } else { "s" },
+        text::shown(&round.manifest.round.id),
+        text::path(dir)
+    );
+    for (name, _, rows) in &files {
+        coopbench_cli::outln!("  {}  {rows} rows", text::shown(name));
+    }
+    Ok(())
+}
+
 /// Runs `inspect`.
 pub fn run(a: &InspectArgs) -> Result<(), Stop> {
-    let ids = manifest::round_ids(&a.out).map_err(Stop::usage)?;
-    let id = match &a.round {
-        Some(r) => path_id("round id", r).map_err(Stop::usage)?.to_string(),
-        None => match ids.as_slice() {
-            [one] => one.clone(),
-            [] => {
-                return Err(Stop::usage(format!(
-                    "{} holds no published round (no manifests/*.json)",
-                    text::path(&a.out)
-                )))
-            }
-            many => {
-                return Err(Stop::usage(format!(
-                    "{} holds several rounds: {}; choose one with --round ID",
-                    text::path(&a.out),
-                    many.join(", ")
-                )))
-            }
-        },
-    };
-    let mpath = a.out.join(manifest_path(&id).map_err(Stop::usage)?);
-    if !ids.contains(&id) {
-        return Err(Stop::usage(format!(
-            "{}: no such round (rounds in {}: {})",
-            text::path(&mpath),
-            text::path(&a.out),
-            if ids.is_empty() {
-                "none".into()
-            } else {
-                ids.join(", ")
-            }
-        )));
+    if a.format != Format::Text {
+        // Before anything is read: the output can be written there.
+        let Some(dir) = &a.output else {
+            return Err(Stop::usage(
+                "--format csv and --format json write files: give the new directory with --output DIR",
+            ));
+        };
+        coopbench_fsio::check_output_dir(dir, a.force).map_err(Stop::usage)?;
+    } else if a.output.is_some() || a.bom || a.force {
+        return Err(Stop::usage(
+            "--output, --bom and --force go with --format csv or --format json",
+        ));
     }
-    let man = manifest::read(&mpath).map_err(Stop::usage)?;
+    let round = readback::read(&a.out, a.round.as_deref()).map_err(Stop::usage)?;
+    if a.format != Format::Text {
+        return write_files(a, &round);
+    }
+    let man = &round.manifest;
     let r = &man.round;
     // The manifest is not signed: every string in it is shown escaped.
     let t = text::shown;
@@ -289,15 +260,13 @@ pub fn run(a: &InspectArgs) -> Result<(), Stop> {
         man.privacy.rho, man.privacy.epsilon, man.privacy.delta, r.min_members
     );
     coopbench_cli::outln!("{}", t(&man.privacy.statement));
+    coopbench_cli::outln!(
+        "Every number: its value (95% range) when readable, ~value (rough) when rough, \"too noisy\" when it is noise."
+    );
     let mut all = [0usize; 4];
-    for tf in &man.tables {
-        // The table's file is where merge writes it, never a path the
-        // (unsigned) manifest names.
-        let rel = table_file(&tf.name, &id)
-            .map_err(|e| Stop::usage(format!("{}: {}", text::path(&mpath), t(&e))))?;
-        let path = a.out.join(&rel);
-        let table = table::read(&path).map_err(Stop::usage)?;
-        let counts = verdict_counts(&table);
+    for tb in &round.tables {
+        let tf = &tb.fact;
+        let counts = readback::verdict_counts(&tb.rows);
         all.iter_mut().zip(counts).for_each(|(a, c)| *a += c);
         coopbench_cli::outln!();
         coopbench_cli::outln!(
@@ -308,14 +277,12 @@ pub fn run(a: &InspectArgs) -> Result<(), Stop> {
             tf.rows,
             if tf.rows == 1 { "" } else { "s" },
             tf.suppressed,
-            text::path(&rel)
+            text::path(&tb.rel)
         );
         if tf.kind != "ratio" {
             coopbench_cli::outln!("  members: {}", t(&tf.members_noisy));
         }
-        for l in render(&table, tf.kind == "ratio", r.min_members)
-            .map_err(|e| Stop::usage(format!("{}: {e}", text::path(&path))))?
-        {
+        for l in render(tb, r.min_members) {
             coopbench_cli::outln!("{l}");
         }
         coopbench_cli::outln!("  figures: {}", counts_text(counts));

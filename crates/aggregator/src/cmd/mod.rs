@@ -10,6 +10,7 @@ mod helper;
 mod inspect;
 mod merge;
 mod pool;
+mod report;
 mod round;
 
 /// coopbench-aggregator: run your association's benchmark pool.
@@ -27,6 +28,7 @@ mod round;
 ///   coopbench-aggregator merge --pool pool/pool.sig.json --round pool/rounds/2025q4.sig.json \
 ///       contributions/ --out benchmarks
 ///   coopbench-aggregator inspect benchmarks
+///   coopbench-aggregator report benchmarks --html benchmark-report.html   send it to every member
 ///
 /// Two-server rounds add an independent helper (`helper keygen`, `helper sum`)
 /// and a second merge step; see `merge --help`.
@@ -56,6 +58,7 @@ enum Command {
     #[command(subcommand)]
     Helper(helper::HelperCommand),
     Inspect(inspect::InspectArgs),
+    Report(report::ReportArgs),
 }
 
 impl From<PoolDirError> for Stop {
@@ -75,5 +78,6 @@ pub fn main() -> i32 {
         Command::Merge(args) => merge::run(&args),
         Command::Helper(c) => helper::run(c),
         Command::Inspect(args) => inspect::run(&args),
+        Command::Report(args) => report::run(&args),
     })
 }

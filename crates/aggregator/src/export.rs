@@ -1,0 +1,143 @@
+//! A published round's tables as files for spreadsheets and BI tools
+//! (`inspect --format csv|json --output DIR`): one file per table, the
+//! dimension labels, then per figure its value, its 95 % range and its
+//! verdict, then the table's fixed facts and the `suppressed` flag.
+//!
+//! CSV: a header row, `.` as the decimal separator, no thousands
+//! separators, no exponent, UTF-8 (with a byte-order mark on request, for
+//! Excel), fields quoted where needed. A figure whose verdict is *too noisy*
+//! or *suppressed* is left empty: its verdict column says why (the Parquet
+//! keeps every published value for analysts who model the noise). JSON: the
+//! same data, one document per table.
+
+use crate::readback::{FigureColumn, Published, Round};
+use coopbench_privacy::accuracy::verdict_column;
+use serde_json::{json, Map, Value};
+
+/// The byte-order mark Excel needs to read a CSV file as UTF-8.
+const BOM: &str = "\u{feff}";
+
+/// The four column names of a figure: value, 95 % range low and high,
+/// verdict (the Parquet's names: `estimate`, `ci95_low`, `ci95_high`,
+/// `verdict`; `p50`, `p50_ci95_low`, …).
+pub fn figure_names(column: &str) -> [String; 4] {
+    let base = match column {
+        "estimate" => String::new(),
+        "members_noisy" => "members_".into(),
+        c => format!("{c}_"),
+    };
+    [
+        column.to_string(),
+        format!("{base}ci95_low"),
+        format!("{base}ci95_high"),
+        verdict_column(column),
+    ]
+}
+
+/// The table's fixed fact column: the noise sd of a total, the bin width of
+/// a ratio.
+fn fact_column(t: &Published) -> &'static str {
+    if t.fact.kind == "ratio" {
+        "bin_width"
+    } else {
+        "noise_sd"
+    }
+}
+
+/// A number as a spreadsheet reads it: `.` decimals, no separators, no
+/// exponent (Rust's shortest representation that reads back exactly).
+fn num(x: Option<f64>) -> String {
+    x.filter(|v| v.is_finite())
+        .map(|v| format!("{v}"))
+        .unwrap_or_default()
+}
+
+/// The CSV header of a table.
+pub fn header(t: &Published) -> Vec<String> {
+    let mut h: Vec<String> = t.table.dims.clone();
+    for c in &t.columns {
+        h.extend(figure_names(c.column));
+    }
+    h.push(fact_column(t).into());
+    h.push("suppressed".into());
+    h
+}
+
+/// One table as CSV (see the module docs).
+pub fn csv(t: &Published, bom: bool) -> Result<Vec<u8>, String> {
+    let mut w = csv::Writer::from_writer(Vec::new());
+    w.write_record(header(t)).map_err(|e| e.to_string())?;
+    for (row, raw) in t.rows.iter().zip(&t.table.rows) {
+        let mut rec: Vec<String> = row.labels.clone();
+        for f in &row.figures {
+            match f {
+                Some(f) => {
+                    let (lo, hi) = f.shown_range().unzip();
+                    rec.extend([num(f.shown()), num(lo), num(hi), f.verdict.as_str().into()]);
+                }
+                None => rec.extend(std::iter::repeat_n(String::new(), 4)),
+            }
+        }
+        rec.push(num(raw.get(fact_column(t))));
+        rec.push(row.suppressed.to_string());
+        w.write_record(&rec).map_err(|e| e.to_string())?;
+    }
+    let body = w.into_inner().map_err(|e| e.to_string())?;
+    Ok(if bom {
+        [BOM.as_bytes(), &body].concat()
+    } else {
+        body
+    })
+}
+
+/// One table as a JSON document (the data of [`csv`]).
+pub fn json(round: &Round, t: &Published) -> Vec<u8> {
+    let rows: Vec<Value> = t
+        .rows
+        .iter()
+        .zip(&t.table.rows)
+        .map(|(row, raw)| {
+            let labels: Map<String, Value> = t
+                .table
+                .dims
+                .iter()
+                .cloned()
+                .zip(row.labels.iter().map(|l| Value::from(l.as_str())))
+                .collect();
+            let figures: Map<String, Value> = t
+                .columns
+                .iter()
+                .zip(&row.figures)
+                .filter_map(|(c, f): (&FigureColumn, _)| {
+                    let f = f.as_ref()?;
+                    let (lo, hi) = f.shown_range().unzip();
+                    Some((
+                        c.column.to_string(),
+                        json!({"value": f.shown(), "ci95_low": lo, "ci95_high": hi,
+                               "verdict": f.verdict.as_str()}),
+                    ))
+                })
+                .collect();
+            json!({
+                "labels": labels,
+                "figures": figures,
+                fact_column(t): raw.get(fact_column(t)),
+                "suppressed": row.suppressed,
+            })
+        })
+        .collect();
+    let doc = json!({
+        "round": round.manifest.round.id,
+        "pool": round.manifest.round.pool_id,
+        "table": t.fact.name,
+        "kind": t.fact.kind,
+        "description": t.fact.description,
+        "unit": t.table.metadata.get("unit"),
+        "currency": round.manifest.round.currency,
+        "dimensions": t.table.dims,
+        "rows": rows,
+    });
+    let mut bytes = serde_json::to_vec_pretty(&doc).expect("a table serialises");
+    bytes.push(b'\n');
+    bytes
+}
