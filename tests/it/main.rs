@@ -5,6 +5,7 @@ mod common;
 mod adversaries;
 mod association_fuzz_documents;
 mod association_merge;
+mod association_outputs;
 mod association_pool_round;
 mod association_publish;
 mod association_two_server;

@@ -174,7 +174,7 @@ fn whole_round(dir: &Path, bench: &Path) {
 
 /// `<target>/tmp/readers-venv` with the pinned readers, created or refreshed
 /// if needed. Returns its python.
-fn venv() -> PathBuf {
+pub(crate) fn venv() -> PathBuf {
     let root = repo();
     let scratch = PathBuf::from(env!("CARGO_TARGET_TMPDIR"));
     let venv = scratch.join("readers-venv");
