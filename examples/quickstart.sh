@@ -12,7 +12,8 @@
 #     in both modes;
 #  3. each bakery joins, validates, plans and exports its noised contribution;
 #  4. the association merges the 30 contributions into benchmark Parquet files
-#     (examples/data/benchmarks/<table>/round=2025q4/data.parquet) and prints them;
+#     (examples/data/benchmarks/<table>/round=2025q4/data.parquet), prints them,
+#     and writes the report it sends every member (examples/data/benchmark-report.html);
 #  5. a dirty export and what `validate` says about it;
 #  6. one bakery compares its own figures with the benchmarks (coopbench
 #     compare), on its own machine, and writes its HTML report
@@ -103,6 +104,8 @@ else
 fi
 "$agg" inspect "$data/benchmarks" | sed 's/^/  /'
 find "$data/benchmarks" -name '*.parquet' | sort | sed 's/^/  wrote /'
+echo "  -- the association's report for every member (one self-contained HTML file):"
+"$agg" report "$data/benchmarks" --html "$data/benchmark-report.html" --force | sed 's/^/  /'
 
 echo "== 5. a dirty export and what validate says about it =="
 set +e

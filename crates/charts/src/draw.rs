@@ -251,28 +251,19 @@ pub fn ranges(
     let c = rgb(colour);
     let n = rows.len().max(1);
     let (x0, x1) = extent(rows.iter().filter_map(|r| r.point).map(|p| (p.low, p.high)));
-    let h = 70 + 26 * n as u32;
+    let h = 70 + 34 * n as u32;
     svg(760, h, |root| {
         let mut chart = ChartBuilder::on(root)
             .margin(12)
             .margin_right(28)
             .x_label_area_size(34)
-            .y_label_area_size(150)
+            .y_label_area_size(10)
             .build_cartesian_2d(x0..x1, 0f64..n as f64)
             .map_err(err)?;
         chart
             .configure_mesh()
             .disable_y_mesh()
-            .y_labels(n)
-            .y_label_formatter(&|y| {
-                let k = n as f64 - 0.5 - y;
-                let i = k.round();
-                if (k - i).abs() < 0.01 && i >= 0.0 && (i as usize) < rows.len() {
-                    rows[i as usize].label.clone()
-                } else {
-                    String::new()
-                }
-            })
+            .y_labels(0)
             .x_labels(8)
             .x_label_formatter(&|v| fmt(*v))
             .x_desc(x_desc)
@@ -291,6 +282,13 @@ pub fn ranges(
         }
         for (i, r) in rows.iter().enumerate() {
             let y = n as f64 - 0.5 - i as f64;
+            chart
+                .draw_series(std::iter::once(Text::new(
+                    r.label.clone(),
+                    (x0 + (x1 - x0) * 0.01, y + 0.42),
+                    ("sans-serif", 11).into_font().color(&GREY),
+                )))
+                .map_err(err)?;
             match r.point {
                 Some(p) => {
                     chart
@@ -307,7 +305,7 @@ pub fn ranges(
                     chart
                         .draw_series(std::iter::once(Text::new(
                             r.note.clone(),
-                            (x0 + (x1 - x0) * 0.01, y + 0.3),
+                            (x0 + (x1 - x0) * 0.3, y + 0.2),
                             ("sans-serif", 12).into_font().color(&NOTE),
                         )))
                         .map_err(err)?;
