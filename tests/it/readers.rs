@@ -1,8 +1,11 @@
-//! Real readers: a small whole round through both CLIs, then polars, pyarrow,
-//! pandas and duckdb (pinned in tests/python/requirements.txt, installed into
-//! a venv in the target directory, never in the repository) read the
-//! benchmarks, and every python snippet of docs/analysts.md runs against them
-//! (tests/python/readers.py).
+//! Real readers: two small whole rounds through both CLIs, merged into one
+//! folder with different grids (`revenue` and `active` by month × category in
+//! the first, by category alone in the second), then polars, pyarrow, pandas
+//! and duckdb (pinned in tests/python/requirements.txt, installed into a venv
+//! in the target directory, never in the repository) read the benchmarks,
+//! and every python snippet of docs/analysts.md runs against them, verbatim
+//! (tests/python/readers.py): every row the files hold, no column dropped,
+//! `month` a date, money decimal(18,2), `round` a string.
 //!
 //! The venv is created here when it is missing or was made from other
 //! requirements (pip from the package registry; the first run takes a
@@ -56,8 +59,27 @@ fn s(p: &Path) -> &str {
     p.to_str().expect("temp paths are UTF-8")
 }
 
-/// The example round for `MEMBERS` generated bakeries, merged into `bench`.
-fn whole_round(dir: &Path, bench: &Path) {
+/// The second round: the example's next quarter, with `revenue` and `active`
+/// by category alone (a coarser grid, as a small pool would choose).
+fn coarser_round(template: &str) -> String {
+    let out = template
+        .replace("id = \"2025q4\"", "id = \"2026q1\"")
+        .replace("opens = \"2026-04-01\"", "opens = \"2026-07-01\"")
+        .replace("start = \"2025-10-01\"", "start = \"2026-01-01\"")
+        .replace("end = \"2025-12-31\"", "end = \"2026-03-31\"")
+        .replace("dims = [\"month\", \"category\"]", "dims = [\"category\"]");
+    assert_eq!(
+        out.matches("dims = [\"category\"]").count(),
+        2,
+        "the example round changed: revenue and active are no longer by month and category"
+    );
+    assert!(out.contains("2026q1") && out.contains("2026-07-01") && out.contains("2026-03-31"));
+    out
+}
+
+/// Two rounds of the example for `MEMBERS` generated bakeries, merged into
+/// `bench`: 2025q4 as in the example, 2026q1 with the coarser grid.
+fn two_rounds(dir: &Path, bench: &Path) {
     let agg = crate::common::aggregator_bin();
     let member = Path::new(MEMBER);
     let data = dir.join("data");
@@ -71,7 +93,7 @@ fn whole_round(dir: &Path, bench: &Path) {
             "--members",
             &MEMBERS.to_string(),
             "--months",
-            "3",
+            "6",
             "--start",
             "2025-10",
             "--seed",
@@ -120,56 +142,67 @@ fn whole_round(dir: &Path, bench: &Path) {
         );
     }
     run(&agg, &["pool", "sign", "--dir", s(&assoc)]);
-    let template = repo().join("examples/rounds/2025q4.toml");
-    run(
-        &agg,
-        &["round", "new", "--dir", s(&assoc), "--from", s(&template)],
-    );
-    run(&agg, &["round", "sign", "--dir", s(&assoc), "2025q4"]);
     let pool = assoc.join("pool.sig.json");
-    let round = assoc.join("rounds/2025q4.sig.json");
-    for (name, state) in &states {
-        let files = data.join(name);
+    for (_, state) in &states {
         run(
             member,
             &["join", "--yes", s(&pool), "--state-dir", s(state)],
         );
+    }
+    let example = fs::read_to_string(repo().join("examples/rounds/2025q4.toml")).unwrap();
+    for (id, text) in [
+        ("2025q4", example.clone()),
+        ("2026q1", coarser_round(&example)),
+    ] {
+        let template = dir.join(format!("{id}.toml"));
+        fs::write(&template, text).unwrap();
         run(
-            member,
+            &agg,
+            &["round", "new", "--dir", s(&assoc), "--from", s(&template)],
+        );
+        run(&agg, &["round", "sign", "--dir", s(&assoc), id]);
+        let round = assoc.join(format!("rounds/{id}.sig.json"));
+        let inbox = inbox.join(id);
+        fs::create_dir_all(&inbox).unwrap();
+        for (name, state) in &states {
+            let files = data.join(name);
+            run(
+                member,
+                &[
+                    "export",
+                    "--round",
+                    s(&round),
+                    s(&files.join("sales.csv")),
+                    s(&files.join("costs.csv")),
+                    "-o",
+                    s(&inbox.join(format!("{name}.json"))),
+                    "--state-dir",
+                    s(state),
+                ],
+            );
+        }
+        let merged = run(
+            &agg,
             &[
-                "export",
+                "merge",
+                "--pool",
+                s(&pool),
                 "--round",
                 s(&round),
-                s(&files.join("sales.csv")),
-                s(&files.join("costs.csv")),
-                "-o",
-                s(&inbox.join(format!("{name}.json"))),
-                "--state-dir",
-                s(state),
+                s(&inbox),
+                "--out",
+                s(bench),
             ],
         );
+        assert!(
+            merged.contains(&format!("{MEMBERS} accepted")),
+            "merge did not accept all {MEMBERS} contributions:\n{merged}"
+        );
+        assert!(
+            bench.join(format!("revenue/{id}.parquet")).is_file(),
+            "merge wrote no revenue table:\n{merged}"
+        );
     }
-    let merged = run(
-        &agg,
-        &[
-            "merge",
-            "--pool",
-            s(&pool),
-            "--round",
-            s(&round),
-            s(&inbox),
-            "--out",
-            s(bench),
-        ],
-    );
-    assert!(
-        merged.contains(&format!("{MEMBERS} accepted")),
-        "merge did not accept all {MEMBERS} contributions:\n{merged}"
-    );
-    assert!(
-        bench.join("revenue/round=2025q4/data.parquet").is_file(),
-        "merge wrote no revenue table:\n{merged}"
-    );
 }
 
 /// `<target>/tmp/readers-venv` with the pinned readers, created or refreshed
@@ -267,11 +300,11 @@ pub(crate) fn venv() -> PathBuf {
 }
 
 #[test]
-fn python_readers_read_the_benchmarks() {
+fn python_readers_read_two_rounds_with_different_grids_as_one_dataset() {
     let started = Instant::now();
     let dir = tempfile::tempdir().unwrap();
     let bench = dir.path().join("benchmarks");
-    whole_round(dir.path(), &bench);
+    two_rounds(dir.path(), &bench);
     let round_done = started.elapsed();
     let python = venv();
     let venv_done = started.elapsed();

@@ -3,17 +3,22 @@
 
     readers.py BENCHMARKS_DIR docs/analysts.md
 
-BENCHMARKS_DIR is what `coopbench-aggregator merge --out` wrote:
-`<table>/round=<id>/data.parquet` and `manifests/<id>.json`.
+BENCHMARKS_DIR is what `coopbench-aggregator merge --out` wrote, for one or
+more rounds: `<table>/<round id>.parquet` and `manifests/<round id>.json`.
 
 1. Runs every ```python block of the analysts' page (docs/analysts.md) with the
    global `BENCH` set to BENCHMARKS_DIR, as an analyst who copies it would.
-2. Checks, with polars, pyarrow (pq.read_table and pyarrow.dataset), pandas and
-   duckdb, that every table reads with hive partitioning into a `round` column,
-   with the published dtypes (dimensions Utf8, figures Float64, `suppressed`
-   Boolean), that suppressed rows are null in every figure, and that every
-   file's footer key-value metadata holds the round's facts and agrees with
-   the manifest.
+   Every table a snippet loads into a variable named after it (`revenue`,
+   `costs`, ...) must be the whole table: the rows the Parquet files hold,
+   every column of the files, with the published types (`round` a string,
+   `month` a date, money decimal(18,2), counts int64).
+2. Reads every table the same way with polars, pyarrow, pandas and duckdb,
+   with the same checks, plus: suppressed rows are null in every figure,
+   intervals hold their estimate, member counts lie in [0, contributions],
+   a dimension is null exactly where the round does not split by it.
+3. Checks every file's footer key-value metadata against the manifest, and
+   the manifest's data dictionary against every file's columns, types and
+   field metadata (unit, description).
 
 Prints each check; on any failure prints every failure and exits 1 (2 for
 usage errors). Run by tests/it/readers.rs with the project venv
@@ -64,7 +69,7 @@ except ImportError as e:  # pragma: no cover - the venv is incomplete
         "`.venv/bin/pip install -r tests/python/requirements.txt`"
     )
 
-# The published columns (crates/aggregator/src/publish.rs TOTAL_COLUMNS, RATIO_COLUMNS).
+# The published figure columns (crates/benchmark/src/layout.rs TOTAL_COLUMNS, RATIO_COLUMNS).
 TOTAL_COLUMNS = [
     "estimate",
     "noise_sd",
@@ -105,6 +110,9 @@ FOOTER_KEYS = [
     "description",
     "noise_sd",
     "members_noisy_source",
+    "unit",
+    "dimensions",
+    "verdict_rule",
 ]
 
 Z95 = 1.959963984540054
@@ -175,8 +183,9 @@ def frames_in(namespace):
     return out
 
 
-def run_snippets(bench, readme):
+def run_snippets(bench, readme, truths):
     print(f"== the analysts' snippets ({readme})")
+    loaded = set()
     blocks = analyst_snippets(Path(readme).read_text(encoding="utf-8"))
     if not check(blocks, "the analysts' page has no ```python block"):
         return
@@ -217,183 +226,213 @@ def run_snippets(bench, readme):
                     "round" in cols,
                     f"{where}: `{name}` holds a table without a `round` column: {cols}",
                 )
+        for name, value in namespace.items():
+            lib = library_of(value)
+            if lib and name in truths:
+                check_frame(f"{where} `{name}`", lib, value, truths[name])
+                loaded.add((lib, name))
     for lib in ["polars", "pandas", "pyarrow", "duckdb"]:
         check(lib in used, f"no snippet of the analysts' page imports {lib}")
+        check(
+            (lib, "revenue") in loaded,
+            f"no snippet of the analysts' page loads the whole `revenue` table with {lib}",
+        )
 
 
 # --------------------------------------------------------------------------
 # 2. The readers, table by table
 # --------------------------------------------------------------------------
 
+MONEY = "decimal(18,2)"
+
 
 def tables_and_rounds(bench):
+    """{table: [round ids]} from <table>/<round id>.parquet."""
     tables = {}
     for d in sorted(p for p in bench.iterdir() if p.is_dir()):
         if d.name == "manifests" or d.name.startswith("."):
             continue
-        rounds = sorted(
-            p.name[len("round="):]
-            for p in d.iterdir()
-            if p.is_dir() and p.name.startswith("round=") and (p / "data.parquet").is_file()
-        )
-        tables[d.name] = rounds
+        tables[d.name] = sorted(p.stem for p in d.glob("*.parquet") if p.is_file())
     return tables
 
 
-def expected_layout(columns):
-    """(kind, dims, figures) from a column list without `round`."""
-    if "p50" in columns:
-        kind, figs, verdicts = "ratio", RATIO_COLUMNS, RATIO_VERDICTS
-    else:
-        kind, figs, verdicts = "total", TOTAL_COLUMNS, TOTAL_VERDICTS
-    dims = [c for c in columns if c not in figs and c not in verdicts and c != "suppressed"]
-    return kind, dims, figs
+def arrow_kind(t):
+    """A type as the data dictionary names it."""
+    if pa.types.is_dictionary(t):
+        return "categorical"
+    if pa.types.is_string(t) or pa.types.is_large_string(t) or pa.types.is_string_view(t):
+        return "string"
+    if pa.types.is_date32(t):
+        return "date"
+    if pa.types.is_decimal(t):
+        return f"decimal({t.precision},{t.scale})"
+    if pa.types.is_int64(t):
+        return "int64"
+    if pa.types.is_float64(t):
+        return "float64"
+    if pa.types.is_boolean(t):
+        return "boolean"
+    return str(t)
 
 
-def check_polars(bench, table, rounds):
-    lf = pl.scan_parquet(f"{bench}/{table}/**/*.parquet", hive_partitioning=True)
-    schema = lf.collect_schema()
-    names = schema.names()
-    where = f"polars {table}"
-    if not check("round" in names, f"{where}: no `round` column from hive partitioning: {names}"):
-        return None
-    check(schema["round"] == pl.String, f"{where}: `round` is {schema['round']}, not String")
-    inner = [c for c in names if c != "round"]
-    kind, dims, figs = expected_layout(inner)
-    check(
-        inner == dims + figs + (RATIO_VERDICTS if kind == "ratio" else TOTAL_VERDICTS) + ["suppressed"],
-        f"{where}: columns {inner}, expected the dimensions, then {figs}, then suppressed",
+def polars_kind(dt):
+    if isinstance(dt, pl.Decimal):
+        return f"decimal({dt.precision},{dt.scale})"
+    return {pl.String: "string", pl.Date: "date", pl.Int64: "int64", pl.Float64: "float64", pl.Boolean: "boolean"}.get(
+        dt, str(dt)
     )
-    for d in dims:
-        check(schema[d] == pl.String, f"{where}: dimension `{d}` is {schema[d]}, not String (Utf8)")
-    for f in figs:
-        if f in schema:
-            check(schema[f] == pl.Float64, f"{where}: `{f}` is {schema[f]}, not Float64")
-    check(schema.get("suppressed") == pl.Boolean, f"{where}: `suppressed` is {schema.get('suppressed')}, not Boolean")
-    df = lf.collect()
-    check(df.height > 0, f"{where}: no rows")
-    check(
-        sorted(df["round"].unique().to_list()) == rounds,
-        f"{where}: round values {sorted(df['round'].unique().to_list())}, directories say {rounds}",
+
+
+def pandas_kind(dt):
+    if isinstance(dt, pd.CategoricalDtype):
+        return "categorical"
+    if isinstance(dt, pd.ArrowDtype):
+        return arrow_kind(dt.pyarrow_dtype)
+    if isinstance(dt, pd.StringDtype):
+        return "string"
+    return str(dt)
+
+
+def duckdb_kind(t):
+    t = str(t)
+    return {"VARCHAR": "string", "DATE": "date", "BIGINT": "int64", "DOUBLE": "float64", "BOOLEAN": "boolean"}.get(
+        t, t.lower().replace(" ", "")
     )
-    present = [f for f in figs if f in df.columns]
+
+
+def library_of(v):
+    if isinstance(v, (pl.DataFrame, pl.LazyFrame)):
+        return "polars"
+    if isinstance(v, pd.DataFrame):
+        return "pandas"
+    if isinstance(v, (pa.Table, ds.Dataset)):
+        return "pyarrow"
+    if isinstance(v, duckdb.DuckDBPyRelation):
+        return "duckdb"
+    return None
+
+
+def shape(lib, v):
+    """(rows, [(column, kind)]) of a table a reader loaded."""
+    if lib == "polars":
+        df = v.collect() if isinstance(v, pl.LazyFrame) else v
+        return df.height, [(c, polars_kind(t)) for c, t in df.schema.items()]
+    if lib == "pandas":
+        return len(v), [(c, pandas_kind(t)) for c, t in v.dtypes.items()]
+    if lib == "pyarrow":
+        n = v.count_rows() if isinstance(v, ds.Dataset) else v.num_rows
+        return n, [(f.name, arrow_kind(f.type)) for f in v.schema]
+    (n,) = v.aggregate("count(*)").fetchone()
+    return n, [(c, duckdb_kind(t)) for c, t in zip(v.columns, v.types)]
+
+
+def truth(bench, table):
+    """What the Parquet files of a table hold: rows, and columns with their
+    types (all files must have the same)."""
+    files = sorted((bench / table).glob("*.parquet"))
+    rows = sum(pq.read_metadata(f).num_rows for f in files)
+    schemas = [pq.read_schema(f) for f in files]
+    columns = [(f.name, arrow_kind(f.type)) for f in schemas[0]]
+    for f, s in zip(files, schemas):
+        got = [(x.name, arrow_kind(x.type)) for x in s]
+        check(got == columns, f"{table}: {f.name} has columns {got}, {files[0].name} has {columns}")
+    return {"rows": rows, "columns": columns, "files": files}
+
+
+def check_frame(where, lib, value, want):
+    """A whole table as a reader loaded it: every row, every column, the
+    published types, `round` a string."""
+    n, cols = shape(lib, value)
+    check(n == want["rows"], f"{where} ({lib}): {n} rows, the Parquet files hold {want['rows']}")
+    got = dict(cols)
+    wanted = dict(want["columns"])
+    dropped = [c for c in wanted if c not in got]
+    check(not dropped, f"{where} ({lib}): columns dropped: {dropped}")
+    extra = [c for c in got if c not in wanted]
+    check(not extra, f"{where} ({lib}): columns no file has: {extra}")
+    for c, kind in wanted.items():
+        if c in got:
+            check(got[c] == kind, f"{where} ({lib}): `{c}` is {got[c]}, the files say {kind}")
+    check(got.get("round") == "string", f"{where} ({lib}): `round` is {got.get('round')}, not a string")
+    if "month" in wanted:
+        check(got.get("month") == "date", f"{where} ({lib}): `month` is {got.get('month')}, not a date")
+
+
+# The calls docs/analysts.md gives, one per reader: each loads a whole table.
+LOADERS = {
+    "polars": lambda bench, t: pl.scan_parquet(f"{bench}/{t}/*.parquet"),
+    "pyarrow": lambda bench, t: ds.dataset(f"{bench}/{t}", format="parquet").to_table(),
+    "pandas": lambda bench, t: pd.read_parquet(f"{bench}/{t}", dtype_backend="pyarrow"),
+    "duckdb": lambda bench, t: duckdb.sql(f"SELECT * FROM read_parquet('{bench}/{t}/*.parquet')"),
+}
+
+
+def check_content(bench, table, want, manifests):
+    """What the figures must satisfy, read with polars."""
+    where = f"content {table}"
+    df = pl.read_parquet(f"{bench}/{table}/*.parquet")
+    names = df.columns
+    ratio = "p50" in names
+    figs = RATIO_COLUMNS if ratio else TOTAL_COLUMNS
+    verdicts = RATIO_VERDICTS if ratio else TOTAL_VERDICTS
+    dims = [c for c in names if c not in figs and c not in verdicts and c not in ("round", "suppressed")]
+    check(
+        names == ["round"] + dims + figs + verdicts + ["suppressed"],
+        f"{where}: columns {names}, expected round, the dimensions, {figs}, {verdicts}, suppressed",
+    )
+    f64 = {c: pl.col(c).cast(pl.Float64) for c in figs}
     sup = df.filter(pl.col("suppressed"))
-    for f in present:
-        check(
-            sup[f].null_count() == sup.height,
-            f"{where}: `{f}` has a value in a suppressed row",
-        )
+    for f in figs:
+        check(sup[f].null_count() == sup.height, f"{where}: `{f}` has a value in a suppressed row")
+    for r, m in manifests.items():
+        part = df.filter(pl.col("round") == r)
+        if m is None or part.height == 0:
+            continue
+        n = m.get("contributions", {}).get("accepted")
+        split = [d for d in (pq.read_metadata(bench / table / f"{r}.parquet").metadata or {}).get(b"dimensions", b"").decode().split(",") if d]
+        for d in dims:
+            nulls = part[d].null_count()
+            if d in split:
+                check(nulls == 0, f"{where} round {r}: `{d}` is null in {nulls} rows, the round splits by it")
+            else:
+                check(nulls == part.height, f"{where} round {r}: `{d}` has a label, the round does not split by it")
+        if "month" in split:
+            days = part["month"].dt.day().unique().to_list()
+            check(days == [1], f"{where} round {r}: months are not first days: {days}")
+        members = [c for c in names if c == "members_noisy" or c.startswith("members_ci95")]
+        for c in members:
+            bad = part.filter((pl.col(c) < 0) | (pl.col(c) > n))
+            check(bad.height == 0, f"{where} round {r}: `{c}` outside [0, {n} contributions]:\n{bad}")
     pub = df.filter(~pl.col("suppressed"))
-    if kind == "total" and pub.height:
+    if not ratio and pub.height:
         for f in ["estimate", "noise_sd", "ci95_low", "ci95_high"]:
             check(pub[f].null_count() == 0, f"{where}: `{f}` is null in a published row")
+        # Money is rounded to cents, whole numbers' ends outwards to integers.
+        slack = 2.0 if df.schema["estimate"] == pl.Int64 else 0.02
+        width = f64["ci95_high"] - f64["ci95_low"]
         bad = pub.filter(
-            (pl.col("noise_sd") <= 0)
-            | (pl.col("ci95_low") > pl.col("estimate"))
-            | (pl.col("ci95_high") < pl.col("estimate"))
-            | (
-                (pl.col("ci95_high") - pl.col("ci95_low") - 2 * Z95 * pl.col("noise_sd")).abs()
-                > 1e-6 * pl.col("noise_sd")
-            )
+            (f64["noise_sd"] <= 0)
+            | (f64["ci95_low"] > f64["estimate"])
+            | (f64["ci95_high"] < f64["estimate"])
+            | ((width - 2 * Z95 * f64["noise_sd"]).abs() > 1e-6 * f64["noise_sd"] + slack)
         )
         check(bad.height == 0, f"{where}: rows whose interval is not estimate ± 1.96·noise_sd:\n{bad}")
-    if kind == "ratio" and pub.height:
+    if ratio and pub.height:
         for f in RATIO_COLUMNS:
             check(pub[f].null_count() == 0, f"{where}: `{f}` is null in a published row")
         bad = pub.filter(
-            (pl.col("p10") > pl.col("p25"))
-            | (pl.col("p25") > pl.col("p50"))
-            | (pl.col("p50") > pl.col("p75"))
-            | (pl.col("p75") > pl.col("p90"))
-            | (pl.col("bin_width") <= 0)
+            (f64["p10"] > f64["p25"])
+            | (f64["p25"] > f64["p50"])
+            | (f64["p50"] > f64["p75"])
+            | (f64["p75"] > f64["p90"])
+            | (f64["bin_width"] <= 0)
         )
         check(bad.height == 0, f"{where}: percentiles out of order or no bin width:\n{bad}")
-    print(
-        f"  ok {where}: {df.height} rows ({sup.height} suppressed), {kind} table, "
-        f"dims {dims}, round {rounds}"
-    )
-    return df.height
-
-
-def arrow_is_string(t):
-    if pa.types.is_dictionary(t):
-        t = t.value_type
-    return pa.types.is_string(t) or pa.types.is_large_string(t) or pa.types.is_string_view(t)
-
-
-def check_pyarrow(bench, table, rows):
-    where = f"pyarrow {table}"
-    t = pq.read_table(f"{bench}/{table}", partitioning="hive")
-    d = ds.dataset(f"{bench}/{table}", format="parquet", partitioning="hive")
-    for what, schema, n in [
-        ("pq.read_table", t.schema, t.num_rows),
-        ("pyarrow.dataset", d.schema, d.count_rows()),
-    ]:
-        w = f"{where} ({what})"
-        if not check("round" in schema.names, f"{w}: no `round` column: {schema.names}"):
-            continue
-        check(arrow_is_string(schema.field("round").type), f"{w}: `round` is {schema.field('round').type}")
-        kind, dims, figs = expected_layout([c for c in schema.names if c != "round"])
-        for c in dims:
-            check(arrow_is_string(schema.field(c).type), f"{w}: dimension `{c}` is {schema.field(c).type}")
-        for c in figs:
-            if c in schema.names:
-                check(pa.types.is_float64(schema.field(c).type), f"{w}: `{c}` is {schema.field(c).type}")
-        check(pa.types.is_boolean(schema.field("suppressed").type), f"{w}: `suppressed` is {schema.field('suppressed').type}")
-        check(n == rows, f"{w}: {n} rows, polars read {rows}")
-    print(f"  ok {where}: pq.read_table and pyarrow.dataset give `round`, {t.num_rows} rows")
-
-
-def check_pandas(bench, table, rows):
-    where = f"pandas {table}"
-    df = pd.read_parquet(f"{bench}/{table}")
-    if not check("round" in df.columns, f"{where}: no `round` column: {list(df.columns)}"):
-        return
-    check(len(df) == rows, f"{where}: {len(df)} rows, polars read {rows}")
-    kind, dims, figs = expected_layout([c for c in df.columns if c != "round"])
-    for c in figs:
-        if c in df.columns:
-            check(str(df[c].dtype) == "float64", f"{where}: `{c}` is {df[c].dtype}, not float64")
-    check(str(df["suppressed"].dtype) == "bool", f"{where}: `suppressed` is {df['suppressed'].dtype}, not bool")
-    sup = df[df["suppressed"]]
-    for c in figs:
-        if c in df.columns:
-            check(sup[c].isna().all(), f"{where}: `{c}` has a value in a suppressed row")
-    print(f"  ok {where}: pd.read_parquet gives `round` ({df['round'].dtype}), {len(df)} rows")
-
-
-DUCK_TYPES = {"VARCHAR", "DOUBLE", "BOOLEAN"}
-
-
-def check_duckdb(bench, table, rows):
-    where = f"duckdb {table}"
-    con = duckdb.connect()
-    src = f"read_parquet('{bench}/{table}/*/*.parquet', hive_partitioning = true)"
-    desc = {r[0]: r[1] for r in con.sql(f"DESCRIBE SELECT * FROM {src}").fetchall()}
-    if not check("round" in desc, f"{where}: no `round` column: {list(desc)}"):
-        return
-    check(desc["round"] == "VARCHAR", f"{where}: `round` is {desc['round']}, not VARCHAR")
-    kind, dims, figs = expected_layout([c for c in desc if c != "round"])
-    for c in dims:
-        check(desc[c] == "VARCHAR", f"{where}: dimension `{c}` is {desc[c]}")
-    for c in figs:
-        if c in desc:
-            check(desc[c] == "DOUBLE", f"{where}: `{c}` is {desc[c]}")
-    check(desc.get("suppressed") == "BOOLEAN", f"{where}: `suppressed` is {desc.get('suppressed')}")
-    (n,) = con.sql(f"SELECT count(*) FROM {src}").fetchall()[0]
-    check(n == rows, f"{where}: {n} rows, polars read {rows}")
-    figs_present = [c for c in figs if c in desc]
-    (leak,) = con.sql(
-        f"SELECT count(*) FROM {src} WHERE suppressed AND NOT ("
-        + " AND ".join(f'"{c}" IS NULL' for c in figs_present)
-        + ")"
-    ).fetchall()[0]
-    check(leak == 0, f"{where}: {leak} suppressed rows with a figure")
-    print(f"  ok {where}: read_parquet(..., hive_partitioning = true) gives `round`, {n} rows")
+    print(f"  ok {where}: {df.height} rows ({sup.height} suppressed), dims {dims}")
 
 
 # --------------------------------------------------------------------------
-# 3. The footer's key-value metadata and the manifest
+# 3. The footer's key-value metadata, the manifest and its data dictionary
 # --------------------------------------------------------------------------
 
 
@@ -405,14 +444,15 @@ def as_float(s):
 
 
 def check_footer(bench, table, round_id, manifest):
-    path = bench / table / f"round={round_id}" / "data.parquet"
+    path = bench / table / f"{round_id}.parquet"
     where = f"footer {path.relative_to(bench)}"
     meta = pq.read_metadata(path)
     kv = {k.decode(): v.decode() for k, v in (meta.metadata or {}).items()}
     missing = [k for k in FOOTER_KEYS if k not in kv]
     check(not missing, f"{where}: key-value metadata lacks {missing} (has {sorted(kv)})")
-    check("round" not in pq.read_schema(path).names, f"{where}: the file has a `round` column inside")
-    check(kv.get("round_id") == round_id, f"{where}: round_id {kv.get('round_id')!r}, directory says {round_id!r}")
+    rounds = pq.read_table(path, columns=["round"])["round"].unique().to_pylist()
+    check(rounds == [round_id], f"{where}: the `round` column holds {rounds}, the file name says {round_id!r}")
+    check(kv.get("round_id") == round_id, f"{where}: round_id {kv.get('round_id')!r}, the file name says {round_id!r}")
     check(kv.get("metric") == table, f"{where}: metric {kv.get('metric')!r}, directory says {table!r}")
     for k in ["rho", "epsilon", "delta", "metric_rho", "noise_sd"]:
         v = as_float(kv.get(k))
@@ -423,11 +463,7 @@ def check_footer(bench, table, round_id, manifest):
     if manifest is not None:
         priv = manifest.get("privacy", {})
         rnd = manifest.get("round", {})
-        for k, want in [
-            ("rho", priv.get("rho")),
-            ("epsilon", priv.get("epsilon")),
-            ("delta", priv.get("delta")),
-        ]:
+        for k, want in [("rho", priv.get("rho")), ("epsilon", priv.get("epsilon")), ("delta", priv.get("delta"))]:
             got = as_float(kv.get(k))
             check(
                 got is not None and want is not None and math.isclose(got, want, rel_tol=1e-12),
@@ -441,23 +477,44 @@ def check_footer(bench, table, round_id, manifest):
         check(kv.get("schema_costs") == rnd.get("schemas", {}).get("costs"), f"{where}: schema_costs differs from the manifest's")
         facts = [t for t in manifest.get("tables", []) if t.get("name") == table]
         if check(len(facts) == 1, f"{where}: the manifest lists table {table!r} {len(facts)} times"):
-            check(facts[0].get("path") == f"{table}/round={round_id}/data.parquet", f"{where}: the manifest's path is {facts[0].get('path')!r}")
-            check(facts[0].get("rows") == meta.num_rows, f"{where}: {meta.num_rows} rows, the manifest says {facts[0].get('rows')}")
-            check(facts[0].get("kind") == kv.get("kind"), f"{where}: kind differs from the manifest's")
-    # The same facts through the other readers: the footer's metadata, not
-    # only arrow's schema metadata.
+            fact = facts[0]
+            check(fact.get("path") == f"{table}/{round_id}.parquet", f"{where}: the manifest's path is {fact.get('path')!r}")
+            check(fact.get("rows") == meta.num_rows, f"{where}: {meta.num_rows} rows, the manifest says {fact.get('rows')}")
+            check(fact.get("kind") == kv.get("kind"), f"{where}: kind differs from the manifest's")
+            check(fact.get("unit") == kv.get("unit"), f"{where}: unit {kv.get('unit')!r}, the manifest says {fact.get('unit')!r}")
+            check_dictionary(where, path, fact)
+    # The same facts through the other readers.
     pl_kv = pl.read_parquet_metadata(str(path))
     check(pl_kv.get("round_id") == round_id, f"{where}: polars' read_parquet_metadata sees round_id {pl_kv.get('round_id')!r}")
-    duck_kv = dict(
-        duckdb.sql(
-            f"SELECT decode(key), decode(value) FROM parquet_kv_metadata('{path}')"
-        ).fetchall()
-    )
+    duck_kv = dict(duckdb.sql(f"SELECT decode(key), decode(value) FROM parquet_kv_metadata('{path}')").fetchall())
     check(duck_kv.get("rho") == kv.get("rho"), f"{where}: duckdb's parquet_kv_metadata sees rho {duck_kv.get('rho')!r}")
-    print(
-        f"  ok {where}: round_id={kv.get('round_id')} rho={kv.get('rho')} epsilon={kv.get('epsilon')} "
-        f"delta={kv.get('delta')} {kv.get('toolkit_version')} schemas {kv.get('schema_sales')}/{kv.get('schema_costs')}"
-    )
+    print(f"  ok {where}: round_id={kv.get('round_id')} unit={kv.get('unit')!r} dimensions={kv.get('dimensions')!r}")
+
+
+def check_dictionary(where, path, fact):
+    """The manifest's data dictionary describes every column of the file, in
+    order, with its type, and agrees with the field metadata."""
+    schema = pq.read_schema(path)
+    entries = fact.get("columns", [])
+    names = [e.get("name") for e in entries]
+    check(names == schema.names, f"{where}: the dictionary lists {names}, the file has {schema.names}")
+    figures = set(RATIO_COLUMNS) | set(TOTAL_COLUMNS)
+    for e in entries:
+        name = e.get("name")
+        if name not in schema.names:
+            continue
+        field = schema.field(name)
+        meta = {k.decode(): v.decode() for k, v in (field.metadata or {}).items()}
+        check(e.get("type") == arrow_kind(field.type), f"{where}: `{name}` is {arrow_kind(field.type)}, the dictionary says {e.get('type')}")
+        check(len(e.get("description", "")) > 10, f"{where}: `{name}` has no description in the dictionary")
+        check(meta.get("description") == e.get("description"), f"{where}: `{name}`'s field metadata description differs from the dictionary's")
+        check(meta.get("unit", "") == e.get("unit", ""), f"{where}: `{name}`'s field metadata unit {meta.get('unit')!r}, the dictionary says {e.get('unit')!r}")
+        if name in figures:
+            check(e.get("unit"), f"{where}: figure `{name}` has no unit")
+        if e.get("type") == MONEY:
+            check(e.get("unit", "").startswith(fact.get("unit", "?").split(" ")[0]), f"{where}: money `{name}` in {e.get('unit')!r}")
+        if "verdict" in name or name == "suppressed":
+            check("suppressed" in e.get("description", ""), f"{where}: `{name}`'s description does not say what suppressed means")
 
 
 def check_manifest(bench, round_id, tables):
@@ -480,39 +537,6 @@ def check_manifest(bench, round_id, tables):
     return m
 
 
-# --------------------------------------------------------------------------
-# 4. The analysts' page's advice for round ids that look like numbers
-# --------------------------------------------------------------------------
-
-
-def check_numeric_round_advice(bench, table, round_id):
-    """A round directory `round=2025` is inferred as an integer by every
-    reader; the typed forms docs/analysts.md gives keep it a string."""
-    src = bench / table / f"round={round_id}" / "data.parquet"
-    with tempfile.TemporaryDirectory() as tmp:
-        dst = Path(tmp) / table / "round=2025"
-        dst.mkdir(parents=True)
-        shutil.copyfile(src, dst / "data.parquet")
-        root = Path(tmp) / table
-        where = "numeric round id"
-        got = pl.scan_parquet(
-            f"{root}/**/*.parquet", hive_partitioning=True, hive_schema={"round": pl.String}
-        ).collect_schema()["round"]
-        check(got == pl.String, f"{where}: polars with hive_schema gives {got}")
-        part = ds.partitioning(pa.schema([("round", pa.string())]), flavor="hive")
-        got = ds.dataset(str(root), format="parquet", partitioning=part).schema.field("round").type
-        check(arrow_is_string(got), f"{where}: pyarrow with a typed partitioning gives {got}")
-        desc = dict(
-            (r[0], r[1])
-            for r in duckdb.sql(
-                f"DESCRIBE SELECT * FROM read_parquet('{root}/*/*.parquet', hive_partitioning = true, hive_types = {{'round': VARCHAR}})"
-            ).fetchall()
-        )
-        check(desc.get("round") == "VARCHAR", f"{where}: duckdb with hive_types gives {desc.get('round')}")
-        inferred = pl.scan_parquet(f"{root}/**/*.parquet", hive_partitioning=True).collect_schema()["round"]
-        print(f"  ok {where}: round=2025 is inferred as {inferred} untyped; the typed forms keep it a string")
-
-
 def main(argv):
     if len(argv) != 3:
         die("usage: readers.py BENCHMARKS_DIR docs/analysts.md")
@@ -528,42 +552,33 @@ def main(argv):
     )
     tables = tables_and_rounds(bench)
     if not tables or not any(tables.values()):
-        die(f"{bench} holds no <table>/round=<id>/data.parquet", 1)
+        die(f"{bench} holds no <table>/<round>.parquet", 1)
     rounds = sorted({r for rs in tables.values() for r in rs})
+    truths = {t: truth(bench, t) for t, rs in tables.items() if rs}
 
-    run_snippets(bench, readme)
+    run_snippets(bench, readme, truths)
 
     print("== manifests")
     manifests = {r: check_manifest(bench, r, tables) for r in rounds}
     print("== readers, table by table")
-    for table, rs in tables.items():
-        if not check(rs, f"{table}: no round=<id>/data.parquet"):
-            continue
-        try:
-            rows = check_polars(bench, table, rs)
-        except Exception:
-            fail(f"polars {table}: raised\n{traceback.format_exc()}")
-            rows = None
-        if rows is None:
-            continue
-        for name, fn in [("pyarrow", check_pyarrow), ("pandas", check_pandas), ("duckdb", check_duckdb)]:
+    for table, want in truths.items():
+        for lib, load in LOADERS.items():
             try:
-                fn(bench, table, rows)
+                check_frame(f"{table}", lib, load(bench, table), want)
             except Exception:
-                fail(f"{name} {table}: raised\n{traceback.format_exc()}")
-    print("== footer key-value metadata")
+                fail(f"{lib} {table}: raised\n{traceback.format_exc()}")
+        try:
+            check_content(bench, table, want, manifests)
+        except Exception:
+            fail(f"content {table}: raised\n{traceback.format_exc()}")
+        print(f"  ok {table}: {want['rows']} rows in {len(want['files'])} files, read whole by {', '.join(LOADERS)}")
+    print("== footer key-value metadata and the data dictionary")
     for table, rs in tables.items():
         for r in rs:
             try:
                 check_footer(bench, table, r, manifests.get(r))
             except Exception:
-                fail(f"footer {table}/round={r}: raised\n{traceback.format_exc()}")
-    print("== typed round partition")
-    try:
-        t = next(t for t, rs in tables.items() if rs)
-        check_numeric_round_advice(bench, t, tables[t][0])
-    except Exception:
-        fail(f"numeric round id: raised\n{traceback.format_exc()}")
+                fail(f"footer {table}/{r}.parquet: raised\n{traceback.format_exc()}")
 
     if FAILURES:
         print(f"\nreaders: {len(FAILURES)} failure(s):", file=sys.stderr)

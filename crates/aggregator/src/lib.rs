@@ -9,11 +9,15 @@
 //! [`verify`] (one contribution against its round), [`merge`] (summing the
 //! verified contributions one file at a time, exact `i128` sums), [`leader`]
 //! (two-server mode's batch for the helper and its answer), [`stats`] and
-//! [`tables`] (estimates, intervals, suppression, percentiles), [`manifest`]
+//! [`tables`] (estimates, intervals, suppression, percentiles), [`columns`]
+//! (the published columns' types, units and descriptions), [`manifest`]
 //! and [`publish`] (the published files, staged and renamed into place). The
+//! published round is read back for people by [`readback`] and rendered by
+//! `inspect` (terminal, [`export`] CSV/JSON) and [`report`] (HTML). The
 //! commands ([`cmd`]) sit on top; no other module imports them.
 
 pub mod cmd;
+pub mod columns;
 pub mod export;
 pub mod files;
 pub mod guard;

@@ -6,14 +6,14 @@
 //! a reason code, and never by file name (associations often name files after
 //! their members) or key id (the roster is shared with every member).
 
+use crate::columns::metric_unit;
 use crate::merge::{Outcome, Status};
 use crate::tables::Table;
 use coopbench_benchmark::layout::table_file;
 use coopbench_benchmark::manifest::{
-    Counts, FileFact, Manifest, Privacy, RoundFacts, TableFact, TwoServerFacts, FORMAT,
+    dictionary, Counts, FileFact, Manifest, Privacy, RoundFacts, TableFact, TwoServerFacts, FORMAT,
 };
 use coopbench_privacy::plan::{charged_rho, NoisePlan};
-use coopbench_protocol::round::Kind;
 use coopbench_protocol::{Round, TOOLKIT_VERSION};
 
 /// How the figures are read from the noised sums and judged, in words.
@@ -64,7 +64,9 @@ pub fn statement(round: &Round, rho: f64, epsilon: f64, accepted: usize) -> Stri
     )
 }
 
-/// Builds the manifest.
+/// Builds the manifest; `published` are `tables` in the published format
+/// (their data dictionary goes in).
+#[allow(clippy::too_many_arguments)]
 pub fn build(
     round: &Round,
     round_hash: &str,
@@ -72,6 +74,7 @@ pub fn build(
     epsilon: f64,
     outcome: &Outcome,
     tables: &[Table],
+    published: &[coopbench_benchmark::table::Table],
     merged_at: String,
 ) -> Result<Manifest, String> {
     let files = outcome
@@ -94,7 +97,8 @@ pub fn build(
         .collect();
     let table_facts = tables
         .iter()
-        .map(|t| {
+        .zip(published)
+        .map(|(t, p)| {
             Ok(TableFact {
                 name: t.name.clone(),
                 kind: t.kind.name().into(),
@@ -106,6 +110,8 @@ pub fn build(
                 suppressed: t.suppressed(),
                 noise_sd: t.noise_sd,
                 members_noisy: t.members_source.clone(),
+                unit: metric_unit(round, t).0,
+                columns: dictionary(p),
             })
         })
         .collect::<Result<Vec<_>, String>>()?;
@@ -217,14 +223,17 @@ pub fn parquet_metadata(
         kv.push(("slack".into(), f.slack.to_string()));
         kv.push(("helper".into(), f.helper_name));
     }
+    kv.push((
+        "dimensions".into(),
+        table
+            .dims
+            .iter()
+            .map(|d| d.name.as_str())
+            .collect::<Vec<_>>()
+            .join(","),
+    ));
     if let Some(m) = metric {
-        let unit = match m.kind {
-            Kind::Sum => round.currency.clone(),
-            Kind::Count => "rows".into(),
-            Kind::Active => "members".into(),
-            Kind::Ratio => "ratio".into(),
-        };
-        kv.push(("unit".into(), unit));
+        kv.push(("unit".into(), metric_unit(round, table).0));
         kv.push(("scale".into(), m.scale.to_string()));
         if let Some(b) = m.bins {
             kv.push(("bins_lo".into(), b.lo.to_string()));

@@ -1,20 +1,19 @@
 //! Writing a round's benchmarks: one Parquet file per table at
-//! `OUT/<table>/round=<id>/data.parquet` (zstd; no `round` column, hive
-//! partitioning supplies it) with the round's facts in the footer's
-//! key-value metadata, and `OUT/manifests/<id>.json`.
+//! `OUT/<table>/<id>.parquet` (zstd; a `round` column inside, no hive
+//! directory) with the round's facts in the footer's key-value metadata,
+//! and `OUT/manifests/<id>.json`.
 //!
 //! A round is published under the lock `OUT/.coopbench-publish.lock`, in
 //! three steps (see docs/robustness.md):
 //!
 //! 1. **Stage.** Every file is written and fsync'd into
-//!    `OUT/.coopbench-staging/<id>/`, data files as `data.parquet.staged` (no
+//!    `OUT/.coopbench-staging/<id>/`, data files as `<id>.parquet.staged` (no
 //!    reader's `*.parquet` glob matches them).
 //! 2. **Commit.** `COMMITTED` is written there (atomically, fsync'd): the
 //!    list of what the round consists of. Before it exists, the round does
 //!    not exist; after, it must appear whole.
-//! 3. **Roll forward.** Each table's partition directory is renamed into
-//!    place (still holding `data.parquet.staged`), then each data file is
-//!    renamed to `data.parquet` (the only steps a glob reader sees, one
+//! 3. **Roll forward.** Each table's file is renamed to
+//!    `OUT/<table>/<id>.parquet` (the only steps a glob reader sees, one
 //!    rename per table, back to back), then the manifest, which readers of a
 //!    whole round go by, is moved last; the staging directory is removed.
 //!
@@ -26,21 +25,29 @@
 //! a table's directory or `manifests/` are refused: publishing never writes
 //! outside `OUT`.
 
+use crate::columns;
 use crate::files::sync_dir;
 use crate::tables::{Figures, Table};
 use coopbench_benchmark::layout::{
-    manifest_path, partition, DATA_FILE, RATIO_COLUMNS, RATIO_VERDICTS, TOTAL_COLUMNS,
-    TOTAL_VERDICTS,
+    manifest_path, table_file, RATIO_COLUMNS, RATIO_VERDICTS, TOTAL_COLUMNS, TOTAL_VERDICTS,
 };
 use coopbench_benchmark::table as format;
 use coopbench_privacy::accuracy::Verdict;
 use coopbench_privacy::estimate::Interval;
+use coopbench_protocol::Round;
 use std::collections::BTreeMap;
 use std::fs;
 use std::path::{Path, PathBuf};
 
-/// The data file's name while staged.
-const STAGED_FILE: &str = "data.parquet.staged";
+/// A staged file's path: the published one's with this suffix.
+const STAGED_SUFFIX: &str = ".staged";
+
+/// Where part `rel` of a round lies in its staging directory.
+fn staged(stage: &Path, rel: &Path) -> PathBuf {
+    let mut name = stage.join(rel).into_os_string();
+    name.push(STAGED_SUFFIX);
+    PathBuf::from(name)
+}
 
 /// The value (0), low end (1) or high end (2) of an interval.
 fn interval_part(i: Interval, part: usize) -> f64 {
@@ -87,19 +94,24 @@ fn verdict(f: &Figures, c: usize) -> Option<&'static str> {
     v.map(Verdict::as_str)
 }
 
-/// A table in the published format: the dimension columns, the figures laid
-/// out in the columns `TOTAL_COLUMNS` or `RATIO_COLUMNS` name, the verdicts
-/// in `TOTAL_VERDICTS` or `RATIO_VERDICTS`, with its footer metadata.
-pub fn published_table(table: &Table, metadata: &[(String, String)]) -> format::Table {
-    let ratio = table
-        .rows
-        .first()
-        .is_some_and(|r| matches!(r.figures, Figures::Ratio(_)));
+/// A table in the published format: every dimension column of
+/// [`columns::dimension_columns`] (null where the round does not split by
+/// it), the figures laid out in the columns `TOTAL_COLUMNS` or
+/// `RATIO_COLUMNS` name and typed by [`columns::info`], the verdicts in
+/// `TOTAL_VERDICTS` or `RATIO_VERDICTS`, with its footer metadata.
+pub fn published_table(
+    round: &Round,
+    table: &Table,
+    metadata: &[(String, String)],
+) -> format::Table {
+    let ratio = columns::is_ratio(table);
     let (names, verdicts): (&[&str], &[&str]) = if ratio {
         (&RATIO_COLUMNS, &RATIO_VERDICTS)
     } else {
         (&TOTAL_COLUMNS, &TOTAL_VERDICTS)
     };
+    let info = columns::info(round, table);
+    let ty = |c: &str| info.get(c).map(|i| i.ty).unwrap_or_default();
     let rows = table
         .rows
         .iter()
@@ -113,7 +125,10 @@ pub fn published_table(table: &Table, metadata: &[(String, String)]) -> format::
             figures: names
                 .iter()
                 .enumerate()
-                .map(|(c, n)| (n.to_string(), figure(&r.figures, c)))
+                .map(|(c, n)| {
+                    let v = figure(&r.figures, c).map(|v| columns::stored_value(n, ty(n), v));
+                    (n.to_string(), v)
+                })
                 .collect(),
             verdicts: verdicts
                 .iter()
@@ -124,22 +139,29 @@ pub fn published_table(table: &Table, metadata: &[(String, String)]) -> format::
         })
         .collect();
     format::Table {
+        round: round.id.clone(),
+        all_dims: columns::dimension_columns(round)
+            .into_iter()
+            .map(|d| d.0)
+            .collect(),
         dims: table.dims.iter().map(|d| d.name.clone()).collect(),
         columns: names.iter().map(|n| n.to_string()).collect(),
         verdict_columns: verdicts.iter().map(|n| n.to_string()).collect(),
         rows,
         metadata: metadata.iter().cloned().collect::<BTreeMap<_, _>>(),
+        info,
     }
 }
 
 /// Writes one table to `path` in the published format, and fsyncs it.
 pub fn write_parquet(
+    round: &Round,
     table: &Table,
     path: &Path,
     metadata: &[(String, String)],
 ) -> Result<(), String> {
     format::write(
-        &published_table(table, metadata),
+        &published_table(round, table, metadata),
         path,
         coopbench_protocol::TOOLKIT_VERSION,
     )
@@ -149,10 +171,8 @@ pub fn write_parquet(
 pub struct Output<'a> {
     /// The round id.
     pub round_id: &'a str,
-    /// The tables.
-    pub tables: &'a [Table],
-    /// Key-value metadata for each table's footer (common + per table).
-    pub metadata: Vec<Vec<(String, String)>>,
+    /// The tables in the published format, by name.
+    pub tables: Vec<(String, format::Table)>,
     /// The manifest's JSON.
     pub manifest: Vec<u8>,
 }
@@ -291,8 +311,9 @@ fn read_commit(stage: &Path) -> Result<Option<Vec<PathBuf>>, PublishError> {
     match fs::read_to_string(&path) {
         Ok(text) => {
             let parts: Vec<PathBuf> = text.lines().map(PathBuf::from).collect();
-            // Only the shapes this module writes: `<table>/round=<id>` and
-            // `manifests/<id>.json`, plain components, nothing hidden.
+            // Only the shapes this module writes: `<table>/<id>.parquet`
+            // and last `manifests/<id>.json`, plain components, nothing
+            // hidden (a staging of another layout is refused as damaged).
             let plain = |p: &PathBuf| {
                 p.components().count() == 2
                     && p.components().all(|c| {
@@ -300,7 +321,13 @@ fn read_commit(stage: &Path) -> Result<Option<Vec<PathBuf>>, PublishError> {
                             if !n.to_string_lossy().starts_with('.'))
                     })
             };
-            if parts.is_empty() || !parts.iter().all(plain) {
+            let shaped = parts.split_last().is_some_and(|(man, tables)| {
+                man.extension().is_some_and(|e| e == "json")
+                    && tables
+                        .iter()
+                        .all(|t| t.extension().is_some_and(|e| e == "parquet"))
+            });
+            if !shaped || !parts.iter().all(plain) {
                 return Err(PublishError::Io(format!(
                     "{} is damaged; move {} away by hand",
                     path.display(),
@@ -314,37 +341,22 @@ fn read_commit(stage: &Path) -> Result<Option<Vec<PathBuf>>, PublishError> {
     }
 }
 
-/// Moves a committed round's parts into place, skipping what is done: the
-/// table directories, then their data files' final names, then the
-/// manifest (the last part); then removes the staging directory.
+/// Moves a committed round's parts into place, skipping what is done: each
+/// table's file (one rename, which makes it visible), then the manifest (the
+/// last part); then removes the staging directory.
 fn roll_forward(root: &Path, stage: &Path, parts: &[PathBuf]) -> Result<(), PublishError> {
-    let (tables, manifest) = parts.split_at(parts.len() - 1);
-    for (i, rel) in tables.iter().enumerate() {
-        let (from, to) = (stage.join(rel), root.join(rel));
+    for (i, rel) in parts.iter().enumerate() {
+        let (from, to) = (staged(stage, rel), root.join(rel));
         if from.exists() {
             let parent = to.parent().expect("has a parent");
             no_symlink(parent)?;
             fs::create_dir_all(parent).map_err(|e| io_err(parent, &e))?;
             fs::rename(&from, &to).map_err(|e| io_err(&to, &e))?;
             sync_dir(parent).map_err(|e| io_err(parent, &e))?;
+        }
+        if i + 1 < parts.len() {
             failpoint(&format!("publish-moved-{}", i + 1));
         }
-    }
-    for (i, rel) in tables.iter().enumerate() {
-        let dir = root.join(rel);
-        if dir.join(STAGED_FILE).exists() {
-            fs::rename(dir.join(STAGED_FILE), dir.join(DATA_FILE)).map_err(|e| io_err(&dir, &e))?;
-            sync_dir(&dir).map_err(|e| io_err(&dir, &e))?;
-            failpoint(&format!("publish-visible-{}", i + 1));
-        }
-    }
-    let (from, to) = (stage.join(&manifest[0]), root.join(&manifest[0]));
-    if from.exists() {
-        let parent = to.parent().expect("has a parent");
-        no_symlink(parent)?;
-        fs::create_dir_all(parent).map_err(|e| io_err(parent, &e))?;
-        fs::rename(&from, &to).map_err(|e| io_err(&to, &e))?;
-        sync_dir(parent).map_err(|e| io_err(parent, &e))?;
     }
     failpoint("publish-manifest-moved");
     remove(stage)?;
@@ -359,8 +371,8 @@ fn roll_forward(root: &Path, stage: &Path, parts: &[PathBuf]) -> Result<(), Publ
 /// the publish lock. Returns the paths published.
 pub fn publish(root: &Path, out: &Output<'_>) -> Result<Vec<PathBuf>, PublishError> {
     let mut parts: Vec<PathBuf> = Vec::new();
-    for t in out.tables {
-        parts.push(partition(&t.name, out.round_id).map_err(PublishError::BadId)?);
+    for (name, _) in &out.tables {
+        parts.push(table_file(name, out.round_id).map_err(PublishError::BadId)?);
     }
     let man_rel = manifest_path(out.round_id).map_err(PublishError::BadId)?;
     parts.push(man_rel.clone());
@@ -406,15 +418,95 @@ pub fn publish(root: &Path, out: &Output<'_>) -> Result<Vec<PathBuf>, PublishErr
 
 /// Writes and fsyncs every file of the round into the staging directory.
 fn stage_files(stage: &Path, parts: &[PathBuf], out: &Output<'_>) -> Result<(), PublishError> {
-    for (rel, (t, meta)) in parts.iter().zip(out.tables.iter().zip(&out.metadata)) {
-        let dir = stage.join(rel);
-        fs::create_dir_all(&dir).map_err(|e| io_err(&dir, &e))?;
-        write_parquet(t, &dir.join(STAGED_FILE), meta).map_err(PublishError::Io)?;
-        sync_dir(&dir).map_err(|e| io_err(&dir, &e))?;
+    for (rel, (_, t)) in parts.iter().zip(&out.tables) {
+        let path = staged(stage, rel);
+        let dir = path.parent().expect("has a parent");
+        fs::create_dir_all(dir).map_err(|e| io_err(dir, &e))?;
+        format::write(t, &path, coopbench_protocol::TOOLKIT_VERSION).map_err(PublishError::Io)?;
+        sync_dir(dir).map_err(|e| io_err(dir, &e))?;
         failpoint("publish-staging");
     }
-    let man = stage.join(parts.last().expect("the manifest"));
+    let man = staged(stage, parts.last().expect("the manifest"));
     let parent = man.parent().expect("has a parent");
     fs::create_dir_all(parent).map_err(|e| io_err(parent, &e))?;
     crate::files::write_atomic(&man, &out.manifest).map_err(|e| io_err(&man, &e))
+}
+
+/// The published schema of every metric's table in `round`, by name: its
+/// columns and their types, as [`published_table`] writes them.
+fn round_schemas(round: &Round) -> Vec<(String, arrow_schema::Schema)> {
+    round
+        .metrics
+        .iter()
+        .map(|m| {
+            let empty = Table {
+                name: m.name.clone(),
+                kind: m.kind,
+                description: m.description.clone(),
+                dims: vec![],
+                rows: vec![],
+                members_source: String::new(),
+                noise_sd: 0.0,
+            };
+            (m.name.clone(), published_table(round, &empty, &[]).schema())
+        })
+        .collect()
+}
+
+/// What differs between two tables' columns (names and types), in words.
+fn column_changes(old: &arrow_schema::Schema, new: &arrow_schema::Schema) -> Vec<String> {
+    let ty = |s: &arrow_schema::Schema, n: &str| {
+        s.field_with_name(n).ok().map(|f| {
+            format::ColumnType::of(f.data_type())
+                .map_or(f.data_type().to_string(), |t| t.name().to_string())
+        })
+    };
+    let mut names: Vec<&str> = old.fields().iter().map(|f| f.name().as_str()).collect();
+    names.extend(new.fields().iter().map(|f| f.name().as_str()));
+    names.dedup();
+    let mut seen = std::collections::BTreeSet::new();
+    names
+        .into_iter()
+        .filter(|n| seen.insert(*n))
+        .filter_map(|n| match (ty(old, n), ty(new, n)) {
+            (Some(a), Some(b)) if a == b => None,
+            (Some(a), Some(b)) => Some(format!("{n} is {a} there, {b} in this round")),
+            (Some(a), None) => Some(format!("{n} ({a}) is not in this round's table")),
+            (None, Some(b)) => Some(format!("{n} ({b}) is new in this round")),
+            (None, None) => None,
+        })
+        .collect()
+}
+
+/// Refusals for tables of `round` whose columns would differ from those of
+/// the rounds already published in `root` under the same name (a metric
+/// whose kind or unit changed: a sum in EUR become a ratio, say). Every
+/// round of a table must read as one dataset, so such a round goes to
+/// another folder, or its metric gets another name. Empty: compatible.
+pub fn incompatible_tables(root: &Path, round: &Round) -> Result<Vec<String>, String> {
+    let mut out = Vec::new();
+    for (name, schema) in round_schemas(round) {
+        let dir = root.join(coopbench_benchmark::layout::table_dir(&name)?);
+        let Ok(entries) = fs::read_dir(&dir) else {
+            continue;
+        };
+        let mut files: Vec<PathBuf> = entries
+            .filter_map(|e| e.ok().map(|e| e.path()))
+            .filter(|p| p.extension().is_some_and(|e| e == "parquet") && p.is_file())
+            .collect();
+        files.sort();
+        for f in files {
+            let old = format::read_schema(&f)?;
+            let changes = column_changes(&old, &schema);
+            if !changes.is_empty() {
+                out.push(format!(
+                    "table '{name}' would not read as one dataset with {}: {}",
+                    coopbench_text::path(&f),
+                    changes.join("; ")
+                ));
+                break;
+            }
+        }
+    }
+    Ok(out)
 }

@@ -32,6 +32,9 @@ pub struct Field {
     /// Table Schema type: string, integer, number, date, boolean.
     #[serde(rename = "type")]
     pub field_type: String,
+    /// What the field holds, in words.
+    #[serde(default)]
+    pub description: String,
     /// False for fields that may be validated but never used by a metric.
     #[serde(rename = "coopbench:shareable", default = "yes")]
     pub shareable: bool,

@@ -15,8 +15,9 @@ use coopbench_protocol::{Dimension, Round};
 pub struct TotalFigures {
     /// The estimate, its noise sd and 95 % interval.
     pub estimate: Estimate,
-    /// The noisy number of active members in the cell (None: the round has
-    /// no active metric over the same dimensions).
+    /// The noisy number of active members in the cell, clamped to
+    /// [0, contributions] (None: the round has no active metric over the
+    /// same dimensions).
     pub members_noisy: Option<f64>,
     /// Mean per active member and its delta-method sd (None without
     /// `members_noisy`, and for active metrics themselves).
@@ -219,6 +220,14 @@ pub fn build(round: &Round, outcome: &Outcome) -> Vec<Table> {
                         let ai = index_in(&ag, &m.dims, &labels)
                             .expect("same dimensions, same labels");
                         estimate::estimate(outcome.sums.cells[a][ai], outcome.sigma_sq[a], am.scale)
+                    });
+                    // A count of members outside [0, contributions] cannot be
+                    // true: clamped (post-processing, free under DP). The
+                    // floor min_members is at most the contributions, so the
+                    // suppression is the same either way.
+                    let members = members.map(|a| Estimate {
+                        estimate: a.estimate.clamp(0.0, n as f64),
+                        ..a
                     });
                     let suppressed = members.is_some_and(|a| a.estimate < min);
                     let figures = (!suppressed).then(|| TotalFigures {

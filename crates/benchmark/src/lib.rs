@@ -7,8 +7,8 @@
 //! A benchmark directory holds, per round:
 //!
 //! ```text
-//! OUT/<metric>/round=<id>/data.parquet   one table per metric (hive partitioning)
-//! OUT/manifests/<id>.json                the round's manifest, written last
+//! OUT/<metric>/<id>.parquet    one table per metric, with a `round` column
+//! OUT/manifests/<id>.json      the round's manifest and data dictionary, written last
 //! ```
 
 pub mod layout;

@@ -160,6 +160,43 @@ pub struct TableFact {
     pub noise_sd: f64,
     /// Where members_noisy comes from.
     pub members_noisy: String,
+    /// The unit of the metric's values (`EUR`, `rows`, `members`,
+    /// `fraction`, `EUR per transaction`, …; absent in old manifests).
+    #[serde(default)]
+    pub unit: String,
+    /// The data dictionary: every column of the table's file, in order
+    /// (absent in old manifests).
+    #[serde(default)]
+    pub columns: Vec<ColumnFact>,
+}
+
+/// One column of a published table: an entry of the data dictionary.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct ColumnFact {
+    /// The column's name.
+    pub name: String,
+    /// `string`, `date`, `decimal(18,2)`, `int64`, `float64` or `boolean`.
+    #[serde(rename = "type")]
+    pub column_type: String,
+    /// The unit of its values (empty for labels, verdicts and flags).
+    #[serde(default)]
+    pub unit: String,
+    /// What it holds.
+    pub description: String,
+}
+
+/// The data dictionary of a table in the published format.
+pub fn dictionary(table: &crate::table::Table) -> Vec<ColumnFact> {
+    table
+        .dictionary()
+        .into_iter()
+        .map(|(name, info)| ColumnFact {
+            name,
+            column_type: info.ty.name().to_string(),
+            unit: info.unit,
+            description: info.description,
+        })
+        .collect()
 }
 
 fn local() -> String {

@@ -1,27 +1,135 @@
-//! One published table as a Parquet file: the dimension columns (Utf8), the
-//! figure columns (Float64, null where suppressed), then `suppressed`
-//! (Boolean), with the round's facts in the footer's key-value metadata.
-//! Written with zstd and page-level statistics; no `round` column (hive
-//! partitioning supplies it).
+//! One published table as a Parquet file, in this column order:
+//!
+//! - `round` (Utf8): the round's id, in every row;
+//! - the dimension columns, the same in every table and every round
+//!   (nullable: null means "all values of this dimension", the round does not
+//!   split by it); `month` is a Date32, the first day of the month, the others
+//!   Utf8;
+//! - the figure columns, null where suppressed: Decimal128(18, 2) for money,
+//!   Int64 for counts, Float64 for the rest;
+//! - the verdict columns (Utf8), then `suppressed` (Boolean).
+//!
+//! Every column's unit and description ride in its Arrow field metadata
+//! (`unit`, `description`, in the `ARROW:schema` footer entry that pyarrow
+//! and parquet-rs read back); the round's facts are in the footer's key-value
+//! metadata. Written with zstd and page-level statistics.
+//!
+//! In memory every figure is an `f64` and every label a string (`month` as
+//! `YYYY-MM`): the types above are the file's, applied on write and undone
+//! on read.
 
-use crate::layout::{is_verdict_column, SUPPRESSED};
+use crate::layout::{
+    describe, is_verdict_column, DESCRIPTION_KEY, MONTH, ROUND, SUPPRESSED, UNIT_KEY,
+};
 use arrow_array::cast::AsArray;
-use arrow_array::types::Float64Type;
-use arrow_array::{Array, ArrayRef, BooleanArray, Float64Array, RecordBatch, StringArray};
+use arrow_array::types::{Date32Type, Decimal128Type, Float64Type, Int64Type};
+use arrow_array::{
+    Array, ArrayRef, BooleanArray, Date32Array, Decimal128Array, Float64Array, Int64Array,
+    RecordBatch, StringArray,
+};
 use arrow_schema::{DataType, Field, Schema};
+use coopbench_protocol::date::Date;
 use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
 use parquet::arrow::ArrowWriter;
 use parquet::basic::{Compression, ZstdLevel};
 use parquet::file::metadata::KeyValue;
 use parquet::file::properties::{EnabledStatistics, WriterProperties};
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::path::Path;
 use std::sync::Arc;
+
+/// Digits of a money column: Decimal128(18, 2), stored as a Parquet INT64
+/// decimal, up to ±10^16 in the currency's major unit.
+pub const MONEY_PRECISION: u8 = 18;
+/// Decimals of a money column: the currency's minor unit (cents).
+pub const MONEY_SCALE: i8 = 2;
+/// The footer key listing the dimensions the round splits this table by
+/// (comma-separated, grid order); every other dimension column is null.
+pub const DIMENSIONS_KEY: &str = "dimensions";
+
+/// How a column is stored.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum ColumnType {
+    /// Utf8 text.
+    Text,
+    /// Date32: a calendar day (`month`: the first day of the month).
+    Date,
+    /// Decimal128(18, 2): an amount of the currency named in the unit.
+    Money,
+    /// Int64: a whole number of the unit.
+    Integer,
+    /// Float64.
+    #[default]
+    Float,
+    /// Boolean.
+    Boolean,
+}
+
+impl ColumnType {
+    /// The Arrow type written.
+    pub fn arrow(self) -> DataType {
+        match self {
+            ColumnType::Text => DataType::Utf8,
+            ColumnType::Date => DataType::Date32,
+            ColumnType::Money => DataType::Decimal128(MONEY_PRECISION, MONEY_SCALE),
+            ColumnType::Integer => DataType::Int64,
+            ColumnType::Float => DataType::Float64,
+            ColumnType::Boolean => DataType::Boolean,
+        }
+    }
+
+    /// The type's name in the data dictionary.
+    pub fn name(self) -> &'static str {
+        match self {
+            ColumnType::Text => "string",
+            ColumnType::Date => "date",
+            ColumnType::Money => "decimal(18,2)",
+            ColumnType::Integer => "int64",
+            ColumnType::Float => "float64",
+            ColumnType::Boolean => "boolean",
+        }
+    }
+
+    /// The column type an Arrow type reads as (None: not one of ours).
+    pub fn of(dt: &DataType) -> Option<Self> {
+        Some(match dt {
+            DataType::Utf8 | DataType::LargeUtf8 | DataType::Utf8View => ColumnType::Text,
+            DataType::Date32 => ColumnType::Date,
+            DataType::Decimal128(..) => ColumnType::Money,
+            DataType::Int64 => ColumnType::Integer,
+            DataType::Float64 => ColumnType::Float,
+            DataType::Boolean => ColumnType::Boolean,
+            _ => return None,
+        })
+    }
+
+    /// Whether figures of this type are numbers.
+    fn numeric(self) -> bool {
+        matches!(
+            self,
+            ColumnType::Money | ColumnType::Integer | ColumnType::Float
+        )
+    }
+}
+
+/// A column's type, unit and meaning: one entry of the data dictionary.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct ColumnInfo {
+    /// How it is stored.
+    pub ty: ColumnType,
+    /// The unit of its values (`EUR`, `members`, `fraction`, …; empty for
+    /// labels, verdicts and flags).
+    pub unit: String,
+    /// What it holds, in words.
+    pub description: String,
+}
 
 /// One row of a published table.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Row {
-    /// Dimension column → label.
+    /// Dimension column → label, for the dimensions the round splits by
+    /// (`month` as `YYYY-MM`); a dimension the row does not split by (null in
+    /// the file) has no entry.
     pub labels: BTreeMap<String, String>,
     /// Figure column → value (`None`: null, as in every suppressed row).
     pub figures: BTreeMap<String, Option<f64>>,
@@ -39,11 +147,17 @@ impl Row {
 }
 
 /// One published table.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Default)]
 pub struct Table {
-    /// Dimension (Utf8) column names, in file order.
+    /// The round's id, written to the `round` column of every row (empty:
+    /// the footer's `round_id`).
+    pub round: String,
+    /// Every dimension column of the file, in file order, whether or not
+    /// the round splits by it (empty: just `dims`).
+    pub all_dims: Vec<String>,
+    /// The dimensions the round splits this table by, in grid order.
     pub dims: Vec<String>,
-    /// Figure (Float64) column names, in file order.
+    /// Figure column names, in file order.
     pub columns: Vec<String>,
     /// Verdict (text) column names, in file order, after the figures.
     pub verdict_columns: Vec<String>,
@@ -51,6 +165,10 @@ pub struct Table {
     pub rows: Vec<Row>,
     /// The footer's key-value metadata (`noise_sd`, `min_members`, …).
     pub metadata: BTreeMap<String, String>,
+    /// Type, unit and description by column; a column without an entry is
+    /// typed by its role (dimensions text, `month` a date, figures Float64)
+    /// and described by [`describe`].
+    pub info: BTreeMap<String, ColumnInfo>,
 }
 
 impl Table {
@@ -59,23 +177,115 @@ impl Table {
         self.metadata.get(key).and_then(|v| v.parse().ok())
     }
 
+    /// The dimension columns of the file, in order.
+    pub fn dimension_columns(&self) -> &[String] {
+        if self.all_dims.is_empty() {
+            &self.dims
+        } else {
+            &self.all_dims
+        }
+    }
+
+    /// Every column of the file, in order.
+    pub fn column_names(&self) -> Vec<String> {
+        std::iter::once(ROUND.to_string())
+            .chain(self.dimension_columns().iter().cloned())
+            .chain(self.columns.iter().cloned())
+            .chain(self.verdict_columns.iter().cloned())
+            .chain(std::iter::once(SUPPRESSED.to_string()))
+            .collect()
+    }
+
+    /// A column's type, unit and description: its `info` entry, completed
+    /// from its role where that entry is missing or empty.
+    pub fn column(&self, name: &str) -> ColumnInfo {
+        let role_type = if name == ROUND || self.verdict_columns.iter().any(|c| c == name) {
+            ColumnType::Text
+        } else if name == SUPPRESSED {
+            ColumnType::Boolean
+        } else if self.dimension_columns().iter().any(|c| c == name) {
+            if name == MONTH {
+                ColumnType::Date
+            } else {
+                ColumnType::Text
+            }
+        } else {
+            ColumnType::Float
+        };
+        let mut info = self.info.get(name).cloned().unwrap_or(ColumnInfo {
+            ty: role_type,
+            ..ColumnInfo::default()
+        });
+        if info.description.is_empty() {
+            info.description = describe(name).to_string();
+        }
+        info
+    }
+
+    /// The data dictionary: every column in file order with its type, unit
+    /// and description.
+    pub fn dictionary(&self) -> Vec<(String, ColumnInfo)> {
+        self.column_names()
+            .into_iter()
+            .map(|c| {
+                let info = self.column(&c);
+                (c, info)
+            })
+            .collect()
+    }
+
+    /// The Arrow schema written: every field nullable except `round` and
+    /// `suppressed` (so rounds with and without a dimension have the same
+    /// schema), with `unit` and `description` in each field's metadata.
+    pub fn schema(&self) -> Schema {
+        let fields: Vec<Field> = self
+            .dictionary()
+            .into_iter()
+            .map(|(name, info)| {
+                let nullable = name != ROUND && name != SUPPRESSED;
+                let mut meta = HashMap::new();
+                if !info.unit.is_empty() {
+                    meta.insert(UNIT_KEY.to_string(), info.unit.clone());
+                }
+                meta.insert(DESCRIPTION_KEY.to_string(), info.description.clone());
+                Field::new(name, info.ty.arrow(), nullable).with_metadata(meta)
+            })
+            .collect();
+        Schema::new(fields)
+    }
+
     /// The table as one Arrow record batch, columns in file order.
     pub fn record_batch(&self) -> Result<RecordBatch, String> {
-        let mut fields = Vec::new();
-        let mut columns: Vec<ArrayRef> = Vec::new();
-        for d in &self.dims {
-            let values: Vec<&str> = self
+        let round = if self.round.is_empty() {
+            self.metadata.get("round_id").cloned().unwrap_or_default()
+        } else {
+            self.round.clone()
+        };
+        if round.is_empty() {
+            return Err("the table names no round (neither `round` nor footer `round_id`)".into());
+        }
+        let n = self.rows.len();
+        let mut columns: Vec<ArrayRef> = vec![Arc::new(StringArray::from(vec![round.as_str(); n]))];
+        for d in self.dimension_columns() {
+            let labels: Vec<Option<&str>> = self
                 .rows
                 .iter()
-                .map(|r| r.labels.get(d).map(String::as_str).unwrap_or_default())
+                .map(|r| r.labels.get(d).map(String::as_str))
                 .collect();
-            fields.push(Field::new(d, DataType::Utf8, false));
-            columns.push(Arc::new(StringArray::from(values)));
+            columns.push(match self.column(d).ty {
+                ColumnType::Date => Arc::new(Date32Array::from(
+                    labels
+                        .iter()
+                        .map(|l| l.map(|l| month_days(d, l)).transpose())
+                        .collect::<Result<Vec<_>, _>>()?,
+                )),
+                ColumnType::Text => Arc::new(StringArray::from(labels)),
+                t => return Err(format!("dimension {d} cannot be stored as {}", t.name())),
+            });
         }
         for c in &self.columns {
             let values: Vec<Option<f64>> = self.rows.iter().map(|r| r.get(c)).collect();
-            fields.push(Field::new(c, DataType::Float64, true));
-            columns.push(Arc::new(Float64Array::from(values)));
+            columns.push(figure_array(c, self.column(c).ty, &values)?);
         }
         for c in &self.verdict_columns {
             let values: Vec<Option<&str>> = self
@@ -83,14 +293,122 @@ impl Table {
                 .iter()
                 .map(|r| r.verdicts.get(c).and_then(|v| v.as_deref()))
                 .collect();
-            fields.push(Field::new(c, DataType::Utf8, true));
             columns.push(Arc::new(StringArray::from(values)));
         }
         let flags: Vec<bool> = self.rows.iter().map(|r| r.suppressed).collect();
-        fields.push(Field::new(SUPPRESSED, DataType::Boolean, false));
         columns.push(Arc::new(BooleanArray::from(flags)));
-        RecordBatch::try_new(Arc::new(Schema::new(fields)), columns).map_err(|e| e.to_string())
+        RecordBatch::try_new(Arc::new(self.schema()), columns).map_err(|e| e.to_string())
     }
+}
+
+/// 1970-01-01, day 0 of Date32.
+fn epoch() -> Date {
+    Date::parse("1970-01-01").expect("a date")
+}
+
+/// A month label (`YYYY-MM`, or a day `YYYY-MM-DD`) as Date32 days.
+fn month_days(column: &str, label: &str) -> Result<i32, String> {
+    let day = if label.len() == 7 {
+        format!("{label}-01")
+    } else {
+        label.to_string()
+    };
+    let date = Date::parse(&day)
+        .map_err(|_| format!("{column} label '{label}' is not a month (YYYY-MM)"))?;
+    i32::try_from(epoch().days_until(date)).map_err(|e| e.to_string())
+}
+
+/// Date32 days as a month label: `YYYY-MM` for a first of the month, else
+/// the day.
+fn month_label(days: i32) -> String {
+    let date = epoch().plus_days(i64::from(days));
+    let s = date.to_string();
+    if date.is_month_start() {
+        s[..7].to_string()
+    } else {
+        s
+    }
+}
+
+/// One figure column's array: money rounded to cents, whole numbers to the
+/// nearest integer.
+fn figure_array(name: &str, ty: ColumnType, values: &[Option<f64>]) -> Result<ArrayRef, String> {
+    let out_of_range = |v: f64| format!("figure {name} = {v} cannot be stored as {}", ty.name());
+    Ok(match ty {
+        ColumnType::Float => Arc::new(Float64Array::from(values.to_vec())),
+        ColumnType::Money => {
+            let limit = 10f64.powi(i32::from(MONEY_PRECISION));
+            let cents = values
+                .iter()
+                .map(|v| {
+                    v.map(|v| {
+                        let c = (v * 10f64.powi(i32::from(MONEY_SCALE))).round();
+                        if c.is_finite() && c.abs() < limit {
+                            Ok(c as i128)
+                        } else {
+                            Err(out_of_range(v))
+                        }
+                    })
+                    .transpose()
+                })
+                .collect::<Result<Vec<_>, _>>()?;
+            Arc::new(
+                Decimal128Array::from(cents)
+                    .with_precision_and_scale(MONEY_PRECISION, MONEY_SCALE)
+                    .map_err(|e| e.to_string())?,
+            )
+        }
+        ColumnType::Integer => {
+            let ints = values
+                .iter()
+                .map(|v| {
+                    v.map(|v| {
+                        let r = v.round();
+                        if r.is_finite() && r.abs() < 9.0e18 {
+                            Ok(r as i64)
+                        } else {
+                            Err(out_of_range(v))
+                        }
+                    })
+                    .transpose()
+                })
+                .collect::<Result<Vec<_>, _>>()?;
+            Arc::new(Int64Array::from(ints))
+        }
+        t => return Err(format!("figure {name} cannot be stored as {}", t.name())),
+    })
+}
+
+/// A numeric column's values as `f64` (`None`: null).
+fn numbers(col: &ArrayRef) -> Option<Vec<Option<f64>>> {
+    let pick = |i: usize, v: f64| (!col.is_null(i)).then_some(v);
+    if let Some(a) = col.as_primitive_opt::<Float64Type>() {
+        Some((0..a.len()).map(|i| pick(i, a.value(i))).collect())
+    } else if let Some(a) = col.as_primitive_opt::<Int64Type>() {
+        Some((0..a.len()).map(|i| pick(i, a.value(i) as f64)).collect())
+    } else if let Some(a) = col.as_primitive_opt::<Decimal128Type>() {
+        let div = 10f64.powi(i32::from(a.scale()));
+        Some(
+            (0..a.len())
+                .map(|i| pick(i, a.value(i) as f64 / div))
+                .collect(),
+        )
+    } else {
+        None
+    }
+}
+
+/// A label column's values (text, or Date32 as month labels; `None`: null).
+fn labels(batch: &RecordBatch, name: &str) -> Result<Vec<Option<String>>, String> {
+    let col = batch
+        .column_by_name(name)
+        .ok_or_else(|| format!("column {name} vanished"))?;
+    if let Some(a) = col.as_primitive_opt::<Date32Type>() {
+        return Ok((0..a.len())
+            .map(|i| a.is_valid(i).then(|| month_label(a.value(i))))
+            .collect());
+    }
+    text_column(batch, name)
 }
 
 /// Writes `table` to `path` as zstd Parquet with its metadata in the file
@@ -116,9 +434,25 @@ pub fn write(table: &Table, path: &Path, created_by: &str) -> Result<(), String>
     file.sync_all().map_err(|e| fail(&e))
 }
 
-/// Reads a table: every text column is a dimension, every Float64 column a
-/// figure, `suppressed` the flag (a null flag reads as suppressed). A file
-/// without the flag is not a coopbench table.
+/// The Arrow schema of a published file, from its footer alone (no data
+/// read): what `merge` compares a new round's table with.
+pub fn read_schema(path: &Path) -> Result<Schema, String> {
+    let file = std::fs::File::open(path)
+        .map_err(|e| format!("cannot open {}: {e}", coopbench_text::path(&path)))?;
+    let builder = ParquetRecordBatchReaderBuilder::try_new(file).map_err(|e| {
+        format!(
+            "{}: not a readable Parquet file: {e}",
+            coopbench_text::path(&path)
+        )
+    })?;
+    Ok(builder.schema().as_ref().clone())
+}
+
+/// Reads a table: `round` the round, text and date columns the dimensions
+/// (verdict names excepted), numeric columns the figures, `suppressed` the
+/// flag (a null flag reads as suppressed). A file without the flag is not a
+/// coopbench table. Files of the earlier layout (no `round` column, Float64
+/// figures) read too.
 pub fn read(path: &Path) -> Result<Table, String> {
     let fail = |e: &dyn std::fmt::Display| format!("{}: {e}", coopbench_text::path(&path));
     let file = std::fs::File::open(path)
@@ -141,24 +475,34 @@ pub fn read(path: &Path) -> Result<Table, String> {
                 .collect()
         })
         .unwrap_or_default();
-    let mut dims = Vec::new();
+    let mut all_dims = Vec::new();
     let mut columns = Vec::new();
     let mut verdict_columns = Vec::new();
+    let mut info = BTreeMap::new();
     let mut has_flag = false;
+    let mut has_round = false;
     for f in builder.schema().fields() {
-        match f.data_type() {
-            DataType::Utf8 | DataType::LargeUtf8 | DataType::Utf8View
-                if is_verdict_column(f.name()) =>
-            {
-                verdict_columns.push(f.name().clone())
-            }
-            DataType::Utf8 | DataType::LargeUtf8 | DataType::Utf8View => {
-                dims.push(f.name().clone())
-            }
-            DataType::Float64 => columns.push(f.name().clone()),
-            DataType::Boolean if f.name() == SUPPRESSED => has_flag = true,
-            _ => {}
+        let Some(ty) = ColumnType::of(f.data_type()) else {
+            continue;
+        };
+        let name = f.name().clone();
+        match ty {
+            ColumnType::Text if name == ROUND => has_round = true,
+            ColumnType::Text if is_verdict_column(&name) => verdict_columns.push(name.clone()),
+            ColumnType::Text | ColumnType::Date => all_dims.push(name.clone()),
+            t if t.numeric() => columns.push(name.clone()),
+            ColumnType::Boolean if name == SUPPRESSED => has_flag = true,
+            _ => continue,
         }
+        let meta = f.metadata();
+        info.insert(
+            name,
+            ColumnInfo {
+                ty,
+                unit: meta.get(UNIT_KEY).cloned().unwrap_or_default(),
+                description: meta.get(DESCRIPTION_KEY).cloned().unwrap_or_default(),
+            },
+        );
     }
     if !has_flag {
         return Err(format!(
@@ -168,11 +512,20 @@ pub fn read(path: &Path) -> Result<Table, String> {
     }
     let reader = builder.build().map_err(|e| fail(&e))?;
     let mut rows = Vec::new();
+    let mut round = String::new();
     for batch in reader {
         let batch = batch.map_err(|e| fail(&e))?;
-        let dim_cols = dims
+        if has_round && round.is_empty() {
+            round = text_column(&batch, ROUND)
+                .map_err(|e| fail(&e))?
+                .into_iter()
+                .flatten()
+                .next()
+                .unwrap_or_default();
+        }
+        let dim_cols = all_dims
             .iter()
-            .map(|d| text_column(&batch, d).map_err(|e| fail(&e)))
+            .map(|d| labels(&batch, d).map_err(|e| fail(&e)))
             .collect::<Result<Vec<_>, _>>()?;
         let verdict_cols = verdict_columns
             .iter()
@@ -183,8 +536,8 @@ pub fn read(path: &Path) -> Result<Table, String> {
             .map(|c| {
                 batch
                     .column_by_name(c)
-                    .and_then(|a| a.as_primitive_opt::<Float64Type>().cloned())
-                    .ok_or_else(|| fail(&format!("column {c} is not Float64")))
+                    .and_then(numbers)
+                    .ok_or_else(|| fail(&format!("column {c} is not a number")))
             })
             .collect::<Result<_, _>>()?;
         let flag = batch
@@ -193,15 +546,15 @@ pub fn read(path: &Path) -> Result<Table, String> {
             .ok_or_else(|| fail(&"column suppressed is not Boolean"))?;
         for i in 0..batch.num_rows() {
             rows.push(Row {
-                labels: dims
+                labels: all_dims
                     .iter()
                     .zip(&dim_cols)
-                    .map(|(d, c)| (d.clone(), c[i].clone().unwrap_or_default()))
+                    .filter_map(|(d, c)| c[i].clone().map(|l| (d.clone(), l)))
                     .collect(),
                 figures: columns
                     .iter()
                     .zip(&fig_cols)
-                    .map(|(n, c)| (n.clone(), (!c.is_null(i)).then(|| c.value(i))))
+                    .map(|(n, c)| (n.clone(), c[i]))
                     .collect(),
                 verdicts: verdict_columns
                     .iter()
@@ -213,12 +566,32 @@ pub fn read(path: &Path) -> Result<Table, String> {
             });
         }
     }
+    if round.is_empty() {
+        round = metadata.get("round_id").cloned().unwrap_or_default();
+    }
+    // The dimensions the round splits by: the footer's list, else those
+    // with a label in some row.
+    let dims: Vec<String> = match metadata.get(DIMENSIONS_KEY) {
+        Some(list) => list
+            .split(',')
+            .filter(|d| all_dims.iter().any(|a| a == d))
+            .map(str::to_string)
+            .collect(),
+        None => all_dims
+            .iter()
+            .filter(|d| rows.iter().any(|r| r.labels.contains_key(*d)))
+            .cloned()
+            .collect(),
+    };
     Ok(Table {
+        round,
+        all_dims,
         dims,
         columns,
         verdict_columns,
         rows,
         metadata,
+        info,
     })
 }
 
@@ -246,61 +619,4 @@ fn text_column(batch: &RecordBatch, name: &str) -> Result<Vec<Option<String>>, S
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn row(region: &str, estimate: Option<f64>) -> Row {
-        Row {
-            labels: [("region".to_string(), region.to_string())].into(),
-            figures: [("estimate".to_string(), estimate)].into(),
-            verdicts: [(
-                "verdict".to_string(),
-                Some(
-                    if estimate.is_some() {
-                        "readable"
-                    } else {
-                        "suppressed"
-                    }
-                    .to_string(),
-                ),
-            )]
-            .into(),
-            suppressed: estimate.is_none(),
-        }
-    }
-
-    #[test]
-    fn a_table_reads_back_as_written() {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("data.parquet");
-        let table = Table {
-            dims: vec!["region".into()],
-            columns: vec!["estimate".into()],
-            verdict_columns: vec!["verdict".into()],
-            rows: vec![row("north", Some(1234.5)), row("south", None)],
-            metadata: [("round_id".to_string(), "r1".to_string())].into(),
-        };
-        write(&table, &path, "coopbench test").unwrap();
-        let back = read(&path).unwrap();
-        assert_eq!(back, table);
-        assert_eq!(back.dims, ["region"], "a verdict column is no dimension");
-    }
-
-    #[test]
-    fn a_file_without_the_flag_is_refused() {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("data.parquet");
-        let batch = RecordBatch::try_new(
-            Arc::new(Schema::new(vec![Field::new("x", DataType::Float64, true)])),
-            vec![Arc::new(Float64Array::from(vec![1.0]))],
-        )
-        .unwrap();
-        let mut w =
-            ArrowWriter::try_new(std::fs::File::create(&path).unwrap(), batch.schema(), None)
-                .unwrap();
-        w.write(&batch).unwrap();
-        w.close().unwrap();
-        let e = read(&path).unwrap_err();
-        assert!(e.contains("no `suppressed` column"), "{e}");
-    }
-}
+mod tests;

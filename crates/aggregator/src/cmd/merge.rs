@@ -8,7 +8,7 @@ use crate::publish::{self, Output, PublishError};
 use crate::verify::Context;
 use crate::{leader, manifest, schemas, tables};
 use clap::Args;
-use coopbench_benchmark::layout::{manifest_path, partition, table_file};
+use coopbench_benchmark::layout::{manifest_path, table_file};
 use coopbench_cli::{Stop, EXIT_REFUSED, EXIT_USAGE};
 use coopbench_protocol::signed::{self, Verified};
 use coopbench_protocol::{
@@ -31,8 +31,10 @@ use std::path::{Path, PathBuf};
 ///
 /// With fewer accepted contributions than the round's min_members_total the merge
 /// refuses and writes nothing. Otherwise it writes, for each metric,
-/// OUT/<metric>/round=<id>/data.parquet (zstd; the round comes from the hive
-/// directory name) and OUT/manifests/<id>.json. Cells whose noisy number of
+/// OUT/<metric>/<id>.parquet (zstd; a `round` column, the same columns in every
+/// round: see docs/analysts.md) and OUT/manifests/<id>.json with the data
+/// dictionary. A round whose metric would change a table's columns (kind or
+/// unit changed since an earlier round in OUT) is refused. Cells whose noisy number of
 /// active members is below min_members are published with suppressed = true and
 /// every figure null. An existing round's output is never overwritten.
 ///
@@ -171,7 +173,7 @@ fn expand(inputs: &[PathBuf]) -> Result<Vec<PathBuf>, Stop> {
 fn existing_output(out: &Path, round: &Round) -> Result<Vec<PathBuf>, Stop> {
     let mut paths = Vec::new();
     for m in &round.metrics {
-        paths.push(out.join(partition(&m.name, &round.id).map_err(Stop::refused)?));
+        paths.push(out.join(table_file(&m.name, &round.id).map_err(Stop::refused)?));
     }
     paths.push(out.join(manifest_path(&round.id).map_err(Stop::refused)?));
     Ok(paths
@@ -215,6 +217,17 @@ pub fn run(args: &MergeArgs) -> Result<(), Stop> {
             text::path(&args.out),
             exists.iter().map(|p| text::path(&p)).collect::<Vec<_>>().join(", ")
         )));
+    }
+    let clashes = publish::incompatible_tables(&args.out, r).map_err(Stop::usage)?;
+    if !clashes.is_empty() {
+        return Err(Stop::refused_list(
+            &format!(
+                "round '{}' cannot be published in {}: a metric's table would change its columns (its kind or unit changed), and readers could no longer load the folder's rounds together. Nothing was written. Merge into another --out folder, or give the metric another name in the round",
+                shown(&r.id),
+                text::path(&args.out)
+            ),
+            &clashes,
+        ));
     }
     let plans = coopbench_privacy::plan::noise_plans(r)
         .map_err(|e| Stop::refused(format!("the round's noise plan: {e}")))?;
@@ -304,22 +317,42 @@ pub fn run(args: &MergeArgs) -> Result<(), Stop> {
     }
 
     let built = tables::build(r, &outcome);
-    let merged_at = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
-    let man = manifest::build(r, &round.hash, &plans, epsilon, &outcome, &built, merged_at)
-        .map_err(Stop::refused)?;
-    let man_bytes = coopbench_benchmark::manifest::to_json(&man);
-    let metadata = built
+    let published: Vec<_> = built
         .iter()
         .zip(&plans)
         .map(|(t, p)| {
-            manifest::parquet_metadata(r, &round.hash, &plans, epsilon, p.rho, outcome.accepted, t)
+            let meta = manifest::parquet_metadata(
+                r,
+                &round.hash,
+                &plans,
+                epsilon,
+                p.rho,
+                outcome.accepted,
+                t,
+            );
+            publish::published_table(r, t, &meta)
         })
         .collect();
+    let merged_at = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+    let man = manifest::build(
+        r,
+        &round.hash,
+        &plans,
+        epsilon,
+        &outcome,
+        &built,
+        &published,
+        merged_at,
+    )
+    .map_err(Stop::refused)?;
     let output = Output {
         round_id: &r.id,
-        tables: &built,
-        metadata,
-        manifest: man_bytes,
+        tables: built
+            .iter()
+            .map(|t| t.name.clone())
+            .zip(published)
+            .collect(),
+        manifest: coopbench_benchmark::manifest::to_json(&man),
     };
     publish::publish(&args.out, &output).map_err(publish_stop)?;
     coopbench_cli::outln!();
