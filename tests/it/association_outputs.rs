@@ -8,6 +8,7 @@
 //! metric, every published figure in it, and file text escaped.
 
 use crate::common::association::{run_str, Run, Setup};
+use coopbench_benchmark::layout::table_file;
 use coopbench_benchmark::table::{self, Table};
 use coopbench_privacy::accuracy::{published_verdict, verdict_column, Verdict};
 use std::collections::BTreeMap;
@@ -67,7 +68,7 @@ fn tables(bench: &Path) -> BTreeMap<&'static str, Table> {
     TABLES
         .iter()
         .map(|t| {
-            let p = bench.join(t).join("round=2025q4/data.parquet");
+            let p = bench.join(table_file(t, "2025q4").unwrap());
             (*t, table::read(&p).unwrap())
         })
         .collect()
@@ -183,8 +184,15 @@ fn inspect_csv_and_json_hold_the_parquet_rows_with_their_verdicts_and_never_over
                 &["estimate"]
             };
         for (rec, row) in records.iter().zip(&table.rows) {
+            assert_eq!(&rec[col("round").unwrap()], "2025q4");
             for d in &table.dims {
-                assert_eq!(&rec[col(d).unwrap()], row.labels[d].as_str());
+                // Months as ISO dates, the first day of the month.
+                let want = if d == "month" {
+                    format!("{}-01", row.labels[d])
+                } else {
+                    row.labels[d].clone()
+                };
+                assert_eq!(rec[col(d).unwrap()], want, "{name} {d}");
             }
             assert_eq!(&rec[col("suppressed").unwrap()], row.suppressed.to_string());
             for f in figures {

@@ -3,7 +3,8 @@
 //! dimension labels, then per figure its value, its 95 % range and its
 //! verdict, then the table's fixed facts and the `suppressed` flag.
 //!
-//! CSV: a header row, `.` as the decimal separator, no thousands
+//! CSV: a header row (`round`, the dimensions the table is split by, the
+//! figures), dates as ISO dates (`month` as its first day), `.` as the decimal separator, no thousands
 //! separators, no exponent, UTF-8 (with a byte-order mark on request, for
 //! Excel), fields quoted where needed. A figure whose verdict is *too noisy*
 //! or *suppressed* is left empty: its verdict column says why (the Parquet
@@ -11,6 +12,8 @@
 //! same data, one document per table.
 
 use crate::readback::{FigureColumn, Published, Round};
+use coopbench_benchmark::layout::ROUND;
+use coopbench_benchmark::table::ColumnType;
 use coopbench_privacy::accuracy::verdict_column;
 use serde_json::{json, Map, Value};
 
@@ -52,9 +55,25 @@ fn num(x: Option<f64>) -> String {
         .unwrap_or_default()
 }
 
-/// The CSV header of a table.
+/// A row's labels as written: a date dimension (`month`, `YYYY-MM` in
+/// memory) as its ISO date, the first day of the month.
+fn labels(t: &Published, labels: &[String]) -> Vec<String> {
+    t.table
+        .dims
+        .iter()
+        .zip(labels)
+        .map(|(d, l)| match t.table.column(d).ty {
+            ColumnType::Date if l.len() == 7 => format!("{l}-01"),
+            _ => l.clone(),
+        })
+        .collect()
+}
+
+/// The CSV header of a table: the round, the dimensions the round splits
+/// the table by, then the figures.
 pub fn header(t: &Published) -> Vec<String> {
-    let mut h: Vec<String> = t.table.dims.clone();
+    let mut h: Vec<String> = vec![ROUND.to_string()];
+    h.extend(t.table.dims.iter().cloned());
     for c in &t.columns {
         h.extend(figure_names(c.column));
     }
@@ -64,11 +83,12 @@ pub fn header(t: &Published) -> Vec<String> {
 }
 
 /// One table as CSV (see the module docs).
-pub fn csv(t: &Published, bom: bool) -> Result<Vec<u8>, String> {
+pub fn csv(round: &Round, t: &Published, bom: bool) -> Result<Vec<u8>, String> {
     let mut w = csv::Writer::from_writer(Vec::new());
     w.write_record(header(t)).map_err(|e| e.to_string())?;
     for (row, raw) in t.rows.iter().zip(&t.table.rows) {
-        let mut rec: Vec<String> = row.labels.clone();
+        let mut rec: Vec<String> = vec![round.manifest.round.id.clone()];
+        rec.extend(labels(t, &row.labels));
         for f in &row.figures {
             match f {
                 Some(f) => {
@@ -102,7 +122,7 @@ pub fn json(round: &Round, t: &Published) -> Vec<u8> {
                 .dims
                 .iter()
                 .cloned()
-                .zip(row.labels.iter().map(|l| Value::from(l.as_str())))
+                .zip(labels(t, &row.labels).into_iter().map(Value::from))
                 .collect();
             let figures: Map<String, Value> = t
                 .columns
@@ -114,7 +134,8 @@ pub fn json(round: &Round, t: &Published) -> Vec<u8> {
                     Some((
                         c.column.to_string(),
                         json!({"value": f.shown(), "ci95_low": lo, "ci95_high": hi,
-                               "verdict": f.verdict.as_str()}),
+                               "verdict": f.verdict.as_str(),
+                               "unit": t.table.column(c.column).unit}),
                     ))
                 })
                 .collect();

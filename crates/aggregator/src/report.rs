@@ -320,11 +320,9 @@ pub fn render(round: &Round) -> Result<String, String> {
         all[0], all[1], all[2], all[3]
     );
     for t in &round.tables {
-        let unit = t
-            .table
-            .metadata
-            .get("unit")
-            .cloned()
+        let unit = Some(t.table.column(t.columns[0].column).unit)
+            .filter(|u| !u.is_empty())
+            .or_else(|| t.table.metadata.get("unit").cloned())
             .unwrap_or_else(|| t.fact.kind.clone());
         let svg = chart(t, &unit)?;
         let _ = write!(

@@ -178,7 +178,7 @@ fn write_files(a: &InspectArgs, round: &readback::Round) -> Result<(), Stop> {
     let mut files = Vec::new();
     for t in &round.tables {
         let bytes = match a.format {
-            Format::Csv => export::csv(t, a.bom)
+            Format::Csv => export::csv(round, t, a.bom)
                 .map_err(|e| Stop::usage(format!("{}: {e}", text::path(&a.out.join(&t.rel)))))?,
             _ => export::json(round, t),
         };
