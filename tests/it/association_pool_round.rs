@@ -693,6 +693,7 @@ fn help_teaches_with_examples() {
         vec!["round", "sign"],
         vec!["merge"],
         vec!["inspect"],
+        vec!["report"],
         vec!["helper", "keygen"],
         vec!["helper", "sum"],
     ] {

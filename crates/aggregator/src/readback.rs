@@ -169,10 +169,16 @@ fn labels_of(row: &Row, dims: &[String]) -> Vec<String> {
         .collect()
 }
 
-/// Reads `table`'s rows; the members of a total come from `active` (the
-/// round's active table over the same dimensions, whose estimate the total's
-/// `members_noisy` is), with that estimate's range and verdict.
-fn read_rows(t: &Table, ratio: bool, active: Option<&Table>) -> (Vec<FigureColumn>, Vec<ReadRow>) {
+/// Reads `table`'s rows. A total's members are its `members_noisy`, the
+/// estimate of `active` (the round's active table over the same
+/// dimensions) clamped to [0, `contributions`], with that estimate's verdict
+/// and its range clamped the same way.
+fn read_rows(
+    t: &Table,
+    ratio: bool,
+    active: Option<&Table>,
+    contributions: f64,
+) -> (Vec<FigureColumn>, Vec<ReadRow>) {
     let columns: Vec<FigureColumn> = if ratio {
         RATIOS.to_vec()
     } else {
@@ -190,8 +196,16 @@ fn read_rows(t: &Table, ratio: bool, active: Option<&Table>) -> (Vec<FigureColum
                 .iter()
                 .map(|c| match (ratio, c.column) {
                     (false, "members_noisy") => {
-                        let a = active_rows.get(&labels)?;
-                        figure(active?, a, "estimate")
+                        // The table's own (clamped) count, judged by the
+                        // active estimate it comes from, whose range is
+                        // clamped the same way.
+                        let a = figure(active?, active_rows.get(&labels)?, "estimate")?;
+                        let clamp = |x: f64| x.clamp(0.0, contributions);
+                        Some(Figure {
+                            value: r.get("members_noisy"),
+                            range: a.range.map(|(l, h)| (clamp(l), clamp(h))),
+                            verdict: a.verdict,
+                        })
                     }
                     _ => figure(t, r, c.column),
                 })
@@ -270,7 +284,8 @@ pub fn read(out: &Path, round: Option<&str>) -> Result<Round, String> {
                 .iter()
                 .find(|(f, _, t)| f.kind == "active" && same_dims(t, table))
                 .map(|(_, _, t)| t);
-            let (columns, rows) = read_rows(table, tf.kind == "ratio", active);
+            let n = man.contributions.accepted as f64;
+            let (columns, rows) = read_rows(table, tf.kind == "ratio", active, n);
             Published {
                 fact: tf.clone(),
                 rel: rel.clone(),

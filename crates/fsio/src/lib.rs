@@ -281,6 +281,42 @@ mod tests {
     use super::*;
 
     #[test]
+    fn an_output_directory_is_written_whole_and_replaced_only_when_asked() {
+        let d = tempfile::tempdir().unwrap();
+        let out = d.path().join("out");
+        let files = |x: &str| vec![("a.csv".to_string(), x.as_bytes().to_vec())];
+        check_output_dir(&out, false).unwrap();
+        write_dir_atomic(&out, &files("1"), false).unwrap();
+        assert_eq!(fs::read(out.join("a.csv")).unwrap(), b"1");
+        let e = check_output_dir(&out, false).unwrap_err();
+        assert!(e.contains("--force"), "{e}");
+        check_output_dir(&out, true).unwrap();
+        write_dir_atomic(&out, &files("2"), true).unwrap();
+        assert_eq!(fs::read(out.join("a.csv")).unwrap(), b"2");
+        // Nothing beside it: no staging, no old copy.
+        let names: Vec<_> = fs::read_dir(d.path())
+            .unwrap()
+            .map(|e| e.unwrap().file_name())
+            .collect();
+        assert_eq!(names, ["out"]);
+        // A directory holding a subdirectory is not an earlier output.
+        fs::create_dir(out.join("keep")).unwrap();
+        assert!(check_output_dir(&out, true)
+            .unwrap_err()
+            .contains("not a regular file"));
+        // A name that is not a plain file name writes nothing.
+        let bad = vec![("../x.csv".to_string(), b"x".to_vec())];
+        assert!(write_dir_atomic(&d.path().join("new"), &bad, false).is_err());
+        assert!(!d.path().join("new").exists() && !d.path().join("x.csv").exists());
+        #[cfg(unix)]
+        {
+            std::os::unix::fs::symlink(&out, d.path().join("link")).unwrap();
+            let e = check_output_dir(&d.path().join("link"), true).unwrap_err();
+            assert!(e.contains("symbolic link"), "{e}");
+        }
+    }
+
+    #[test]
     fn write_atomic_replaces_and_leaves_no_temporary_file() {
         let d = tempfile::tempdir().unwrap();
         let p = d.path().join("sub/out.json");
