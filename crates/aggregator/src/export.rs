@@ -55,8 +55,21 @@ fn num(x: Option<f64>) -> String {
         .unwrap_or_default()
 }
 
+/// A label as a spreadsheet cell: text a spreadsheet would run as a
+/// formula (starting with `=`, `+`, `-`, `@`, a tab or a carriage return)
+/// gets a leading `'`, so a label from an unsigned file can never become a
+/// formula in the secretary's spreadsheet. Numbers are never labels.
+pub fn text_cell(s: &str) -> String {
+    if s.starts_with(['=', '+', '-', '@', '\t', '\r']) {
+        format!("'{s}")
+    } else {
+        s.to_string()
+    }
+}
+
 /// A row's labels as written: a date dimension (`month`, `YYYY-MM` in
-/// memory) as its ISO date, the first day of the month.
+/// memory) as its ISO date, the first day of the month; text as
+/// [`text_cell`].
 fn labels(t: &Published, labels: &[String]) -> Vec<String> {
     t.table
         .dims
@@ -64,7 +77,7 @@ fn labels(t: &Published, labels: &[String]) -> Vec<String> {
         .zip(labels)
         .map(|(d, l)| match t.table.column(d).ty {
             ColumnType::Date if l.len() == 7 => format!("{l}-01"),
-            _ => l.clone(),
+            _ => text_cell(l),
         })
         .collect()
 }
@@ -87,7 +100,7 @@ pub fn csv(round: &Round, t: &Published, bom: bool) -> Result<Vec<u8>, String> {
     let mut w = csv::Writer::from_writer(Vec::new());
     w.write_record(header(t)).map_err(|e| e.to_string())?;
     for (row, raw) in t.rows.iter().zip(&t.table.rows) {
-        let mut rec: Vec<String> = vec![round.manifest.round.id.clone()];
+        let mut rec: Vec<String> = vec![text_cell(&round.manifest.round.id)];
         rec.extend(labels(t, &row.labels));
         for f in &row.figures {
             match f {
@@ -161,4 +174,39 @@ pub fn json(round: &Round, t: &Published) -> Vec<u8> {
     let mut bytes = serde_json::to_vec_pretty(&doc).expect("a table serialises");
     bytes.push(b'\n');
     bytes
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn labels_never_become_formulas_and_numbers_read_back() {
+        assert_eq!(text_cell("=HYPERLINK(\"x\")"), "'=HYPERLINK(\"x\")");
+        for bad in ["+1", "-1+2", "@SUM(A1)", "\tx", "\rx"] {
+            assert!(text_cell(bad).starts_with('\''), "{bad:?}");
+        }
+        assert_eq!(text_cell("bread"), "bread");
+        assert_eq!(text_cell("Café, Bäckerei"), "Café, Bäckerei");
+        for v in [0.1, -1234567.89, 1e20, 3.0] {
+            assert_eq!(num(Some(v)).parse::<f64>().unwrap(), v);
+            assert!(!num(Some(v)).contains(['e', 'E', ',']), "{}", num(Some(v)));
+        }
+        assert_eq!(num(Some(f64::NAN)), "");
+        assert_eq!(num(None), "");
+        assert_eq!(
+            figure_names("estimate"),
+            ["estimate", "ci95_low", "ci95_high", "verdict"]
+        );
+        assert_eq!(
+            figure_names("members_noisy"),
+            [
+                "members_noisy",
+                "members_ci95_low",
+                "members_ci95_high",
+                "members_verdict"
+            ]
+        );
+        assert_eq!(figure_names("p50")[3], "p50_verdict");
+    }
 }
