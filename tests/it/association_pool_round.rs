@@ -625,7 +625,7 @@ fn round_new_preview_sign_then_merge_and_inspect() {
         "{}",
         run.stdout
     );
-    assert!(cwd.join("bench/revenue/round=2025q4/data.parquet").exists());
+    assert!(cwd.join("bench/revenue/2025q4.parquet").exists());
 
     let ins = agg(cwd, &["inspect", "bench"]);
     ins.expect(0);

@@ -10,7 +10,7 @@ use crate::common::round::read_rows;
 use coopbench_aggregator::manifest;
 use coopbench_aggregator::publish;
 use coopbench_aggregator::tables::{Figures, RatioFigures, Row, Table, TotalFigures};
-use coopbench_benchmark::layout::partition;
+use coopbench_benchmark::layout::table_file;
 use coopbench_benchmark::manifest::{Counts, Manifest, Privacy, RoundFacts, FORMAT};
 use coopbench_privacy::estimate::{Estimate, Interval, RatioEstimate, Z_95};
 use coopbench_protocol::round::Kind;
@@ -175,10 +175,10 @@ fn write_benchmark(dir: &Path, round: &Round, hash: &str, extra: Value) {
         });
     }
     for t in &tables {
-        let path = dir.join(partition(&t.name, &round.id).unwrap());
-        std::fs::create_dir_all(&path).unwrap();
+        let path = dir.join(table_file(&t.name, &round.id).unwrap());
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
         let meta = manifest::parquet_metadata(round, hash, &[], 1.0, 0.1, 30, t);
-        publish::write_parquet(t, &path.join("data.parquet"), &meta).unwrap();
+        publish::write_parquet(round, t, &path, &meta).unwrap();
     }
     let man = Manifest {
         format: FORMAT.into(),
