@@ -12,7 +12,7 @@
 #     in both modes;
 #  3. each bakery joins, validates, plans and exports its noised contribution;
 #  4. the association merges the 30 contributions into benchmark Parquet files
-#     (examples/data/benchmarks/<table>/round=2025q4/data.parquet), prints them,
+#     (examples/data/benchmarks/<table>/2025q4.parquet), prints them,
 #     and writes the report it sends every member (examples/data/benchmark-report.html);
 #  5. a dirty export and what `validate` says about it;
 #  6. one bakery compares its own figures with the benchmarks (coopbench

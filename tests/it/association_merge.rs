@@ -7,7 +7,10 @@
 
 use crate::common::association::{cell_counts, Setup};
 use crate::common::round::{numbers_in_json, numbers_in_text};
-use arrow_array::{Array, BooleanArray, Float64Array, RecordBatch, StringArray};
+use arrow_array::{
+    Array, BooleanArray, Date32Array, Decimal128Array, Float64Array, Int64Array, RecordBatch,
+    StringArray,
+};
 use arrow_schema::DataType;
 use base64::Engine as _;
 use coopbench_aggregator::merge::{Merger, Status};
@@ -312,11 +315,27 @@ fn read_batch(path: &Path) -> RecordBatch {
     b
 }
 
-fn f64_col<'a>(b: &'a RecordBatch, name: &str) -> &'a Float64Array {
-    b.column(b.schema().index_of(name).unwrap())
+/// A figure column as numbers, whatever its published type (Float64,
+/// Int64, or Decimal128 money in cents).
+fn f64_col(b: &RecordBatch, name: &str) -> Float64Array {
+    let c = b.column(b.schema().index_of(name).unwrap());
+    if let Some(a) = c.as_any().downcast_ref::<Float64Array>() {
+        return a.clone();
+    }
+    if let Some(a) = c.as_any().downcast_ref::<Int64Array>() {
+        return a.iter().map(|v| v.map(|v| v as f64)).collect();
+    }
+    let a = c
         .as_any()
-        .downcast_ref()
-        .unwrap()
+        .downcast_ref::<Decimal128Array>()
+        .unwrap_or_else(|| panic!("{name} is {}", c.data_type()));
+    let d = 10f64.powi(i32::from(a.scale()));
+    a.iter().map(|v| v.map(|v| v as f64 / d)).collect()
+}
+
+/// Money is published in cents: equal to the cent.
+fn close_cents(a: f64, b: f64) -> bool {
+    (a - b).abs() <= 0.005 + 1e-9 * a.abs().max(b.abs())
 }
 
 fn str_col<'a>(b: &'a RecordBatch, name: &str) -> &'a StringArray {
@@ -425,7 +444,7 @@ fn one_merge_handles_every_kind_of_file_as_specified() {
     let sums = expected_sums();
     let n = 10f64;
     let sd = |m: usize| s.plans[m].sigma * n.sqrt() / s.plans[m].scale;
-    let b = read_batch(&out.join("revenue/round=2025q4/data.parquet"));
+    let b = read_batch(&out.join("revenue/2025q4.parquet"));
     let names: Vec<String> = b
         .schema()
         .fields()
@@ -435,8 +454,11 @@ fn one_merge_handles_every_kind_of_file_as_specified() {
     assert_eq!(
         names,
         [
+            "round",
             "month",
             "category",
+            "channel",
+            "cost_type",
             "estimate",
             "noise_sd",
             "ci95_low",
@@ -449,13 +471,36 @@ fn one_merge_handles_every_kind_of_file_as_specified() {
             "suppressed"
         ]
     );
-    assert_eq!(b.schema().field(0).data_type(), &DataType::Utf8);
-    assert_eq!(b.schema().field(2).data_type(), &DataType::Float64);
-    assert_eq!(b.schema().field(9).data_type(), &DataType::Utf8);
-    assert_eq!(b.schema().field(11).data_type(), &DataType::Boolean);
+    let ty = |name: &str| {
+        b.schema()
+            .field_with_name(name)
+            .unwrap()
+            .data_type()
+            .clone()
+    };
+    assert_eq!(ty("round"), DataType::Utf8);
+    assert_eq!(ty("month"), DataType::Date32);
+    assert_eq!(ty("category"), DataType::Utf8);
+    assert_eq!(ty("estimate"), DataType::Decimal128(18, 2));
+    assert_eq!(ty("noise_sd"), DataType::Decimal128(18, 2));
+    assert_eq!(ty("members_noisy"), DataType::Int64);
+    assert_eq!(ty("verdict"), DataType::Utf8);
+    assert_eq!(ty("suppressed"), DataType::Boolean);
     assert_eq!(b.num_rows(), 18);
-    assert_eq!(str_col(&b, "month").value(0), "2025-10");
+    assert_eq!(str_col(&b, "round").value(17), "2025q4");
+    let month = b.column_by_name("month").unwrap();
+    let month = month.as_any().downcast_ref::<Date32Array>().unwrap();
+    // 2025-10-01 is day 20362 of the Unix epoch; 2025-11-01 is 31 days on.
+    assert_eq!(month.value(0), 20_362);
+    assert_eq!(month.value(6), 20_362 + 31);
     assert_eq!(str_col(&b, "category").value(1), "pastry");
+    for unsplit in ["channel", "cost_type"] {
+        assert_eq!(
+            b.column_by_name(unsplit).unwrap().null_count(),
+            18,
+            "{unsplit}"
+        );
+    }
     let est = f64_col(&b, "estimate");
     let members = f64_col(&b, "members_noisy");
     for c in 0..18 {
@@ -464,14 +509,20 @@ fn one_merge_handles_every_kind_of_file_as_specified() {
         }
         let e = sums[0][c] as f64;
         assert_eq!(est.value(c), e, "cell {c}");
-        assert!(close(f64_col(&b, "noise_sd").value(c), sd(0)));
-        assert!(close(f64_col(&b, "ci95_low").value(c), e - Z_95 * sd(0)));
-        assert!(close(f64_col(&b, "ci95_high").value(c), e + Z_95 * sd(0)));
+        assert!(close_cents(f64_col(&b, "noise_sd").value(c), sd(0)));
+        assert!(close_cents(
+            f64_col(&b, "ci95_low").value(c),
+            e - Z_95 * sd(0)
+        ));
+        assert!(close_cents(
+            f64_col(&b, "ci95_high").value(c),
+            e + Z_95 * sd(0)
+        ));
         assert_eq!(members.value(c), 10.0);
         let mean = e / 10.0;
-        assert!(close(f64_col(&b, "mean_per_member").value(c), mean));
+        assert!(close_cents(f64_col(&b, "mean_per_member").value(c), mean));
         let msd = (sd(0).powi(2) + mean * mean * sd(1).powi(2)).sqrt() / 10.0;
-        assert!(close(f64_col(&b, "mean_sd").value(c), msd));
+        assert!(close_cents(f64_col(&b, "mean_sd").value(c), msd));
         assert!(!bool_col(&b, "suppressed").value(c));
     }
     // The sparse cell: 2 active members < 5: suppressed, every figure null.
@@ -490,7 +541,7 @@ fn one_merge_handles_every_kind_of_file_as_specified() {
     }
 
     // Active: its own count, suppressed in the same cell.
-    let a = read_batch(&out.join("active/round=2025q4/data.parquet"));
+    let a = read_batch(&out.join("active/2025q4.parquet"));
     assert_eq!(f64_col(&a, "estimate").value(0), 10.0);
     assert_eq!(f64_col(&a, "members_noisy").value(0), 10.0);
     assert!(f64_col(&a, "mean_per_member").is_null(0));
@@ -498,7 +549,7 @@ fn one_merge_handles_every_kind_of_file_as_specified() {
     assert!(f64_col(&a, "estimate").is_null(SPARSE));
 
     // Costs: no active metric over cost_type: members_noisy null, never suppressed.
-    let c = read_batch(&out.join("costs/round=2025q4/data.parquet"));
+    let c = read_batch(&out.join("costs/2025q4.parquet"));
     assert_eq!(c.num_rows(), 6);
     assert_eq!(str_col(&c, "cost_type").value(1), "rent");
     for r in 0..6 {
@@ -524,7 +575,7 @@ fn one_merge_handles_every_kind_of_file_as_specified() {
     // Gross margin: bins 8..11 hold 2, 2, 3, 3 members; bin 0's -3 goes to 0
     // in the projection onto {h >= 0, sum h = 10} (10 contributions), which
     // leaves the other bins as they are: 10 members with a value.
-    let g = read_batch(&out.join("gross_margin/round=2025q4/data.parquet"));
+    let g = read_batch(&out.join("gross_margin/2025q4.parquet"));
     let gnames: Vec<String> = g
         .schema()
         .fields()
@@ -534,6 +585,11 @@ fn one_merge_handles_every_kind_of_file_as_specified() {
     assert_eq!(
         gnames,
         [
+            "round",
+            "month",
+            "category",
+            "channel",
+            "cost_type",
             "p10",
             "p10_ci95_low",
             "p10_ci95_high",
@@ -591,7 +647,7 @@ fn one_merge_handles_every_kind_of_file_as_specified() {
         );
     }
     // Rent share: every member in bin 3 of [0, 0.25) by 0.025.
-    let r = read_batch(&out.join("rent_share/round=2025q4/data.parquet"));
+    let r = read_batch(&out.join("rent_share/2025q4.parquet"));
     assert!(close(f64_col(&r, "p10").value(0), 0.0775));
     assert!(close(f64_col(&r, "p50").value(0), 0.0875));
     assert!(close(f64_col(&r, "p90").value(0), 0.0975));
@@ -627,7 +683,7 @@ fn footer_metadata_and_statistics_never_show_a_suppressed_value() {
     let refs: Vec<&Path> = files.iter().map(PathBuf::as_path).collect();
     let out = s.path("out");
     s.merge(&refs, &out).expect(0);
-    let path = out.join("revenue/round=2025q4/data.parquet");
+    let path = out.join("revenue/2025q4.parquet");
     let reader = SerializedFileReader::new(std::fs::File::open(&path).unwrap()).unwrap();
     let meta = reader.metadata();
     let kv: BTreeMap<String, String> = meta
@@ -694,10 +750,18 @@ fn footer_metadata_and_statistics_never_show_a_suppressed_value() {
             .column(i)
             .statistics()
             .expect("statistics written");
-        if let Statistics::Double(v) = stats {
+        // Figures: Decimal128 money (INT64 cents) and Int64 counts.
+        let figure = coopbench_benchmark::layout::TOTAL_COLUMNS.contains(&col.name());
+        let cents = matches!(
+            col.logical_type_ref(),
+            Some(parquet::basic::LogicalType::Decimal { .. })
+        );
+        let unit = if cents { 100.0 } else { 1.0 };
+        if let (true, Statistics::Int64(v)) = (figure, stats) {
             checked += 1;
             assert_eq!(stats.null_count_opt(), Some(1), "{}", col.name());
-            let (lo, hi) = (*v.min_opt().unwrap(), *v.max_opt().unwrap());
+            let lo = *v.min_opt().unwrap() as f64 / unit;
+            let hi = *v.max_opt().unwrap() as f64 / unit;
             for x in [lo, hi] {
                 assert!(
                     x.abs() < 1.0e6,
@@ -719,10 +783,17 @@ fn footer_metadata_and_statistics_never_show_a_suppressed_value() {
     let pi = b.metadata().page_index_for_row_group(0);
     let mut pages = 0;
     for i in 0..schema.num_columns() {
-        if let Some(ColumnIndexMetaData::DOUBLE(ci)) = pi.column_index(i) {
+        let col = schema.column(i);
+        if !coopbench_benchmark::layout::TOTAL_COLUMNS.contains(&col.name()) {
+            continue;
+        }
+        if let Some(ColumnIndexMetaData::INT64(ci)) = pi.column_index(i) {
             pages += 1;
             for v in ci.min_values_iter().chain(ci.max_values_iter()).flatten() {
-                assert!(v.abs() < 1.0e6, "page index of column {i} holds {v}");
+                assert!(
+                    (*v as f64 / 100.0).abs() < 1.0e6,
+                    "page index of column {i} holds {v}"
+                );
             }
         }
     }
@@ -786,7 +857,7 @@ fn an_existing_round_is_never_overwritten_or_half_replaced() {
     let refs: Vec<&Path> = files.iter().map(PathBuf::as_path).collect();
     let out = s.path("out");
     s.merge(&refs, &out).expect(0);
-    let data = out.join("revenue/round=2025q4/data.parquet");
+    let data = out.join("revenue/2025q4.parquet");
     let before = std::fs::read(&data).unwrap();
     let manifest_before = std::fs::read(out.join("manifests/2025q4.json")).unwrap();
     let again = s.merge(&refs, &out);
@@ -802,14 +873,69 @@ fn an_existing_round_is_never_overwritten_or_half_replaced() {
         manifest_before
     );
 
-    // One table's partition alone exists: nothing else is written either.
+    // One table's file alone exists: nothing else is written either.
     let out2 = s.path("out2");
-    std::fs::create_dir_all(out2.join("costs/round=2025q4")).unwrap();
+    std::fs::create_dir_all(out2.join("costs")).unwrap();
+    std::fs::write(out2.join("costs/2025q4.parquet"), b"").unwrap();
     let run = s.merge(&refs, &out2);
     run.expect(1);
-    assert!(run.stderr.contains("costs/round=2025q4"), "{}", run.stderr);
+    assert!(
+        run.stderr.contains("costs/2025q4.parquet"),
+        "{}",
+        run.stderr
+    );
     assert!(!out2.join("revenue").exists());
     assert!(!out2.join("manifests").exists());
+}
+
+#[test]
+fn a_round_whose_metric_changed_kind_is_refused_before_anything_is_written() {
+    let s = Setup::new(10, |_| {});
+    let files: Vec<PathBuf> = (0..10)
+        .map(|i| s.write_member(&format!("c/{i}.json"), i, 1, &values))
+        .collect();
+    let refs: Vec<&Path> = files.iter().map(PathBuf::as_path).collect();
+    let out = s.path("out");
+    s.merge(&refs, &out).expect(0);
+    // The next round counts rows under the name `revenue`: its estimate
+    // would be whole rows (int64), not EUR (decimal).
+    let next = Setup::new(10, |r| {
+        r.id = "2026q1".into();
+        r.metrics[0].kind = coopbench_protocol::round::Kind::Count;
+        r.metrics[0].measure = None;
+    });
+    let files: Vec<PathBuf> = (0..10)
+        .map(|i| next.write_member(&format!("c/{i}.json"), i, 1, &values))
+        .collect();
+    let refs: Vec<&Path> = files.iter().map(PathBuf::as_path).collect();
+    let before: Vec<_> = std::fs::read_dir(&out)
+        .unwrap()
+        .flatten()
+        .map(|e| e.path())
+        .collect();
+    let run = next.merge(&refs, &out);
+    run.expect(1);
+    assert!(
+        run.stderr
+            .contains("table 'revenue' would not read as one dataset")
+            && run
+                .stderr
+                .contains("estimate is decimal(18,2) there, int64 in this round")
+            && run.stderr.contains("Nothing was written"),
+        "{}",
+        run.stderr
+    );
+    assert!(!out.join("revenue/2026q1.parquet").exists());
+    assert!(!out.join("costs/2026q1.parquet").exists());
+    assert!(!out.join("manifests/2026q1.json").exists());
+    let after: Vec<_> = std::fs::read_dir(&out)
+        .unwrap()
+        .flatten()
+        .map(|e| e.path())
+        .collect();
+    assert_eq!(before.len(), after.len());
+    // Into a folder of its own, the same round is published.
+    next.merge(&refs, &next.path("out")).expect(0);
 }
 
 #[test]
@@ -844,8 +970,8 @@ fn hostile_round_and_metric_ids_are_refused_before_any_path_is_built() {
     assert!(coopbench_benchmark::layout::partition("t", "..").is_err());
     assert!(coopbench_benchmark::layout::manifest_path("a/b").is_err());
     assert_eq!(
-        coopbench_benchmark::layout::partition("t", "r1").unwrap(),
-        Path::new("t").join("round=r1")
+        coopbench_benchmark::layout::table_file("t", "r1").unwrap(),
+        Path::new("t").join("r1.parquet")
     );
 }
 

@@ -28,7 +28,7 @@
 //!   batch.
 
 use crate::common::association::{cell_counts, run_str, Run, Setup};
-use arrow_array::{Array, Float64Array, RecordBatch};
+
 use base64::Engine as _;
 use coopbench_protocol::round::Clip;
 use coopbench_protocol::signed::{self, Verified};
@@ -381,30 +381,21 @@ fn exact_sums(round: &Round, members: &[usize]) -> Vec<Vec<i128>> {
     out
 }
 
-/// A published table's Float64 column, in row (cell) order.
+/// A published table's figure column as numbers, in row (cell) order.
 fn column(path: &Path, name: &str) -> Vec<Option<f64>> {
-    let file = std::fs::File::open(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
-    let reader = ParquetRecordBatchReaderBuilder::try_new(file)
-        .unwrap()
-        .build()
-        .unwrap();
-    let mut out = Vec::new();
-    for b in reader {
-        let b: RecordBatch = b.unwrap();
-        let col = b
-            .column_by_name(name)
-            .unwrap_or_else(|| panic!("{}: no column {name}", path.display()));
-        let col = col.as_any().downcast_ref::<Float64Array>().unwrap();
-        out.extend((0..col.len()).map(|i| (!col.is_null(i)).then(|| col.value(i))));
-    }
-    out
+    let t = coopbench_benchmark::table::read(path).unwrap_or_else(|e| panic!("{e}"));
+    assert!(
+        t.columns.iter().any(|c| c == name),
+        "{}: no column {name}",
+        path.display()
+    );
+    t.rows.iter().map(|r| r.get(name)).collect()
 }
 
 fn table(f: &Fixture, metric: &str) -> PathBuf {
     f.s.path("out")
         .join(metric)
-        .join(format!("round={}", f.s.round.id))
-        .join("data.parquet")
+        .join(format!("{}.parquet", f.s.round.id))
 }
 
 const ACCEPTED: [usize; 7] = [0, 1, 2, 3, 4, 5, 6];

@@ -7,7 +7,7 @@
 //! and the share of readable figures is reported.
 
 use arrow_array::cast::AsArray;
-use arrow_array::types::Float64Type;
+use arrow_array::types::{Decimal128Type, Float64Type, Int64Type};
 use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -69,7 +69,7 @@ fn the_default_quick_start_publishes_figures_judged_by_the_rule() {
         "avg_ticket",
         "growth",
     ] {
-        let file = bench.join(t).join("round=2025q4/data.parquet");
+        let file = bench.join(t).join("2025q4.parquet");
         let builder =
             ParquetRecordBatchReaderBuilder::try_new(std::fs::File::open(&file).unwrap()).unwrap();
         let meta = builder
@@ -93,11 +93,17 @@ fn the_default_quick_start_publishes_figures_judged_by_the_rule() {
         });
         for batch in builder.build().unwrap() {
             let b = batch.unwrap();
+            // Figures are Float64, Int64 or Decimal128 (money in cents).
             let num = |c: &str| {
-                b.column_by_name(c)
-                    .unwrap()
-                    .as_primitive::<Float64Type>()
-                    .value(0)
+                let col = b.column_by_name(c).unwrap();
+                if let Some(a) = col.as_primitive_opt::<Float64Type>() {
+                    a.value(0)
+                } else if let Some(a) = col.as_primitive_opt::<Int64Type>() {
+                    a.value(0) as f64
+                } else {
+                    let a = col.as_primitive::<Decimal128Type>();
+                    a.value(0) as f64 / 10f64.powi(i32::from(a.scale()))
+                }
             };
             let figures: Vec<(&str, String, String, String)> = match width {
                 None => vec![(

@@ -589,10 +589,7 @@ fn thirty_members_one_round_true_totals_inside_intervals_and_nothing_suppressed_
     for spec in SPECS {
         let t = truth(spec, &members);
         clipped.insert(spec.name, t.clipped);
-        let file = out
-            .join(spec.name)
-            .join(format!("round={ROUND_ID}"))
-            .join("data.parquet");
+        let file = out.join(spec.name).join(format!("{ROUND_ID}.parquet"));
         let table = read_published(&file);
         assert_eq!(table.dims, spec.dims, "{}: dimension columns", spec.name);
         assert_eq!(

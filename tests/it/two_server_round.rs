@@ -405,10 +405,7 @@ fn a_two_server_round_with_members_leader_and_helper_in_separate_state_dirs() {
     }
     // Every published total, read from the tables themselves.
     for name in ["revenue", "costs"] {
-        let path = out
-            .join(name)
-            .join(format!("round={TWO_ID}"))
-            .join("data.parquet");
+        let path = out.join(name).join(format!("{TWO_ID}.parquet"));
         let t = coopbench_benchmark::table::read(&path).unwrap();
         for row in t.rows.iter().filter(|r| !r.suppressed) {
             let labels: Vec<&str> = t.dims.iter().map(|d| row.labels[d].as_str()).collect();

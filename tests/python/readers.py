@@ -322,7 +322,7 @@ def shape(lib, v):
     if lib == "pyarrow":
         n = v.count_rows() if isinstance(v, ds.Dataset) else v.num_rows
         return n, [(f.name, arrow_kind(f.type)) for f in v.schema]
-    (n,) = v.aggregate("count(*)").fetchone()
+    (n,) = v.aggregate("count(*)").fetchall()[0]
     return n, [(c, duckdb_kind(t)) for c, t in zip(v.columns, v.types)]
 
 
@@ -356,6 +356,8 @@ def check_frame(where, lib, value, want):
     check(got.get("round") == "string", f"{where} ({lib}): `round` is {got.get('round')}, not a string")
     if "month" in wanted:
         check(got.get("month") == "date", f"{where} ({lib}): `month` is {got.get('month')}, not a date")
+    money = sorted(c for c, k in wanted.items() if k == MONEY)
+    print(f"  ok {where} ({lib}): {n} rows, {len(got)} columns, month {got.get('month')}, money {got.get(money[0]) if money else '-'}")
 
 
 # The calls docs/analysts.md gives, one per reader: each loads a whole table.
@@ -513,8 +515,10 @@ def check_dictionary(where, path, fact):
             check(e.get("unit"), f"{where}: figure `{name}` has no unit")
         if e.get("type") == MONEY:
             check(e.get("unit", "").startswith(fact.get("unit", "?").split(" ")[0]), f"{where}: money `{name}` in {e.get('unit')!r}")
-        if "verdict" in name or name == "suppressed":
-            check("suppressed" in e.get("description", ""), f"{where}: `{name}`'s description does not say what suppressed means")
+        if "verdict" in name:
+            check("suppressed" in e.get("description", ""), f"{where}: `{name}`'s description does not name the verdicts")
+        if name == "suppressed" or name in ("month", "category", "channel", "cost_type"):
+            check("null" in e.get("description", ""), f"{where}: `{name}`'s description does not say what null means")
 
 
 def check_manifest(bench, round_id, tables):

@@ -174,6 +174,13 @@ pub fn build(round: &Round, outcome: &Outcome) -> Vec<Table> {
                         // histogram's total is the public number n.
                         let figures = estimate::ratio_estimate(&noisy, n as f64, noise_sd, g)
                             .filter(|e| e.members.value >= min)
+                            .map(|mut e| {
+                                // Members with a value lie in [0, contributions]:
+                                // so does their interval (post-processing).
+                                e.members.low = e.members.low.clamp(0.0, n as f64);
+                                e.members.high = e.members.high.clamp(0.0, n as f64);
+                                e
+                            })
                             .map(|e| RatioFigures {
                                 estimate: e,
                                 bin_width: g.width,

@@ -4,8 +4,6 @@
 //! the published Parquet files read back with their column statistics.
 
 use super::{aggregator_bin, Run};
-use arrow_array::cast::AsArray;
-use arrow_array::types::{ArrowPrimitiveType, ByteArrayType, Float64Type, Utf8Type};
 use arrow_array::Array;
 use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
 use parquet::file::page_index::column_index::ColumnIndexMetaData;
@@ -174,101 +172,51 @@ impl Published {
     }
 }
 
-/// Reads a benchmark Parquet file: every Utf8 column is a dimension, every
-/// Float64 column a figure, and `suppressed` the Boolean flag.
+/// Reads a benchmark Parquet file through the format's own reader: the
+/// dimensions the round splits by (the other dimension columns are null in
+/// every row), every figure as a number (money from its cents), the verdicts
+/// and the `suppressed` flag, which is never null.
 pub fn read_published(path: &Path) -> Published {
-    let file = std::fs::File::open(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
-    let builder = ParquetRecordBatchReaderBuilder::try_new(file)
-        .unwrap_or_else(|e| panic!("{}: {e}", path.display()));
-    let metadata: BTreeMap<String, String> = builder
-        .metadata()
-        .file_metadata()
-        .key_value_metadata()
-        .map(|kv| {
-            kv.iter()
-                .map(|k| (k.key.clone(), k.value.clone().unwrap_or_default()))
-                .collect()
-        })
-        .unwrap_or_default();
-    let schema = builder.schema().clone();
-    let mut dims = Vec::new();
-    let mut figures = Vec::new();
-    let mut verdicts = Vec::new();
-    for f in schema.fields() {
-        match f.data_type() {
-            t if *t == Utf8Type::DATA_TYPE && f.name().ends_with("verdict") => {
-                verdicts.push(f.name().clone())
-            }
-            t if *t == Utf8Type::DATA_TYPE => dims.push(f.name().clone()),
-            t if *t == Float64Type::DATA_TYPE => figures.push(f.name().clone()),
-            _ => assert_eq!(f.name(), "suppressed", "unexpected column {f:?}"),
-        }
-    }
-    let reader = builder
+    let t = coopbench_benchmark::table::read(path).unwrap_or_else(|e| panic!("{e}"));
+    let raw = ParquetRecordBatchReaderBuilder::try_new(std::fs::File::open(path).unwrap())
+        .unwrap()
         .build()
-        .unwrap_or_else(|e| panic!("{}: {e}", path.display()));
-    let mut rows = Vec::new();
-    for batch in reader {
-        let batch = batch.unwrap_or_else(|e| panic!("{}: {e}", path.display()));
-        let dim_cols: Vec<_> = dims
-            .iter()
-            .map(|d| {
-                batch
-                    .column_by_name(d)
-                    .expect("dim column")
-                    .as_string::<i32>()
-                    .clone()
-            })
-            .collect();
-        let fig_cols: Vec<_> = figures
-            .iter()
-            .map(|c| {
-                batch
-                    .column_by_name(c)
-                    .expect("figure column")
-                    .as_primitive::<Float64Type>()
-                    .clone()
-            })
-            .collect();
-        let verdict_cols: Vec<_> = verdicts
-            .iter()
-            .map(|d| {
-                batch
-                    .column_by_name(d)
-                    .expect("verdict column")
-                    .as_string::<i32>()
-                    .clone()
-            })
-            .collect();
+        .unwrap();
+    for batch in raw {
+        let batch = batch.unwrap();
         let sup = batch
             .column_by_name("suppressed")
-            .expect("a suppressed column")
-            .as_boolean()
-            .clone();
+            .expect("a suppressed column");
         assert_eq!(sup.null_count(), 0, "suppressed is never null");
-        for i in 0..batch.num_rows() {
-            rows.push(PublishedRow {
-                labels: dim_cols.iter().map(|c| c.value(i).to_string()).collect(),
-                figures: figures
-                    .iter()
-                    .zip(&fig_cols)
-                    .map(|(n, c)| (n.clone(), (!c.is_null(i)).then(|| c.value(i))))
-                    .collect(),
-                verdicts: verdicts
-                    .iter()
-                    .zip(&verdict_cols)
-                    .map(|(n, c)| (n.clone(), (!c.is_null(i)).then(|| c.value(i).to_string())))
-                    .collect(),
-                suppressed: sup.value(i),
-            });
+        for d in t.all_dims.iter().filter(|d| !t.dims.contains(d)) {
+            let c = batch.column_by_name(d).unwrap();
+            assert_eq!(
+                c.null_count(),
+                c.len(),
+                "{d}: the round does not split by it, yet it has labels"
+            );
         }
     }
+    let rows = t
+        .rows
+        .iter()
+        .map(|r| PublishedRow {
+            labels: t
+                .dims
+                .iter()
+                .map(|d| r.labels.get(d).cloned().unwrap_or_default())
+                .collect(),
+            figures: r.figures.clone(),
+            verdicts: r.verdicts.clone(),
+            suppressed: r.suppressed,
+        })
+        .collect();
     Published {
         path: path.to_path_buf(),
-        dims,
-        figures,
+        dims: t.dims.clone(),
+        figures: t.columns.clone(),
         rows,
-        metadata,
+        metadata: t.metadata.clone(),
     }
 }
 
@@ -301,17 +249,38 @@ pub fn check_statistics(table: &Published) -> (usize, usize) {
             if !table.figures.contains(&name) {
                 continue;
             }
+            // Money is stored as cents (INT64 decimal), counts as INT64:
+            // the published values in the stored unit.
+            let scale = 10f64.powi(col.column_descr().type_scale());
             let values: Vec<f64> = rows.iter().filter_map(|r| r.figures[&name]).collect();
             let nulls = (n - values.len()) as u64;
+            let stored: Vec<i64> = values.iter().map(|v| (v * scale).round() as i64).collect();
             let published: BTreeSet<u64> = values.iter().map(|v| v.to_bits()).collect();
-            let lo = values.iter().copied().reduce(f64::min);
-            let hi = values.iter().copied().reduce(f64::max);
+            let published_int: BTreeSet<i64> = stored.iter().copied().collect();
             let what = format!("{} column {name} (row group {rg})", path.display());
             match col.statistics() {
                 Some(Statistics::Double(s)) => {
                     chunks += 1;
+                    let lo = values.iter().copied().reduce(f64::min);
+                    let hi = values.iter().copied().reduce(f64::max);
                     assert_eq!(s.min_opt().copied(), lo, "{what}: chunk min");
                     assert_eq!(s.max_opt().copied(), hi, "{what}: chunk max");
+                    if let Some(nc) = s.null_count_opt() {
+                        assert_eq!(nc, nulls, "{what}: chunk null count");
+                    }
+                }
+                Some(Statistics::Int64(s)) => {
+                    chunks += 1;
+                    assert_eq!(
+                        s.min_opt().copied(),
+                        stored.iter().copied().min(),
+                        "{what}: chunk min"
+                    );
+                    assert_eq!(
+                        s.max_opt().copied(),
+                        stored.iter().copied().max(),
+                        "{what}: chunk max"
+                    );
                     if let Some(nc) = s.null_count_opt() {
                         assert_eq!(nc, nulls, "{what}: chunk null count");
                     }
@@ -326,6 +295,17 @@ pub fn check_statistics(table: &Published) -> (usize, usize) {
                         for v in [idx.min_value(p), idx.max_value(p)].into_iter().flatten() {
                             assert!(
                                 published.contains(&v.to_bits()),
+                                "{what}: page {p} has min/max {v}, which is no published value"
+                            );
+                        }
+                    }
+                }
+                Some(ColumnIndexMetaData::INT64(idx)) => {
+                    for p in 0..idx.num_pages() as usize {
+                        pages += 1;
+                        for v in [idx.min_value(p), idx.max_value(p)].into_iter().flatten() {
+                            assert!(
+                                published_int.contains(v),
                                 "{what}: page {p} has min/max {v}, which is no published value"
                             );
                         }
