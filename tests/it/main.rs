@@ -18,5 +18,6 @@ mod readers;
 mod robustness;
 mod round_end_to_end;
 mod two_server_round;
+mod useless_inputs;
 mod validate_cli;
 mod validate_props;
