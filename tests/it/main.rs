@@ -8,6 +8,7 @@ mod association_merge;
 mod association_pool_round;
 mod association_publish;
 mod association_two_server;
+mod closed_pipe;
 mod compare;
 mod docs;
 mod examples;
