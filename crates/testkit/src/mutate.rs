@@ -68,8 +68,12 @@ mod tests {
         let b = b"abcdef".to_vec();
         assert_eq!(apply(b.clone(), &[Mutation::Delete(7, 2)]), b"adef");
         assert_eq!(
-            apply(b.clone(), &[Mutation::Insert(7, b"XY".to_vec())]),
+            apply(b.clone(), &[Mutation::Insert(6, b"XY".to_vec())]),
             b"abcdefXY"
+        );
+        assert_eq!(
+            apply(b.clone(), &[Mutation::Insert(7, b"X".to_vec())]),
+            b"Xabcdef"
         );
         assert_eq!(
             apply(b.clone(), &[Mutation::Insert(8, b"X".to_vec())]),
