@@ -77,13 +77,7 @@ fn a_file_with_no_row_in_the_period_is_refused_before_the_charge_and_plan_warns(
     m.export(&["--allow-empty"]).expect_code(1);
     assert_nothing_spent(&m);
 
-    let plan = m.run(&[
-        "plan",
-        "--round",
-        "round.sig.json",
-        "sales.csv",
-        "costs.csv",
-    ]);
+    let plan = m.plan();
     plan.expect_code(0);
     assert!(
         plan.stdout
@@ -116,13 +110,7 @@ fn a_metric_with_no_row_is_refused_unless_the_member_confirms_a_true_zero() {
     assert!(run.stderr.contains("--allow-empty"), "{}", run.stderr);
     assert_nothing_spent(&m);
 
-    let plan = m.run(&[
-        "plan",
-        "--round",
-        "round.sig.json",
-        "sales.csv",
-        "costs.csv",
-    ]);
+    let plan = m.plan();
     plan.expect_code(0);
     assert!(
         plan.stdout.contains(
