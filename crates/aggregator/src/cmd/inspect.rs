@@ -10,7 +10,7 @@ use coopbench_cli::format::fmt_num;
 use coopbench_cli::Stop;
 use coopbench_privacy::accuracy::Verdict;
 use coopbench_text as text;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 /// Show a published round: its tables, every figure with its 95% range and
 /// verdict, and the manifest's facts; or write its tables as CSV or JSON.
@@ -68,7 +68,7 @@ enum Format {
 /// A figure as people read it: the number and its 95 % range when readable,
 /// prefixed by `~` and suffixed `(rough)` when rough, and only the verdict
 /// when too noisy or suppressed: a figure that is noise never reads like data.
-pub fn figure_text(f: Option<&Figure>) -> String {
+fn figure_text(f: Option<&Figure>) -> String {
     let Some(f) = f else {
         return "-".into();
     };
@@ -163,13 +163,8 @@ fn counts_text(c: [usize; 4]) -> String {
     )
 }
 
-/// Writes the round's tables as CSV or JSON files into `a.output`.
-fn write_files(a: &InspectArgs, round: &readback::Round) -> Result<(), Stop> {
-    let Some(dir) = &a.output else {
-        return Err(Stop::usage(
-            "--format csv and --format json write files: give the new directory with --output DIR",
-        ));
-    };
+/// Writes the round's tables as CSV or JSON files into `dir`.
+fn write_files(a: &InspectArgs, dir: &Path, round: &readback::Round) -> Result<(), Stop> {
     let ext = if a.format == Format::Csv {
         "csv"
     } else {
@@ -207,22 +202,25 @@ fn write_files(a: &InspectArgs, round: &readback::Round) -> Result<(), Stop> {
 
 /// Runs `inspect`.
 pub fn run(a: &InspectArgs) -> Result<(), Stop> {
-    if a.format != Format::Text {
-        // Before anything is read: the output can be written there.
-        let Some(dir) = &a.output else {
+    let files_to = match (a.format, &a.output) {
+        (Format::Text, None) if !(a.bom || a.force) => None,
+        (Format::Text, _) => {
             return Err(Stop::usage(
-                "--format csv and --format json write files: give the new directory with --output DIR",
-            ));
-        };
-        coopbench_fsio::check_output_dir(dir, a.force).map_err(Stop::usage)?;
-    } else if a.output.is_some() || a.bom || a.force {
-        return Err(Stop::usage(
-            "--output, --bom and --force go with --format csv or --format json",
-        ));
-    }
+                "--output, --bom and --force go with --format csv or --format json",
+            ))
+        }
+        (_, None) => return Err(Stop::usage(
+            "--format csv and --format json write files: give the new directory with --output DIR",
+        )),
+        (_, Some(dir)) => {
+            // Before anything is read: the output can be written there.
+            coopbench_fsio::check_output_dir(dir, a.force).map_err(Stop::usage)?;
+            Some(dir)
+        }
+    };
     let round = readback::read(&a.out, a.round.as_deref()).map_err(Stop::usage)?;
-    if a.format != Format::Text {
-        return write_files(a, &round);
+    if let Some(dir) = files_to {
+        return write_files(a, dir, &round);
     }
     let man = &round.manifest;
     let r = &man.round;
