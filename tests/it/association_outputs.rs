@@ -442,4 +442,17 @@ fn the_report_is_one_self_contained_page_with_a_chart_and_a_table_per_metric() {
     assert!(again.stderr.contains("--force"), "{}", again.stderr);
     assert_eq!(std::fs::read(s.path("report.html")).unwrap(), before);
     agg(&s, &["report", "bench", "--html", "report.html", "--force"]).expect(0);
+    // Not written through a symbolic link, even with --force.
+    #[cfg(unix)]
+    {
+        std::fs::write(s.path("target.txt"), "keep").unwrap();
+        std::os::unix::fs::symlink(s.path("target.txt"), s.path("link.html")).unwrap();
+        let l = agg(&s, &["report", "bench", "--html", "link.html", "--force"]);
+        l.expect(2);
+        assert!(l.stderr.contains("symbolic link"), "{}", l.stderr);
+        assert_eq!(
+            std::fs::read_to_string(s.path("target.txt")).unwrap(),
+            "keep"
+        );
+    }
 }
