@@ -11,7 +11,7 @@ more rounds: `<table>/<round id>.parquet` and `manifests/<round id>.json`.
    Every table a snippet loads into a variable named after it (`revenue`,
    `costs`, ...) must be the whole table: the rows the Parquet files hold,
    every column of the files, with the published types (`round` a string,
-   `month` a date, money decimal(18,2), counts int64).
+   `month` a date, money decimal(38,2), counts int64).
 2. Reads every table the same way with polars, pyarrow, pandas and duckdb,
    with the same checks, plus: suppressed rows are null in every figure,
    intervals hold their estimate, member counts lie in [0, contributions],
@@ -243,7 +243,7 @@ def run_snippets(bench, readme, truths):
 # 2. The readers, table by table
 # --------------------------------------------------------------------------
 
-MONEY = "decimal(18,2)"
+MONEY = "decimal(38,2)"
 
 
 def tables_and_rounds(bench):

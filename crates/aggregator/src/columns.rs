@@ -12,7 +12,7 @@
 //!
 //! Types: money (a sum of a `number` field, which the schemas state in the
 //! round's currency, and a ratio of money to something else) is
-//! Decimal128(18, 2); whole numbers (counts, active members, sums of
+//! Decimal128(38, 2); whole numbers (counts, active members, sums of
 //! `integer` fields, member counts) are Int64, their interval ends rounded
 //! outwards; everything else (fractions, standard deviations of counts) is
 //! Float64.
