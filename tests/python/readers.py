@@ -342,6 +342,7 @@ def truth(bench, table):
 def check_frame(where, lib, value, want):
     """A whole table as a reader loaded it: every row, every column, the
     published types, `round` a string."""
+    before = len(FAILURES)
     n, cols = shape(lib, value)
     check(n == want["rows"], f"{where} ({lib}): {n} rows, the Parquet files hold {want['rows']}")
     got = dict(cols)
@@ -357,7 +358,8 @@ def check_frame(where, lib, value, want):
     if "month" in wanted:
         check(got.get("month") == "date", f"{where} ({lib}): `month` is {got.get('month')}, not a date")
     money = sorted(c for c, k in wanted.items() if k == MONEY)
-    print(f"  ok {where} ({lib}): {n} rows, {len(got)} columns, month {got.get('month')}, money {got.get(money[0]) if money else '-'}")
+    if len(FAILURES) == before:
+        print(f"  ok {where} ({lib}): {n} rows, {len(got)} columns, month {got.get('month')}, money {got.get(money[0]) if money else '-'}")
 
 
 # The calls docs/analysts.md gives, one per reader: each loads a whole table.
