@@ -84,6 +84,8 @@ pub enum InputError {
 pub struct InputSummary {
     /// (file, rows in the period, rows outside it).
     pub files: Vec<(String, u64, u64)>,
+    /// The file read for each kind (its name as given, unescaped).
+    pub sources: Vec<(SourceKind, String)>,
 }
 
 /// Validates and aggregates the member's files for a round.
@@ -182,6 +184,7 @@ pub fn load(
         summary
             .files
             .push((source.display.clone(), agg.rows_inside, agg.rows_outside));
+        summary.sources.push((kind, source.display.clone()));
         aggs.insert(kind, agg);
     }
     Ok((aggs, summary))
