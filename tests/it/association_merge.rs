@@ -333,6 +333,11 @@ fn f64_col(b: &RecordBatch, name: &str) -> Float64Array {
     a.iter().map(|v| v.map(|v| v as f64 / d)).collect()
 }
 
+/// A 16-byte big-endian decimal statistic (money in cents) as a number.
+fn stat_cents(bytes: &[u8]) -> f64 {
+    i128::from_be_bytes(bytes.try_into().expect("16 bytes")) as f64
+}
+
 /// Money is published in cents: equal to the cent.
 fn close_cents(a: f64, b: f64) -> bool {
     (a - b).abs() <= 0.005 + 1e-9 * a.abs().max(b.abs())
@@ -481,8 +486,8 @@ fn one_merge_handles_every_kind_of_file_as_specified() {
     assert_eq!(ty("round"), DataType::Utf8);
     assert_eq!(ty("month"), DataType::Date32);
     assert_eq!(ty("category"), DataType::Utf8);
-    assert_eq!(ty("estimate"), DataType::Decimal128(18, 2));
-    assert_eq!(ty("noise_sd"), DataType::Decimal128(18, 2));
+    assert_eq!(ty("estimate"), DataType::Decimal128(38, 2));
+    assert_eq!(ty("noise_sd"), DataType::Decimal128(38, 2));
     assert_eq!(ty("members_noisy"), DataType::Int64);
     assert_eq!(ty("verdict"), DataType::Utf8);
     assert_eq!(ty("suppressed"), DataType::Boolean);
@@ -722,13 +727,16 @@ fn footer_metadata_and_statistics_never_show_a_suppressed_value() {
             "{x} in the footer or the manifest is the suppressed cell's figure"
         );
     }
-    assert!(reader
-        .metadata()
-        .file_metadata()
-        .schema_descr()
-        .columns()
-        .iter()
-        .all(|c| c.name() != "round"));
+    // The round is a column of the file (no hive directory supplies it).
+    assert_eq!(
+        reader
+            .metadata()
+            .file_metadata()
+            .schema_descr()
+            .column(0)
+            .name(),
+        "round"
+    );
     assert_eq!(
         meta.row_group(0).column(0).compression(),
         parquet::basic::Compression::ZSTD(Default::default())
@@ -750,28 +758,29 @@ fn footer_metadata_and_statistics_never_show_a_suppressed_value() {
             .column(i)
             .statistics()
             .expect("statistics written");
-        // Figures: Decimal128 money (INT64 cents) and Int64 counts.
-        let figure = coopbench_benchmark::layout::TOTAL_COLUMNS.contains(&col.name());
-        let cents = matches!(
-            col.logical_type_ref(),
-            Some(parquet::basic::LogicalType::Decimal { .. })
-        );
-        let unit = if cents { 100.0 } else { 1.0 };
-        if let (true, Statistics::Int64(v)) = (figure, stats) {
-            checked += 1;
-            assert_eq!(stats.null_count_opt(), Some(1), "{}", col.name());
-            let lo = *v.min_opt().unwrap() as f64 / unit;
-            let hi = *v.max_opt().unwrap() as f64 / unit;
-            for x in [lo, hi] {
-                assert!(
-                    x.abs() < 1.0e6,
-                    "{}: {x} looks like the suppressed cell",
-                    col.name()
-                );
-            }
-            if col.name() == "estimate" {
-                assert_eq!(hi, visible_max);
-            }
+        // Figures: Decimal128 money (16-byte cents) and Int64 counts.
+        if !coopbench_benchmark::layout::TOTAL_COLUMNS.contains(&col.name()) {
+            continue;
+        }
+        let (lo, hi) = match stats {
+            Statistics::Int64(v) => (*v.min_opt().unwrap() as f64, *v.max_opt().unwrap() as f64),
+            Statistics::FixedLenByteArray(v) => (
+                stat_cents(v.min_opt().unwrap().data()) / 100.0,
+                stat_cents(v.max_opt().unwrap().data()) / 100.0,
+            ),
+            other => panic!("{}: statistics {other:?}", col.name()),
+        };
+        checked += 1;
+        assert_eq!(stats.null_count_opt(), Some(1), "{}", col.name());
+        for x in [lo, hi] {
+            assert!(
+                x.abs() < 1.0e6,
+                "{}: {x} looks like the suppressed cell",
+                col.name()
+            );
+        }
+        if col.name() == "estimate" {
+            assert_eq!(hi, visible_max);
         }
     }
     assert_eq!(checked, 7);
@@ -787,14 +796,24 @@ fn footer_metadata_and_statistics_never_show_a_suppressed_value() {
         if !coopbench_benchmark::layout::TOTAL_COLUMNS.contains(&col.name()) {
             continue;
         }
-        if let Some(ColumnIndexMetaData::INT64(ci)) = pi.column_index(i) {
-            pages += 1;
-            for v in ci.min_values_iter().chain(ci.max_values_iter()).flatten() {
-                assert!(
-                    (*v as f64 / 100.0).abs() < 1.0e6,
-                    "page index of column {i} holds {v}"
-                );
-            }
+        let values: Vec<f64> = match pi.column_index(i) {
+            Some(ColumnIndexMetaData::INT64(ci)) => ci
+                .min_values_iter()
+                .chain(ci.max_values_iter())
+                .flatten()
+                .map(|v| *v as f64)
+                .collect(),
+            Some(ColumnIndexMetaData::FIXED_LEN_BYTE_ARRAY(ci)) => ci
+                .min_values_iter()
+                .chain(ci.max_values_iter())
+                .flatten()
+                .map(|v| stat_cents(v) / 100.0)
+                .collect(),
+            other => panic!("page index of column {i}: {other:?}"),
+        };
+        pages += 1;
+        for v in values {
+            assert!(v.abs() < 1.0e6, "page index of column {i} holds {v}");
         }
     }
     assert_eq!(pages, 7, "a page index for every figure column");
@@ -920,7 +939,7 @@ fn a_round_whose_metric_changed_kind_is_refused_before_anything_is_written() {
             .contains("table 'revenue' would not read as one dataset")
             && run
                 .stderr
-                .contains("estimate is decimal(18,2) there, int64 in this round")
+                .contains("estimate is decimal(38,2) there, int64 in this round")
             && run.stderr.contains("Nothing was written"),
         "{}",
         run.stderr

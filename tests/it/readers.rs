@@ -5,7 +5,7 @@
 //! in the target directory, never in the repository) read the benchmarks,
 //! and every python snippet of docs/analysts.md runs against them, verbatim
 //! (tests/python/readers.py): every row the files hold, no column dropped,
-//! `month` a date, money decimal(18,2), `round` a string.
+//! `month` a date, money decimal(38,2), `round` a string.
 //!
 //! The venv is created here when it is missing or was made from other
 //! requirements (pip from the package registry; the first run takes a

@@ -12,13 +12,13 @@
 //!
 //! Types: money (a sum of a `number` field, which the schemas state in the
 //! round's currency, and a ratio of money to something else) is
-//! Decimal128(18, 2); whole numbers (counts, active members, sums of
+//! Decimal128(38, 2); whole numbers (counts, active members, sums of
 //! `integer` fields, member counts) are Int64, their interval ends rounded
 //! outwards; everything else (fractions, standard deviations of counts) is
 //! Float64.
 
 use crate::schemas::builtin;
-use crate::tables::{Figures, Table};
+use crate::tables::{Figures, Table, TotalFigures};
 use coopbench_benchmark::layout::{describe, MONTH, RATIO_COLUMNS, TOTAL_COLUMNS};
 use coopbench_benchmark::table::{ColumnInfo, ColumnType};
 use coopbench_protocol::round::{Kind, SourceKind, Term};
@@ -173,9 +173,12 @@ pub fn info(round: &Round, table: &Table) -> BTreeMap<String, ColumnInfo> {
             "ci95_low" | "ci95_high" => (ty, unit.as_str(), generic),
             "noise_sd" => (money_or_float, unit.as_str(), generic),
             "mean_per_member" | "mean_sd" => (money_or_float, per_member.as_str(), generic),
-            c if c == "members_noisy" || c.starts_with("members_") => {
-                (ColumnType::Integer, "members", generic)
+            // A ratio table's members come from the projected histogram:
+            // estimates with fractions, like their interval.
+            c if c.starts_with("members_") && is_ratio(table) => {
+                (ColumnType::Float, "members", generic)
             }
+            "members_noisy" => (ColumnType::Integer, "members", generic),
             "p10" | "p25" | "p50" | "p75" | "p90" | "mean" => {
                 (money_or_float, unit.as_str(), format!("{what}: {generic}"))
             }
@@ -184,6 +187,23 @@ pub fn info(round: &Round, table: &Table) -> BTreeMap<String, ColumnInfo> {
         out.insert(c.to_string(), col(t, u, d));
     }
     out
+}
+
+/// A total's figures as published when its estimate is a whole number
+/// (counts, members, integer fields): the estimate and the members rounded,
+/// the interval's ends outwards (so it still covers what it covered). The
+/// verdicts are judged on these, the numbers a reader sees.
+pub fn stored_total(info: &BTreeMap<String, ColumnInfo>, f: &TotalFigures) -> TotalFigures {
+    let ty = |c: &str| info.get(c).map(|i| i.ty).unwrap_or_default();
+    let mut f = *f;
+    let e = &mut f.estimate;
+    e.estimate = stored_value("estimate", ty("estimate"), e.estimate);
+    e.ci95_low = stored_value("ci95_low", ty("ci95_low"), e.ci95_low);
+    e.ci95_high = stored_value("ci95_high", ty("ci95_high"), e.ci95_high);
+    f.members_noisy = f
+        .members_noisy
+        .map(|m| stored_value("members_noisy", ty("members_noisy"), m));
+    f
 }
 
 /// A figure as published in a column of type `ty`: whole numbers rounded

@@ -27,7 +27,7 @@
 
 use crate::columns;
 use crate::files::sync_dir;
-use crate::tables::{Figures, Table};
+use crate::tables::{Figures, Row, Table};
 use coopbench_benchmark::layout::{
     manifest_path, table_file, RATIO_COLUMNS, RATIO_VERDICTS, TOTAL_COLUMNS, TOTAL_VERDICTS,
 };
@@ -115,6 +115,13 @@ pub fn published_table(
     let rows = table
         .rows
         .iter()
+        .map(|r| match &r.figures {
+            Figures::Total(Some(t)) => Row {
+                labels: r.labels.clone(),
+                figures: Figures::Total(Some(columns::stored_total(&info, t))),
+            },
+            _ => r.clone(),
+        })
         .map(|r| format::Row {
             labels: table
                 .dims

@@ -175,7 +175,7 @@ pub struct TableFact {
 pub struct ColumnFact {
     /// The column's name.
     pub name: String,
-    /// `string`, `date`, `decimal(18,2)`, `int64`, `float64` or `boolean`.
+    /// `string`, `date`, `decimal(38,2)`, `int64`, `float64` or `boolean`.
     #[serde(rename = "type")]
     pub column_type: String,
     /// The unit of its values (empty for labels, verdicts and flags).

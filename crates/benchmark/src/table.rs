@@ -5,7 +5,7 @@
 //!   (nullable: null means "all values of this dimension", the round does not
 //!   split by it); `month` is a Date32, the first day of the month, the others
 //!   Utf8;
-//! - the figure columns, null where suppressed: Decimal128(18, 2) for money,
+//! - the figure columns, null where suppressed: Decimal128(38, 2) for money,
 //!   Int64 for counts, Float64 for the rest;
 //! - the verdict columns (Utf8), then `suppressed` (Boolean).
 //!
@@ -38,9 +38,10 @@ use std::collections::{BTreeMap, HashMap};
 use std::path::Path;
 use std::sync::Arc;
 
-/// Digits of a money column: Decimal128(18, 2), stored as a Parquet INT64
-/// decimal, up to ±10^16 in the currency's major unit.
-pub const MONEY_PRECISION: u8 = 18;
+/// Digits of a money column: Decimal128(38, 2), the widest, so that no sum
+/// a round can publish overflows it (the protocol's limits allow totals past
+/// 10^18); up to ±10^36 in the currency's major unit.
+pub const MONEY_PRECISION: u8 = 38;
 /// Decimals of a money column: the currency's minor unit (cents).
 pub const MONEY_SCALE: i8 = 2;
 /// The footer key listing the dimensions the round splits this table by
@@ -54,7 +55,7 @@ pub enum ColumnType {
     Text,
     /// Date32: a calendar day (`month`: the first day of the month).
     Date,
-    /// Decimal128(18, 2): an amount of the currency named in the unit.
+    /// Decimal128(38, 2): an amount of the currency named in the unit.
     Money,
     /// Int64: a whole number of the unit.
     Integer,
@@ -83,7 +84,7 @@ impl ColumnType {
         match self {
             ColumnType::Text => "string",
             ColumnType::Date => "date",
-            ColumnType::Money => "decimal(18,2)",
+            ColumnType::Money => "decimal(38,2)",
             ColumnType::Integer => "int64",
             ColumnType::Float => "float64",
             ColumnType::Boolean => "boolean",
@@ -337,19 +338,11 @@ fn figure_array(name: &str, ty: ColumnType, values: &[Option<f64>]) -> Result<Ar
     Ok(match ty {
         ColumnType::Float => Arc::new(Float64Array::from(values.to_vec())),
         ColumnType::Money => {
-            let limit = 10f64.powi(i32::from(MONEY_PRECISION));
             let cents = values
                 .iter()
                 .map(|v| {
-                    v.map(|v| {
-                        let c = (v * 10f64.powi(i32::from(MONEY_SCALE))).round();
-                        if c.is_finite() && c.abs() < limit {
-                            Ok(c as i128)
-                        } else {
-                            Err(out_of_range(v))
-                        }
-                    })
-                    .transpose()
+                    v.map(|v| to_cents(v).ok_or_else(|| out_of_range(v)))
+                        .transpose()
                 })
                 .collect::<Result<Vec<_>, _>>()?;
             Arc::new(
@@ -379,6 +372,25 @@ fn figure_array(name: &str, ty: ColumnType, values: &[Option<f64>]) -> Result<Ar
     })
 }
 
+/// An amount as whole cents, exactly for the whole part (a total of
+/// integers comes back bit for bit), the fraction rounded to the cent; None
+/// beyond the column's precision or not finite.
+fn to_cents(v: f64) -> Option<i128> {
+    let whole = v.trunc();
+    if !v.is_finite() || whole.abs() >= 1e35 {
+        return None;
+    }
+    let fraction = ((v - whole) * 100.0).round() as i128;
+    Some(whole as i128 * 100 + fraction)
+}
+
+/// Cents (or any decimal of `scale`) back as an amount: the whole part
+/// exactly as it was written.
+fn from_decimal(value: i128, scale: i8) -> f64 {
+    let unit = 10i128.pow(u32::from(scale.max(0) as u8));
+    (value / unit) as f64 + (value % unit) as f64 / unit as f64
+}
+
 /// A numeric column's values as `f64` (`None`: null).
 fn numbers(col: &ArrayRef) -> Option<Vec<Option<f64>>> {
     let pick = |i: usize, v: f64| (!col.is_null(i)).then_some(v);
@@ -387,10 +399,9 @@ fn numbers(col: &ArrayRef) -> Option<Vec<Option<f64>>> {
     } else if let Some(a) = col.as_primitive_opt::<Int64Type>() {
         Some((0..a.len()).map(|i| pick(i, a.value(i) as f64)).collect())
     } else if let Some(a) = col.as_primitive_opt::<Decimal128Type>() {
-        let div = 10f64.powi(i32::from(a.scale()));
         Some(
             (0..a.len())
-                .map(|i| pick(i, a.value(i) as f64 / div))
+                .map(|i| pick(i, from_decimal(a.value(i), a.scale())))
                 .collect(),
         )
     } else {

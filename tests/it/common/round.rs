@@ -249,14 +249,15 @@ pub fn check_statistics(table: &Published) -> (usize, usize) {
             if !table.figures.contains(&name) {
                 continue;
             }
-            // Money is stored as cents (INT64 decimal), counts as INT64:
+            // Money is stored as cents (16-byte decimals), counts as INT64:
             // the published values in the stored unit.
-            let scale = 10f64.powi(col.column_descr().type_scale());
+            let scale = 10f64.powi(col.column_descr().type_scale().max(0));
             let values: Vec<f64> = rows.iter().filter_map(|r| r.figures[&name]).collect();
             let nulls = (n - values.len()) as u64;
-            let stored: Vec<i64> = values.iter().map(|v| (v * scale).round() as i64).collect();
+            let stored: Vec<i128> = values.iter().map(|v| (v * scale).round() as i128).collect();
             let published: BTreeSet<u64> = values.iter().map(|v| v.to_bits()).collect();
-            let published_int: BTreeSet<i64> = stored.iter().copied().collect();
+            let published_int: BTreeSet<i128> = stored.iter().copied().collect();
+            let decimal = |b: &[u8]| i128::from_be_bytes(b.try_into().expect("16-byte decimals"));
             let what = format!("{} column {name} (row group {rg})", path.display());
             match col.statistics() {
                 Some(Statistics::Double(s)) => {
@@ -271,16 +272,20 @@ pub fn check_statistics(table: &Published) -> (usize, usize) {
                 }
                 Some(Statistics::Int64(s)) => {
                     chunks += 1;
-                    assert_eq!(
-                        s.min_opt().copied(),
-                        stored.iter().copied().min(),
-                        "{what}: chunk min"
-                    );
-                    assert_eq!(
-                        s.max_opt().copied(),
-                        stored.iter().copied().max(),
-                        "{what}: chunk max"
-                    );
+                    let lo = s.min_opt().map(|v| i128::from(*v));
+                    let hi = s.max_opt().map(|v| i128::from(*v));
+                    assert_eq!(lo, stored.iter().copied().min(), "{what}: chunk min");
+                    assert_eq!(hi, stored.iter().copied().max(), "{what}: chunk max");
+                    if let Some(nc) = s.null_count_opt() {
+                        assert_eq!(nc, nulls, "{what}: chunk null count");
+                    }
+                }
+                Some(Statistics::FixedLenByteArray(s)) => {
+                    chunks += 1;
+                    let lo = s.min_opt().map(|v| decimal(v.data()));
+                    let hi = s.max_opt().map(|v| decimal(v.data()));
+                    assert_eq!(lo, stored.iter().copied().min(), "{what}: chunk min");
+                    assert_eq!(hi, stored.iter().copied().max(), "{what}: chunk max");
                     if let Some(nc) = s.null_count_opt() {
                         assert_eq!(nc, nulls, "{what}: chunk null count");
                     }
@@ -305,7 +310,19 @@ pub fn check_statistics(table: &Published) -> (usize, usize) {
                         pages += 1;
                         for v in [idx.min_value(p), idx.max_value(p)].into_iter().flatten() {
                             assert!(
-                                published_int.contains(v),
+                                published_int.contains(&i128::from(*v)),
+                                "{what}: page {p} has min/max {v}, which is no published value"
+                            );
+                        }
+                    }
+                }
+                Some(ColumnIndexMetaData::FIXED_LEN_BYTE_ARRAY(idx)) => {
+                    for p in 0..idx.num_pages() as usize {
+                        pages += 1;
+                        for v in [idx.min_value(p), idx.max_value(p)].into_iter().flatten() {
+                            let v = decimal(v);
+                            assert!(
+                                published_int.contains(&v),
                                 "{what}: page {p} has min/max {v}, which is no published value"
                             );
                         }

@@ -106,7 +106,7 @@ fn a_table_reads_back_as_written_with_its_types_units_and_descriptions() {
     let ty = |c: &str| schema.field_with_name(c).unwrap().data_type().clone();
     assert_eq!(ty("round"), DataType::Utf8);
     assert_eq!(ty("month"), DataType::Date32);
-    assert_eq!(ty("estimate"), DataType::Decimal128(18, 2));
+    assert_eq!(ty("estimate"), DataType::Decimal128(38, 2));
     assert_eq!(ty("members_noisy"), DataType::Int64);
     assert_eq!(ty("noise_sd"), DataType::Float64);
     let estimate = schema.field_with_name("estimate").unwrap().metadata();
@@ -162,6 +162,26 @@ fn money_is_rounded_to_cents_counts_to_integers_and_months_are_first_days() {
     assert_eq!(back.rows[0].labels["month"], "2025-10");
     assert_eq!(back.rows[0].get("estimate"), Some(1234.57));
     assert_eq!(back.dims, ["month", "region"]);
+}
+
+#[test]
+fn money_round_trips_whole_totals_bit_for_bit_up_to_the_protocols_limits() {
+    for v in [
+        4_035_225_266_123_964_416.0,
+        -4_035_225_266_123_964_416.0,
+        (1u64 << 62) as f64 * 7.0,
+        0.0,
+        -0.05,
+        1234.5,
+        -1234.56,
+    ] {
+        let c = to_cents(v).unwrap();
+        assert_eq!(from_decimal(c, 2).to_bits(), v.to_bits(), "{v}");
+    }
+    assert_eq!(to_cents(0.125), Some(13));
+    assert_eq!(to_cents(-2.004), Some(-200));
+    assert_eq!(to_cents(f64::NAN), None);
+    assert_eq!(to_cents(1e36), None);
 }
 
 #[test]
