@@ -195,7 +195,11 @@ fn write_files(a: &InspectArgs, dir: &Path, round: &readback::Round) -> Result<(
         text::path(dir)
     );
     for (name, _, rows) in &files {
-        coopbench_cli::outln!("  {}  {rows} rows", text::shown(name));
+        coopbench_cli::outln!(
+            "  {}  {rows} row{}",
+            text::shown(name),
+            if *rows == 1 { "" } else { "s" }
+        );
     }
     Ok(())
 }
