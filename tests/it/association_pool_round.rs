@@ -321,6 +321,18 @@ fn round_new_refuses_what_the_guardrails_forbid() {
             "marks not shareable",
         ),
         (
+            "open-dimension",
+            Box::new(|t| {
+                t.replace(
+                    "dims = [\"cost_type\"]",
+                    "dims = [\"cost_type\", \"currency\"]",
+                )
+                .replace("[dimensions]", "[dimensions]\ncurrency = [\"EUR\"]")
+            }),
+            vec![],
+            "splits by 'currency' of costs, which has no closed list of values",
+        ),
+        (
             "window-closed",
             Box::new(|t| t),
             vec![("COOPBENCH_TODAY", "2027-01-02")],

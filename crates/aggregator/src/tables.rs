@@ -177,6 +177,8 @@ pub fn build(round: &Round, outcome: &Outcome) -> Vec<Table> {
                             .map(|mut e| {
                                 // Members with a value lie in [0, contributions]:
                                 // so does their interval (post-processing).
+                                // (The projection's sum can miss n by a rounding error.)
+                                e.members.value = e.members.value.clamp(0.0, n as f64);
                                 e.members.low = e.members.low.clamp(0.0, n as f64);
                                 e.members.high = e.members.high.clamp(0.0, n as f64);
                                 e

@@ -28,8 +28,8 @@ pub trait SchemaView {
 
 /// What `round` asks of the schemas that they do not allow: another schema
 /// version, fields the schemas lack, fields marked not shareable, sums over
-/// non-numbers, grouping by non-text fields, dimension labels outside a
-/// field's enum. Empty: fine.
+/// non-numbers, grouping by non-text fields or by fields without an enum,
+/// dimension labels outside a field's enum. Empty: fine.
 pub fn schema_problems(
     round: &Round,
     sales: &dyn SchemaView,
@@ -96,6 +96,34 @@ pub fn schema_problems(
                     "dimension '{name}' has label '{label}', which schema {} does not allow",
                     schema.schema_name()
                 ));
+            }
+        }
+    }
+    // A dimension is a field with a closed list of labels: the published
+    // tables carry one column per such field, the same in every round.
+    for m in &round.metrics {
+        let sources: Vec<SourceKind> = m
+            .source
+            .into_iter()
+            .chain(m.numerator.iter().chain(&m.denominator).map(|t| t.source))
+            .collect();
+        for d in m.dims.iter().filter(|d| *d != "month") {
+            for source in &sources {
+                let schema = match source {
+                    SourceKind::Sales => sales,
+                    SourceKind::Costs => costs,
+                };
+                if schema
+                    .field_info(d)
+                    .is_some_and(|f| f.text && f.allowed.is_none())
+                {
+                    out.push(format!(
+                        "metric '{}' splits by '{d}' of {}, which has no closed list of values (enum) in schema {}: only such fields are dimensions",
+                        m.name,
+                        source.as_str(),
+                        schema.schema_name()
+                    ));
+                }
             }
         }
     }
