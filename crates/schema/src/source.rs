@@ -3,6 +3,7 @@
 
 use crate::mapping::Mapping;
 use crate::report::Problem;
+use crate::settings::{Origins, Thousands};
 use std::fs::File;
 use std::io::{BufReader, BufWriter, Read, Write};
 use std::path::{Path, PathBuf};
@@ -45,17 +46,29 @@ impl Encoding {
     }
 }
 
-/// How to read a member's file.
+/// How to read one member file: its settings, resolved from its mapping
+/// file, the command line and the defaults ([`ReadOptions::resolve`]), and
+/// where each came from.
 #[derive(Debug, Clone)]
 pub struct ReadOptions {
     /// The field separator (`,` by default; `;` for many European exports).
     pub delimiter: u8,
     /// Numbers are written with a decimal comma (`12,50`).
     pub decimal_comma: bool,
+    /// Numbers may group thousands with this separator (`1.234,56`).
+    pub thousands: Option<Thousands>,
     /// The file's character encoding.
     pub encoding: Encoding,
-    /// Header names mapped to schema fields, and a date format.
+    /// A strptime date format for every date field, overriding the schema's.
+    pub date_format: Option<String>,
+    /// Header names and values mapped to the schema's.
     pub mapping: Mapping,
+    /// The mapping file was given for every file (a bare `--map`).
+    pub mapping_shared: bool,
+    /// Where each setting came from, for messages that say how to change it.
+    pub origins: Origins,
+    /// The kind of file (`sales`, `costs`) when known, for advice.
+    pub kind: Option<String>,
     /// Show a progress bar on stderr for large files (only when it is a terminal).
     pub progress: bool,
 }
@@ -65,8 +78,13 @@ impl Default for ReadOptions {
         Self {
             delimiter: b',',
             decimal_comma: false,
+            thousands: None,
             encoding: Encoding::Utf8,
+            date_format: None,
             mapping: Mapping::default(),
+            mapping_shared: false,
+            origins: Origins::default(),
+            kind: None,
             progress: true,
         }
     }
@@ -196,7 +214,7 @@ impl Source {
         }
         let encoding_problem = |offset: u64, line: u64, bytes: &[u8]| {
             Ok(Opened::Unreadable(encoding_problem(
-                &display, offset, line, bytes,
+                &display, options, offset, line, bytes,
             )))
         };
         let transcoded = match options.encoding {
@@ -356,7 +374,13 @@ fn memchr_count(data: &[u8]) -> u64 {
 }
 
 /// The problem for a file that is not UTF-8 at `offset` (line `line`).
-pub(crate) fn encoding_problem(display: &str, offset: u64, line: u64, bytes: &[u8]) -> Problem {
+pub(crate) fn encoding_problem(
+    display: &str,
+    options: &ReadOptions,
+    offset: u64,
+    line: u64,
+    bytes: &[u8],
+) -> Problem {
     let shown: Vec<String> = bytes.iter().map(|b| format!("0x{b:02X}")).collect();
     Problem::file_level(
         display,
@@ -364,9 +388,14 @@ pub(crate) fn encoding_problem(display: &str, offset: u64, line: u64, bytes: &[u
         "encoding",
         format!(
             "not valid UTF-8: byte {} at offset {offset} (line {line}); \
-             the file was probably saved by Excel or an older till as Windows-1252: \
-             try --encoding windows-1252 (or latin1)",
-            shown.join(" ")
+             the file was probably saved by Excel or an older till as Windows-1252 (or latin1): {}",
+            shown.join(" "),
+            options.advice(
+                "encoding",
+                "\"windows-1252\"",
+                "--encoding windows-1252",
+                &options.origins.encoding
+            )
         ),
     )
 }

@@ -57,7 +57,8 @@ pub struct CompareArgs {
     /// Also write a self-contained HTML report with charts to this file.
     #[arg(long, value_name = "FILE")]
     html: Option<PathBuf>,
-    /// Your sales and costs CSV files (names containing "sales" and "cost").
+    /// Your sales and costs CSV files (each one's kind from --kind, its mapping
+    /// file, or its name: containing "sales" or "cost").
     #[arg(required = true, value_name = "FILE")]
     files: Vec<PathBuf>,
     #[command(flatten)]

@@ -47,7 +47,8 @@ pub struct ExportArgs {
     /// The signed round file from your association (round.sig.json).
     #[arg(long, value_name = "ROUND")]
     round: PathBuf,
-    /// Your sales and costs CSV files (names containing "sales" and "cost").
+    /// Your sales and costs CSV files (each one's kind from --kind, its mapping
+    /// file, or its name: containing "sales" or "cost").
     #[arg(required = true, value_name = "FILE")]
     files: Vec<PathBuf>,
     /// Where to write the contribution. Default: contribution-POOL-ROUND.sig.json.
@@ -170,6 +171,8 @@ pub fn run(args: &ExportArgs) -> Result<(), Stop> {
     });
     // Before anything is read or charged: the contribution can be written there.
     coopbench_fsio::check_output_target(&out).map_err(Stop::usage)?;
+    // The files before any output: a refusal is validate's report alone.
+    let (aggs, summary) = inputs::load(&args.files, &args.read, &loaded).map_err(input_stop)?;
     coopbench_cli::outln!("Purpose: {}", shown(&round.purpose));
     coopbench_cli::outln!(
         "Round '{}' of pool '{}', period {} to {}.",
@@ -178,7 +181,6 @@ pub fn run(args: &ExportArgs) -> Result<(), Stop> {
         round.period.start,
         round.period.end
     );
-    let (aggs, summary) = inputs::load(&args.files, &args.read, &loaded).map_err(input_stop)?;
     for (file, inside, outside) in &summary.files {
         coopbench_cli::outln!(
             "  {}: {inside} rows in the period ({outside} outside it, not used)",
