@@ -152,10 +152,12 @@ impl ReadArgs {
             }
             let kind = told
                 .or_else(|| own.and_then(|(_, m)| m.kind.clone()))
-                .or_else(|| kind_from_name(f));
+                .or_else(|| kind_from_name(f))
+                .or_else(|| kind_from_header(f, &maps, &cli));
             if kind.is_none() && need_kind {
                 return Err(format!(
-                    "cannot tell whether {} holds sales or costs: its name contains neither \"sales\" nor \"cost\". \
+                    "cannot tell whether {} holds sales or costs: its name contains neither \"sales\" nor \"cost\", \
+                     and no mapping file for a kind has all its [columns] labels in its header. \
                      Pass --kind sales or --kind costs (one per file, in the order of the files), \
                      or give it a mapping file that says kind = \"sales\" (--map {}=MAPPING)",
                     text::path(f),
@@ -366,6 +368,27 @@ pub fn load_files(
         aggs.insert(kind, agg);
     }
     Ok((aggs, summary))
+}
+
+/// The kind of the one mapping file for a kind whose `[columns]` labels
+/// are all in the file's header (read as that mapping file says), if
+/// exactly one is.
+fn kind_from_header(file: &Path, maps: &[(MapTarget, Mapping)], cli: &Settings) -> Option<String> {
+    let mut fits = maps.iter().filter_map(|(t, m)| {
+        let MapTarget::Kind(k) = t else { return None };
+        if m.columns.is_empty() {
+            return None;
+        }
+        let options =
+            ReadOptions::resolve(&text::path(&file), cli, Some(m.clone()), false, Some(k)).ok()?;
+        let header = coopbench_schema::peek_header(file, &options)?;
+        m.columns
+            .keys()
+            .all(|label| header.iter().any(|h| h == label))
+            .then(|| k.clone())
+    });
+    let first = fits.next()?;
+    fits.next().is_none().then_some(first)
 }
 
 /// `sales` or `costs` when the file name says so.

@@ -62,16 +62,21 @@ pub(crate) fn bind(
         let name = mapping.field_for(label);
         match schema.fields.iter().position(|f| f.name == name) {
             None => {
-                let hint = if source.header.len() == 1 && label.contains(';') {
-                    let o = &source.options;
+                let o = &source.options;
+                let other = [b';', b',', b'\t', b'|']
+                    .into_iter()
+                    .find(|d| *d != o.delimiter && label.contains(*d as char));
+                let hint = if let Some(d) = other.filter(|_| source.header.len() == 1) {
+                    let (shown, flag) = if d == b'\t' {
+                        ("\"tab\"".to_string(), "--delimiter tab".to_string())
+                    } else {
+                        (format!("\"{}\"", d as char), format!("--delimiter '{}'", d as char))
+                    };
                     format!(
-                        "; the whole header is one label: is the file separated by ';'? {}",
-                        o.advice(
-                            "delimiter",
-                            "\";\"",
-                            "--delimiter ';'",
-                            &o.origins.delimiter
-                        )
+                        "; the whole header is one label: the file is read as separated by {:?} (from {}), but is it separated by {shown}? {}",
+                        o.delimiter as char,
+                        o.origins.delimiter.describe(),
+                        o.advice("delimiter", &shown, &flag, &o.origins.delimiter)
                     )
                 } else {
                     let close = schema

@@ -29,7 +29,7 @@ pub use report::{FileReport, Problem, Report, RuleCount};
 pub use settings::{
     parse_delimiter, parse_encoding, parse_thousands, Origin, Origins, Settings, Thousands,
 };
-pub use source::{open, Encoding, Opened, ReadOptions, Source, SourceError};
+pub use source::{open, peek_header, Encoding, Opened, ReadOptions, Source, SourceError};
 pub use validate::{
     validate, validate_source, validate_source_with, BatchQuery, Need, ValidateError,
 };

@@ -227,9 +227,14 @@ impl ReadOptions {
             Origin::Mapping { path, shared: true } => format!(
                 "{path} is the mapping file of every file (a bare --map) and sets {key}: give this file its own mapping file with {key} = {value} ({own})"
             ),
-            Origin::CommandLine => format!(
-                "the command line sets {key} for every file whose mapping file does not: give this file a mapping file with {key} = {value} ({own})"
-            ),
+            Origin::CommandLine => match (&self.mapping.path, self.mapping_shared) {
+                (Some(p), false) => format!(
+                    "the command line sets {key} for every file whose mapping file does not: add {key} = {value} to its mapping file {p}"
+                ),
+                _ => format!(
+                    "the command line sets {key} for every file whose mapping file does not: give this file a mapping file with {key} = {value} ({own})"
+                ),
+            },
             Origin::Default => match (&self.mapping.path, self.mapping_shared) {
                 (Some(p), false) => format!("add {key} = {value} to its mapping file {p}"),
                 _ => format!(

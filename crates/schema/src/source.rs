@@ -507,3 +507,28 @@ fn read_header(path: &Path, delimiter: u8) -> std::io::Result<Option<Vec<String>
         )),
     }
 }
+
+/// The header labels of a file read with `options`' separator and encoding,
+/// from its first 64 KiB (BOM removed), or `None` if they cannot be read:
+/// enough to tell which mapping file describes it, without opening it.
+pub fn peek_header(path: &Path, options: &ReadOptions) -> Option<Vec<String>> {
+    let mut bytes = Vec::new();
+    File::open(path)
+        .ok()?
+        .take(MAX_HEADER_BYTES)
+        .read_to_end(&mut bytes)
+        .ok()?;
+    let text = match options.encoding {
+        Encoding::Utf8 => String::from_utf8_lossy(&bytes).into_owned(),
+        Encoding::Windows1252 | Encoding::Latin1 => {
+            encoding_rs::WINDOWS_1252.decode_without_bom_handling(&bytes).0.into_owned()
+        }
+    };
+    let mut rdr = csv::ReaderBuilder::new()
+        .has_headers(false)
+        .delimiter(options.delimiter)
+        .flexible(true)
+        .from_reader(text.trim_start_matches('\u{feff}').as_bytes());
+    let record = rdr.records().next()?.ok()?;
+    Some(record.iter().map(String::from).collect())
+}
