@@ -70,7 +70,10 @@ pub(crate) fn bind(
                     let (shown, flag) = if d == b'\t' {
                         ("\"tab\"".to_string(), "--delimiter tab".to_string())
                     } else {
-                        (format!("\"{}\"", d as char), format!("--delimiter '{}'", d as char))
+                        (
+                            format!("\"{}\"", d as char),
+                            format!("--delimiter '{}'", d as char),
+                        )
                     };
                     format!(
                         "; the whole header is one label: the file is read as separated by {:?} (from {}), but is it separated by {shown}? {}",

@@ -682,6 +682,143 @@ mod tests {
         }
     }
 
+    /// Parses `texts` as numbers of a file with these conventions.
+    fn numbers(texts: &[String], comma: bool, t: Option<Thousands>) -> Vec<Option<f64>> {
+        let frame = df!("v" => texts.to_vec()).unwrap();
+        let out = frame
+            .lazy()
+            .select([parse_number(col("v"), comma, t).alias("n")])
+            .collect()
+            .unwrap();
+        out.column("n").unwrap().f64().unwrap().iter().collect()
+    }
+
+    /// `cents` written with a decimal `dec` and `sep` between groups of three digits.
+    fn grouped(cents: i64, dec: char, sep: &str) -> String {
+        let abs = cents.unsigned_abs();
+        let units = (abs / 100).to_string();
+        let mut out = String::new();
+        for (i, ch) in units.chars().enumerate() {
+            if i > 0 && (units.len() - i) % 3 == 0 {
+                out.push_str(sep);
+            }
+            out.push(ch);
+        }
+        let sign = if cents < 0 { "-" } else { "" };
+        format!("{sign}{out}{dec}{:02}", abs % 100)
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(64))]
+        /// Any amount in cents, written with grouped thousands in each
+        /// convention, parses back to exactly the value of its plain decimal text.
+        #[test]
+        fn grouped_thousands_parse_back_exactly(cents in proptest::collection::vec(proptest::prelude::any::<i64>(), 1..40)) {
+            let conventions: [(bool, Thousands, &[&str]); 4] = [
+                (true, Thousands::Dot, &["."]),
+                (false, Thousands::Comma, &[","]),
+                (true, Thousands::Space, &[" ", "\u{a0}", "\u{202f}"]),
+                (false, Thousands::Apostrophe, &["'"]),
+            ];
+            let plain: Vec<f64> = cents
+                .iter()
+                .map(|c| grouped(*c, '.', "").parse::<f64>().unwrap())
+                .collect();
+            for (comma, t, seps) in conventions {
+                let dec = if comma { ',' } else { '.' };
+                for sep in seps {
+                    let texts: Vec<String> = cents.iter().map(|c| grouped(*c, dec, sep)).collect();
+                    let got = numbers(&texts, comma, Some(t));
+                    for ((text, g), want) in texts.iter().zip(&got).zip(&plain) {
+                        proptest::prop_assert_eq!(*g, Some(*want), "{}", text);
+                    }
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn wrong_grouping_is_not_a_number() {
+        let cases = [
+            ("1.23,4", true, Thousands::Dot),
+            ("12.34,5", true, Thousands::Dot),
+            ("1.2345,00", true, Thousands::Dot),
+            (".123,00", true, Thousands::Dot),
+            ("1,23.4", false, Thousands::Comma),
+            ("1,234,5.00", false, Thousands::Comma),
+            ("1 23,4", true, Thousands::Space),
+            ("1 234.5", true, Thousands::Space),
+            ("1.234.5", true, Thousands::Dot),
+        ];
+        for (text, comma, t) in cases {
+            assert_eq!(
+                numbers(&[text.into()], comma, Some(t)),
+                vec![None],
+                "{text}"
+            );
+        }
+        // Ungrouped numbers still read; the decimal separator is the file's.
+        assert_eq!(
+            numbers(
+                &["1234,5".into(), "-0,25".into()],
+                true,
+                Some(Thousands::Dot)
+            ),
+            vec![Some(1234.5), Some(-0.25)]
+        );
+        let d = Dialect {
+            decimal_comma: true,
+            thousands: Some(Thousands::Dot),
+            ..Dialect::default()
+        };
+        let m = number_message("1.23,4", &d);
+        assert!(m.contains("in threes, as in 1.204,50"), "{m}");
+        let d = Dialect {
+            decimal_comma: true,
+            delimiter: b';',
+            ..Dialect::default()
+        };
+        let m = number_message("12.50", &d);
+        assert!(m.contains("as in 1204,50"), "{m}");
+    }
+
+    #[test]
+    fn mapped_values_replace_listed_ones_and_pass_others_unchanged() {
+        let values: std::collections::BTreeMap<String, String> = [
+            ("Brot", "bread"),
+            ("Brötchen", "bread"),
+            ("Getränke", "drinks"),
+        ]
+        .into_iter()
+        .map(|(a, b)| (a.to_string(), b.to_string()))
+        .collect();
+        let frame =
+            df!("category" => ["Brot", "Brötchen", "Getränke", "Kuchen", "bread", ""]).unwrap();
+        let out = frame
+            .lazy()
+            .select([map_values("category", &values)])
+            .collect()
+            .unwrap();
+        let got: Vec<Option<&str>> = out
+            .column("category")
+            .unwrap()
+            .str()
+            .unwrap()
+            .iter()
+            .collect();
+        assert_eq!(
+            got,
+            [
+                Some("bread"),
+                Some("bread"),
+                Some("drinks"),
+                Some("Kuchen"),
+                Some("bread"),
+                Some("")
+            ]
+        );
+    }
+
     #[test]
     fn civil_days_match_known_dates() {
         assert_eq!(days_from_civil(1970, 1, 1), Some(0));

@@ -306,7 +306,14 @@ mod tests {
         assert_eq!((o.delimiter, o.decimal_comma), (b';', true));
         assert_eq!(o.origins.decimal_comma, Origin::CommandLine);
         let advice = o.advice("decimal_comma", "false", "", &o.origins.decimal_comma);
-        assert!(advice.contains("--map KIND=FILE"), "{advice}");
+        assert!(
+            advice.contains("the command line sets decimal_comma for every file whose mapping file does not: add decimal_comma = false to its mapping file m.toml"),
+            "{advice}"
+        );
+        // No mapping file of its own: one for its kind.
+        let o = ReadOptions::resolve("a.csv", &cli, None, true, Some("costs")).unwrap();
+        let advice = o.advice("decimal_comma", "false", "", &o.origins.decimal_comma);
+        assert!(advice.contains("(--map costs=FILE)"), "{advice}");
     }
 
     #[test]

@@ -520,9 +520,10 @@ pub fn peek_header(path: &Path, options: &ReadOptions) -> Option<Vec<String>> {
         .ok()?;
     let text = match options.encoding {
         Encoding::Utf8 => String::from_utf8_lossy(&bytes).into_owned(),
-        Encoding::Windows1252 | Encoding::Latin1 => {
-            encoding_rs::WINDOWS_1252.decode_without_bom_handling(&bytes).0.into_owned()
-        }
+        Encoding::Windows1252 | Encoding::Latin1 => encoding_rs::WINDOWS_1252
+            .decode_without_bom_handling(&bytes)
+            .0
+            .into_owned(),
     };
     let mut rdr = csv::ReaderBuilder::new()
         .has_headers(false)
