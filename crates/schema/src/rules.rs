@@ -477,7 +477,7 @@ pub(crate) fn message(field: &Field, rule: &str, raw: &str, dialect: &Dialect) -
                         .map(|p| format!(" in {p}"))
                         .unwrap_or_else(|| " in a mapping file (--map)".into());
                     format!(
-                        "; if it means one of them, map it{into}: [values.{}] \"{raw}\" = \"...\"",
+                        "; if it stands for one of them, map it{into}: [values.{}] \"{raw}\" = \"...\"",
                         field.name
                     )
                 });
@@ -581,13 +581,17 @@ fn type_message(field: &Field, raw: &str, dialect: &Dialect) -> String {
                 format
             };
             let from = &dialect.origins.date_format;
-            let guess = guess_date_format(raw).unwrap_or("%d.%m.%Y");
-            let fix = dialect.advice(
-                "date_format",
-                &format!("{guess:?}"),
-                "a date_format in a mapping file",
-                from,
-            );
+            let value = match guess_date_format(raw) {
+                // Written in the file's format, but no such day.
+                Some(g) if g == format => {
+                    return format!(
+                        "{raw:?} is not a valid date in the format {shown}: there is no such day"
+                    )
+                }
+                Some(g) => format!("{g:?}"),
+                None => "\"%d.%m.%Y\" (its own pattern)".into(),
+            };
+            let fix = dialect.advice("date_format", &value, "", from);
             let whose = match from {
                 crate::settings::Origin::Default => String::new(),
                 o => format!(", from {}", o.describe()),

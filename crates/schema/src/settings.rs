@@ -215,7 +215,7 @@ impl ReadOptions {
     }
 
     /// How to make `key = value` this file's setting, given where the current
-    /// one came from (`flag` is the command-line way, for every file).
+    /// one came from (`flag` is the command-line way, for every file, if any).
     pub(crate) fn advice(&self, key: &str, value: &str, flag: &str, from: &Origin) -> String {
         let kind = self.kind.as_deref().unwrap_or("KIND");
         let own = format!("--map {kind}=FILE");
@@ -237,6 +237,9 @@ impl ReadOptions {
             },
             Origin::Default => match (&self.mapping.path, self.mapping_shared) {
                 (Some(p), false) => format!("add {key} = {value} to its mapping file {p}"),
+                _ if flag.is_empty() => {
+                    format!("give this file a mapping file with {key} = {value} ({own})")
+                }
                 _ => format!(
                     "give this file a mapping file with {key} = {value} ({own}), or pass {flag} if every file is written so"
                 ),
