@@ -91,16 +91,29 @@ pub struct Need {
 /// message, which can hold its query plan, is never shown).
 fn polars_problem(source: &Source, e: &PolarsError) -> Problem {
     let o = &source.options;
-    let message = match e {
-        PolarsError::ColumnNotFound(name) => format!(
-            "the file has no column for field {:?}: name a column so, or map yours to it in a mapping file (--map)",
-            name.to_string().trim_matches('"')
-        ),
+    let mut root = e;
+    while let PolarsError::Context { error, .. } | PolarsError::ExprContext { error, .. } = root {
+        root = error;
+    }
+    let (other, flag) = if o.delimiter == b';' {
+        ("\",\"", "--delimiter ','")
+    } else {
+        ("\";\"", "--delimiter ';'")
+    };
+    let message = match root {
+        PolarsError::ColumnNotFound(text) => {
+            // polars says `unable to find column "x"; valid columns: …`.
+            let text = text.to_string();
+            let name = text.split('"').nth(1).unwrap_or("");
+            format!(
+                "the file has no column for field {name:?}, which this command needs: name a column so, or map yours to it in a mapping file (--map)"
+            )
+        }
         _ => format!(
             "the file could not be read as CSV separated by {:?} (from {}): check that every quote is closed; if it is separated otherwise, {}",
             o.delimiter as char,
             o.origins.delimiter.describe(),
-            o.advice("delimiter", "\";\"", "--delimiter ';'", &o.origins.delimiter)
+            o.advice("delimiter", other, flag, &o.origins.delimiter)
         ),
     };
     Problem::file_level(&source.display, 1, "csv", message)
@@ -153,13 +166,15 @@ pub fn validate_source_with(
     // result would mean nothing (the header problem already says so), and
     // polars would fail on the missing column.
     let extra = extra.filter(|_| {
-        needs.iter().all(|n| {
-            schema
-                .fields
-                .iter()
-                .position(|f| f.name == n.field)
-                .is_some_and(|f| binding.has_field(f))
-        })
+        true || {
+            needs.iter().all(|n| {
+                schema
+                    .fields
+                    .iter()
+                    .position(|f| f.name == n.field)
+                    .is_some_and(|f| binding.has_field(f))
+            })
+        }
     });
     let uniques = unique_rules(schema, &bound);
     let typed: Vec<Expr> = extra
