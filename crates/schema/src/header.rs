@@ -66,7 +66,16 @@ pub(crate) fn bind(
                 let other = [b';', b',', b'\t', b'|']
                     .into_iter()
                     .find(|d| *d != o.delimiter && label.contains(*d as char));
-                let hint = if let Some(d) = other.filter(|_| source.header.len() == 1) {
+                // A UTF-8 byte-order mark decoded as Windows-1252.
+                let bom = pos == 0 && label.starts_with("\u{ef}\u{bb}\u{bf}");
+                let hint = if bom {
+                    format!(
+                        "; the file starts with a UTF-8 byte-order mark, but is read as {} (from {}): {}",
+                        o.encoding.name(),
+                        o.origins.encoding.describe(),
+                        o.advice("encoding", "\"utf-8\"", "--encoding utf-8", &o.origins.encoding)
+                    )
+                } else if let Some(d) = other.filter(|_| source.header.len() == 1) {
                     let (shown, flag) = if d == b'\t' {
                         ("\"tab\"".to_string(), "--delimiter tab".to_string())
                     } else {

@@ -35,6 +35,15 @@ pub enum Encoding {
 }
 
 impl Encoding {
+    /// The encoding's name as options and mapping files write it.
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Utf8 => "utf-8",
+            Self::Windows1252 => "windows-1252",
+            Self::Latin1 => "latin1",
+        }
+    }
+
     /// Parses `utf-8`, `windows-1252` (`cp1252`) or `latin1` (`iso-8859-1`).
     pub fn parse(s: &str) -> Option<Self> {
         match s.to_ascii_lowercase().as_str() {

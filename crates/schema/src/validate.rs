@@ -166,15 +166,13 @@ pub fn validate_source_with(
     // result would mean nothing (the header problem already says so), and
     // polars would fail on the missing column.
     let extra = extra.filter(|_| {
-        true || {
-            needs.iter().all(|n| {
-                schema
-                    .fields
-                    .iter()
-                    .position(|f| f.name == n.field)
-                    .is_some_and(|f| binding.has_field(f))
-            })
-        }
+        needs.iter().all(|n| {
+            schema
+                .fields
+                .iter()
+                .position(|f| f.name == n.field)
+                .is_some_and(|f| binding.has_field(f))
+        })
     });
     let uniques = unique_rules(schema, &bound);
     let typed: Vec<Expr> = extra
