@@ -38,6 +38,7 @@ use std::path::{Path, PathBuf};
 /// Examples:
 ///   coopbench compare --benchmarks benchmarks/ sales.csv costs.csv
 ///   coopbench compare --benchmarks benchmarks/ --round 2025q4 --html report.html sales.csv costs.csv
+///   coopbench compare --benchmarks benchmarks/ --map kasse.toml --map expenses.toml kasse_export.csv expenses.csv
 #[derive(Debug, Args)]
 #[command(verbatim_doc_comment)]
 pub struct CompareArgs {

@@ -41,6 +41,7 @@ use std::path::{Path, PathBuf};
 /// Examples:
 ///   coopbench export --round round.sig.json sales.csv costs.csv
 ///   coopbench export --round round.sig.json sales.csv costs.csv -o to-association.json
+///   coopbench export --round round.sig.json --map sales=kasse.toml --map costs=expenses.toml kasse_export.csv expenses.csv
 #[derive(Debug, Args)]
 #[command(verbatim_doc_comment)]
 pub struct ExportArgs {
