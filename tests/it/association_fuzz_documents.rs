@@ -13,6 +13,7 @@ use coopbench_aggregator::verify::{verify, Context};
 use coopbench_benchmark::manifest::Manifest;
 use coopbench_protocol::round::{MAX_CELLS, MAX_ROUND_CELLS};
 use coopbench_protocol::{limits, signed, Envelope, Round};
+use coopbench_testkit::mutate::{self, apply, Mutation};
 use proptest::prelude::*;
 
 /// Cases per target: enough to exercise each parser's error paths, bounded
@@ -23,14 +24,6 @@ fn config(cases: u32) -> ProptestConfig {
         failure_persistence: None,
         ..ProptestConfig::default()
     }
-}
-
-#[derive(Debug, Clone)]
-enum Mutation {
-    Delete(usize, usize),
-    Insert(usize, Vec<u8>),
-    Replace(usize, u8),
-    Truncate(usize),
 }
 
 /// Bytes that matter to JSON, TOML and base64.
@@ -57,35 +50,7 @@ fn interesting() -> impl Strategy<Value = Vec<u8>> {
 }
 
 fn mutations() -> impl Strategy<Value = Vec<Mutation>> {
-    prop::collection::vec(
-        prop_oneof![
-            (any::<usize>(), 1usize..40).prop_map(|(p, n)| Mutation::Delete(p, n)),
-            (any::<usize>(), interesting()).prop_map(|(p, b)| Mutation::Insert(p, b)),
-            (any::<usize>(), any::<u8>()).prop_map(|(p, b)| Mutation::Replace(p, b)),
-            any::<usize>().prop_map(Mutation::Truncate),
-        ],
-        1..6,
-    )
-}
-
-fn apply(mut bytes: Vec<u8>, mutations: &[Mutation]) -> Vec<u8> {
-    for m in mutations {
-        let len = bytes.len();
-        match m {
-            Mutation::Delete(p, n) if len > 0 => {
-                let start = p % len;
-                bytes.drain(start..(start + n).min(len));
-            }
-            Mutation::Insert(p, b) => {
-                let at = p % (len + 1);
-                bytes.splice(at..at, b.iter().copied());
-            }
-            Mutation::Replace(p, b) if len > 0 => bytes[p % len] = *b,
-            Mutation::Truncate(p) if len > 0 => bytes.truncate(p % len),
-            _ => {}
-        }
-    }
-    bytes
+    mutate::mutations(interesting(), 40, 1..6)
 }
 
 /// What must hold of any round the checks accept: bounded cells.

@@ -321,6 +321,24 @@ fn round_new_refuses_what_the_guardrails_forbid() {
             "marks not shareable",
         ),
         (
+            "window-closed",
+            Box::new(|t| t),
+            vec![("COOPBENCH_TODAY", "2027-01-02")],
+            "its export window closed on 2026-12-31",
+        ),
+        (
+            "window-closing",
+            Box::new(|t| t),
+            vec![("COOPBENCH_TODAY", "2026-12-27")],
+            "5 day(s) from today counted inclusively: members need at least 7 days",
+        ),
+        (
+            "above-default-cap",
+            Box::new(|t| t.replace("rho = 1.0", "rho = 2.5")),
+            vec![],
+            "above the default member cap of rho = 2 per 365 days",
+        ),
+        (
             "hostile",
             Box::new(|t| t.replace("id = \"2025q4\"", "id = \"../evil\"")),
             vec![],
@@ -709,4 +727,66 @@ fn help_teaches_with_examples() {
         );
     }
     agg(d.path(), &["frobnicate"]).expect(2);
+}
+
+#[test]
+fn a_round_above_the_members_default_cap_needs_the_flag_at_new_and_at_sign() {
+    let d = tempfile::tempdir().unwrap();
+    let cwd = d.path();
+    signed_pool(cwd, &[]);
+    let t = template(cwd, "greedy.toml", |t| t.replace("rho = 1.0", "rho = 2.5"));
+    let new = ["round", "new", "--dir", "pool", "--from", &t];
+    agg(cwd, &new).expect(1);
+    let mut allowed = new.to_vec();
+    allowed.push("--allow-above-default-cap");
+    agg(cwd, &allowed).expect(0);
+    // Signing checks again: the flag is needed there too.
+    let sign = agg(cwd, &["round", "sign", "--dir", "pool", "2025q4"]);
+    sign.expect(1);
+    assert!(
+        sign.stderr.contains("above the default member cap"),
+        "{}",
+        sign.stderr
+    );
+    assert!(!cwd.join("pool/rounds/2025q4.sig.json").exists());
+    agg(
+        cwd,
+        &[
+            "round",
+            "sign",
+            "--dir",
+            "pool",
+            "2025q4",
+            "--allow-above-default-cap",
+        ],
+    )
+    .expect(0);
+    assert!(cwd.join("pool/rounds/2025q4.sig.json").exists());
+}
+
+#[test]
+fn a_round_whose_window_closed_since_it_was_created_is_not_signed() {
+    let d = tempfile::tempdir().unwrap();
+    let cwd = d.path();
+    signed_pool(cwd, &[]);
+    let t = template(cwd, "late.toml", |t| t);
+    let on = |day: &'static str| vec![("COOPBENCH_TODAY", day)];
+    run_str(
+        cwd,
+        &["round", "new", "--dir", "pool", "--from", &t],
+        &on("2026-11-23"),
+    )
+    .expect(0);
+    let sign = run_str(
+        cwd,
+        &["round", "sign", "--dir", "pool", "2025q4"],
+        &on("2027-01-05"),
+    );
+    sign.expect(1);
+    assert!(
+        sign.stderr.contains("closed on 2026-12-31"),
+        "{}",
+        sign.stderr
+    );
+    assert!(!cwd.join("pool/rounds/2025q4.sig.json").exists());
 }

@@ -1171,3 +1171,42 @@ fn the_helper_shows_the_pools_text_escaped() {
         r.stdout
     );
 }
+
+/// The two-server outputs get the member's output-target checks before any
+/// work: a symbolic link as the batch, or `/dev/null` as the helper's sum, is
+/// refused with exit 2, and the helper pins and records nothing.
+#[test]
+fn batch_and_sum_targets_that_are_not_files_are_refused_before_any_work() {
+    let f = Fixture::new();
+    let inbox = f.write_honest("inbox", ACCEPTED);
+    let real = f.s.path("real-batch.json");
+    std::fs::write(&real, b"keep").unwrap();
+    std::os::unix::fs::symlink(&real, f.s.path("link.sig.json")).unwrap();
+    let linked = f.merge_batch(&inbox, "link.sig.json");
+    linked.expect(2);
+    assert!(
+        linked.stderr.contains("is a symbolic link"),
+        "{}",
+        linked.stderr
+    );
+    assert_eq!(std::fs::read(&real).unwrap(), b"keep");
+    assert!(std::fs::symlink_metadata(f.s.path("link.sig.json"))
+        .unwrap()
+        .file_type()
+        .is_symlink());
+
+    f.merge_batch(&inbox, "batch.sig.json").expect(0);
+    let before = snapshot(&f.state());
+    let to_null = f.helper_sum(&f.s.path("batch.sig.json"), Path::new("/dev/null"));
+    to_null.expect(2);
+    assert!(
+        to_null.stderr.contains("not a regular file"),
+        "{}",
+        to_null.stderr
+    );
+    assert_eq!(
+        snapshot(&f.state()),
+        before,
+        "a refused output target changed the helper's state"
+    );
+}

@@ -652,3 +652,37 @@ fn clipping_at_the_bound_and_the_noise_it_implies_are_the_stated_ones() {
         p.sigma
     );
 }
+
+#[test]
+fn join_says_last_whether_the_key_is_on_the_roster() {
+    let m = Member::new();
+    let on = m.run(&["join", "--yes", "pool.sig.json"]);
+    on.expect_code(0);
+    assert!(
+        on.stdout.trim_end().ends_with("Your key is on its roster."),
+        "{}",
+        on.stdout
+    );
+    // The association's next pool file leaves this member out.
+    let stranger = coopbench_protocol::SigningKey::generate().unwrap().public();
+    m.write_pool(&coopbench_testkit::pool(&m.association, &[stranger]));
+    let off = m.run(&["join", "--yes", "pool.sig.json"]);
+    off.expect_code(0);
+    let last = off.stdout.trim_end().lines().last().unwrap_or_default();
+    assert!(
+        last.contains("is not on this pool's roster") && last.contains("member.pub"),
+        "{}",
+        off.stdout
+    );
+    assert!(last.contains(&m.public.fingerprint()), "{last}");
+    // A state directory with no key yet is told to make one.
+    let keyless = m
+        .dir
+        .coopbench(&["join", "--yes", "pool.sig.json", "--state-dir", "fresh"]);
+    keyless.expect_code(0);
+    assert!(
+        keyless.stdout.contains("run `coopbench keygen`"),
+        "{}",
+        keyless.stdout
+    );
+}

@@ -4,6 +4,7 @@
 //! error) would misreport a data problem.
 
 use crate::common::{sales_csv, Dir};
+use coopbench_testkit::mutate::{self, apply};
 use proptest::prelude::*;
 
 fn config() -> ProptestConfig {
@@ -123,15 +124,6 @@ fn valid_sales() -> impl Strategy<Value = String> {
     })
 }
 
-/// One edit of a file's bytes; positions are taken modulo the length.
-#[derive(Debug, Clone)]
-enum Mutation {
-    Delete(usize, usize),
-    Insert(usize, Vec<u8>),
-    Replace(usize, u8),
-    Truncate(usize),
-}
-
 /// Bytes that matter to a CSV reader and a UTF-8 decoder.
 fn interesting_bytes() -> impl Strategy<Value = Vec<u8>> {
     prop_oneof![
@@ -160,36 +152,6 @@ fn interesting_bytes() -> impl Strategy<Value = Vec<u8>> {
     ]
 }
 
-fn mutation() -> impl Strategy<Value = Mutation> {
-    prop_oneof![
-        (any::<usize>(), 1usize..20).prop_map(|(p, n)| Mutation::Delete(p, n)),
-        (any::<usize>(), interesting_bytes()).prop_map(|(p, b)| Mutation::Insert(p, b)),
-        (any::<usize>(), any::<u8>()).prop_map(|(p, b)| Mutation::Replace(p, b)),
-        any::<usize>().prop_map(Mutation::Truncate),
-    ]
-}
-
-fn apply(mut bytes: Vec<u8>, mutations: &[Mutation]) -> Vec<u8> {
-    for m in mutations {
-        let len = bytes.len();
-        match m {
-            Mutation::Delete(p, n) if len > 0 => {
-                let start = p % len;
-                let end = (start + n).min(len);
-                bytes.drain(start..end);
-            }
-            Mutation::Insert(p, b) => {
-                let at = p % (len + 1);
-                bytes.splice(at..at, b.iter().copied());
-            }
-            Mutation::Replace(p, b) if len > 0 => bytes[p % len] = *b,
-            Mutation::Truncate(p) if len > 0 => bytes.truncate(p % len),
-            _ => {}
-        }
-    }
-    bytes
-}
-
 proptest! {
     #![proptest_config(config())]
 
@@ -207,7 +169,7 @@ proptest! {
     #[test]
     fn mutated_valid_files_never_crash(
         file in valid_sales(),
-        mutations in prop::collection::vec(mutation(), 1..8),
+        mutations in mutate::mutations(interesting_bytes(), 20, 1..8),
         options in prop::sample::select(OPTION_SETS.to_vec()),
     ) {
         let bytes = apply(file.into_bytes(), &mutations);

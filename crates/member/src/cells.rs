@@ -174,6 +174,41 @@ pub fn raw_figures(round: &Round, m: &Metric, aggs: &Aggregates) -> Result<RawFi
     }
 }
 
+/// How many of the member's rows in the round's period feed a `sum`,
+/// `count` or `active` metric (after its filter), or, for a `ratio`, its
+/// denominator. A count of rows, not a figure: safe to print to the member.
+pub fn rows_behind(round: &Round, m: &Metric, aggs: &Aggregates) -> u64 {
+    let empty = SourceAgg::default();
+    let grid = round.grid(m);
+    let (terms, grid): (Vec<Term>, &[Dimension]) = match m.kind {
+        Kind::Ratio => (m.denominator.clone(), &grid[..grid.len().saturating_sub(1)]),
+        _ => match m.source {
+            Some(source) => (
+                vec![Term {
+                    source,
+                    measure: None,
+                    filter: m.filter.clone(),
+                    negate: false,
+                    months_back: 0,
+                }],
+                &grid[..],
+            ),
+            None => (Vec::new(), &grid[..]),
+        },
+    };
+    let mut rows = vec![0.0; cell_count(grid)];
+    for t in terms {
+        let counting = Term {
+            measure: None,
+            negate: false,
+            ..t
+        };
+        let agg = aggs.get(&counting.source).unwrap_or(&empty);
+        term_sums(round, agg, &counting, grid, &m.dims, &mut rows);
+    }
+    rows.iter().sum::<f64>() as u64
+}
+
 /// Computes, clips and parameterises every metric of the round.
 pub fn prepare(round: &Round, aggs: &Aggregates) -> Result<Vec<PreparedMetric>, String> {
     let plans = noise_plans(round)?;

@@ -217,6 +217,8 @@ pub enum InputError {
 pub struct InputSummary {
     /// (file, rows in the period, rows outside it).
     pub files: Vec<(String, u64, u64)>,
+    /// The file read for each kind (its name as given, unescaped).
+    pub sources: Vec<(SourceKind, String)>,
 }
 
 /// The fields `round` reads from files of `kind`, each with the metrics
@@ -365,6 +367,7 @@ pub fn load_files(
         summary
             .files
             .push((source.display.clone(), agg.rows_inside, agg.rows_outside));
+        summary.sources.push((kind, source.display.clone()));
         aggs.insert(kind, agg);
     }
     Ok((aggs, summary))

@@ -15,3 +15,4 @@ pub mod pins;
 pub mod protect;
 pub mod round_load;
 pub mod state;
+pub mod usefulness;

@@ -116,12 +116,6 @@ fn write_canonical(v: &serde_json::Value, out: &mut Vec<u8>) -> Result<(), serde
     Ok(())
 }
 
-/// Hex SHA-256.
-pub fn sha256_hex(bytes: &[u8]) -> String {
-    let d = ring::digest::digest(&ring::digest::SHA256, bytes);
-    d.as_ref().iter().map(|b| format!("{b:02x}")).collect()
-}
-
 impl Envelope {
     /// Signs a document: its canonical JSON becomes the payload.
     pub fn sign<T: Serialize>(
@@ -208,6 +202,7 @@ impl Envelope {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::digest::sha256_hex;
     use serde_json::json;
 
     const T: &str = "application/vnd.coopbench.test+json";

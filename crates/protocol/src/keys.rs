@@ -78,7 +78,7 @@ impl std::fmt::Debug for PublicKey {
 impl PublicKey {
     /// The key id: hex SHA-256 of the 32 raw public-key bytes.
     pub fn key_id(&self) -> String {
-        crate::dsse::sha256_hex(&self.0)
+        crate::digest::sha256_hex(&self.0)
     }
 
     /// A short fingerprint for people to compare over the phone: the key id's

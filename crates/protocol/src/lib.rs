@@ -5,6 +5,7 @@
 
 pub mod contribution;
 pub mod date;
+pub mod digest;
 pub mod dsse;
 pub mod fields;
 pub mod guardrails;
@@ -17,7 +18,8 @@ pub mod two_server;
 
 pub use contribution::{Contribution, MetricValues, NoiseParams, CONTRIBUTION_TYPE};
 pub use date::Date;
-pub use dsse::{canonical_json, sha256_hex, Envelope, Signature, VerifyError};
+pub use digest::sha256_hex;
+pub use dsse::{canonical_json, Envelope, Signature, VerifyError};
 pub use keys::{KeyError, PublicKey, SigningKey};
 pub use pool::{Pool, PoolPolicy, RosterEntry, POOL_TYPE};
 pub use round::{Dimension, Kind, Metric, Mode, Round, SourceKind, ROUND_TYPE};

@@ -2,7 +2,8 @@
 //! envelope into a trusted pool, round or contribution, with its hash.
 
 use crate::contribution::{Contribution, CONTRIBUTION_TYPE};
-use crate::dsse::{sha256_hex, Envelope, VerifyError};
+use crate::digest::sha256_hex;
+use crate::dsse::{Envelope, VerifyError};
 use crate::keys::{PublicKey, SigningKey};
 use crate::pool::{Pool, POOL_TYPE};
 use crate::round::{Round, ROUND_TYPE};

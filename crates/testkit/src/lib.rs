@@ -1,8 +1,10 @@
 //! Fixtures shared by coopbench's integration tests, in one place so that
 //! every package's tests build the same pool and round: the bundled example
-//! round, a pool with a roster, and a snapshot of a directory tree (to show a
-//! command wrote nothing). Nothing here runs a binary: the tests that drive
+//! round, a pool with a roster, a snapshot of a directory tree (to show a
+//! command wrote nothing), and the fuzz harnesses' byte mutations ([`mutate`]). Nothing here runs a binary: the tests that drive
 //! the CLIs name their binaries with `CARGO_BIN_EXE_*` themselves.
+
+pub mod mutate;
 
 use coopbench_protocol::{Date, Pool, PoolPolicy, PublicKey, RosterEntry, Round, SigningKey};
 use std::collections::BTreeMap;

@@ -140,6 +140,17 @@ impl Member {
         self.run(&args)
     }
 
+    /// `plan --round round.sig.json sales.csv costs.csv`.
+    pub fn plan(&self) -> Run {
+        self.run(&[
+            "plan",
+            "--round",
+            "round.sig.json",
+            "sales.csv",
+            "costs.csv",
+        ])
+    }
+
     /// Starts `export ... -o OUT` as a child process (output discarded), for
     /// tests that kill it or run two at once.
     pub fn spawn_export(&self, out: &str) -> std::process::Child {

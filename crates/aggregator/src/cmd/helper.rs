@@ -311,6 +311,8 @@ fn answered_path(dir: &Path, round_hash: &str) -> Result<PathBuf, Stop> {
 }
 
 fn sum(a: &SumArgs) -> Result<(), Stop> {
+    // Before anything is pinned or recorded: the sum can be written there.
+    coopbench_fsio::check_output_target(&a.out).map_err(Stop::usage)?;
     let (signing, hpke) = load_keys(&a.dir)?;
     let pool_file = text::path(&a.pool);
     let pool = read_signed_pool(&read(&a.pool, POOL_MAX_BYTES, "a signed pool")?)

@@ -185,6 +185,11 @@ pub fn run(args: &MergeArgs) -> Result<(), Stop> {
     let pool = load_pool(&args.pool)?;
     let round = load_round(&args.round, &pool.doc)?;
     let r = &round.doc;
+    if r.mode == Mode::TwoServer && args.helper_sum.is_none() {
+        // Step 1 ends by writing the helper's batch: refuse a target it
+        // cannot be written to before any contribution is read.
+        coopbench_fsio::check_output_target(&args.batch).map_err(Stop::usage)?;
+    }
     // First finish or clean up what an interrupted merge left in OUT.
     let recovered = publish::recover(&args.out).map_err(publish_stop)?;
     for rec in &recovered {

@@ -34,8 +34,10 @@ pub enum RoundCommand {
 /// It is checked before anything is written: well formed, inside the pool's
 /// guardrails (before the sunset, min_members at or above the pool's floor, data
 /// old enough when the round opens), a period in the past, and no metric over a
-/// field the schemas mark not shareable. Writes DIR/rounds/<id>.toml; refuses to
-/// overwrite a round that exists.
+/// field the schemas mark not shareable, and a round members can answer: its
+/// export window open for at least 7 more days, and each member's charge within
+/// the default cap of rho = 2 per 365 days (else --allow-above-default-cap).
+/// Writes DIR/rounds/<id>.toml; refuses to overwrite a round that exists.
 ///
 /// Example:
 ///   coopbench-aggregator round new --dir pool --from examples/rounds/2025q4.toml
@@ -48,6 +50,11 @@ pub struct NewArgs {
     /// The round template (TOML).
     #[arg(long, value_name = "TEMPLATE.toml")]
     from: PathBuf,
+    /// Create/sign it even though each member would be charged more than the
+    /// members' default privacy cap (rho = 2 per 365 days): only when your
+    /// members have raised their caps with `coopbench policy`.
+    #[arg(long)]
+    allow_above_default_cap: bool,
 }
 
 /// Preview a round's accuracy and suppression before anyone spends budget.
@@ -103,6 +110,11 @@ pub struct SignArgs {
     dir: PathBuf,
     /// The round id (rounds/<id>.toml).
     round_id: String,
+    /// Create/sign it even though each member would be charged more than the
+    /// members' default privacy cap (rho = 2 per 365 days): only when your
+    /// members have raised their caps with `coopbench policy`.
+    #[arg(long)]
+    allow_above_default_cap: bool,
 }
 
 /// Runs a `round` subcommand.
@@ -114,10 +126,11 @@ pub fn run(cmd: RoundCommand) -> Result<(), Stop> {
     }
 }
 
-fn checks(pd: &PoolDir, round: &Round) -> Result<(), Stop> {
+fn checks(pd: &PoolDir, round: &Round, allow_above_default_cap: bool) -> Result<(), Stop> {
     let pool = pd.load_pool()?;
     let today = coopbench_cli::clock::today().map_err(Stop::usage)?;
     let mut problems = guard::round_problems(&pool, round, today);
+    problems.extend(guard::unanswerable(round, today, allow_above_default_cap));
     if problems.is_empty() {
         if let Err(e) = noise_plans(round) {
             problems.push(format!("its noise plan cannot be computed: {e}"));
@@ -141,7 +154,7 @@ fn new(a: &NewArgs) -> Result<(), Stop> {
     )
     .map_err(|e| Stop::usage(format!("cannot read {}: {e}", text::path(&a.from))))?;
     let round = parse_round(&a.from, &text)?;
-    checks(&pd, &round)?;
+    checks(&pd, &round, a.allow_above_default_cap)?;
     let path = pd.round_path(&round.id)?;
     let signed_path = pd.signed_round_path(&round.id)?;
     if signed_path.exists() {
@@ -589,7 +602,7 @@ fn sign(a: &SignArgs) -> Result<(), Stop> {
             a.round_id
         )));
     }
-    checks(&pd, &round)?;
+    checks(&pd, &round, a.allow_above_default_cap)?;
     let pool = pd.load_pool()?;
     match pd.signed_state(&pool) {
         SignedState::Current(_) => {}

@@ -14,6 +14,7 @@ use crate::cmd::{input_stop, StateArgs};
 use crate::inputs::{self, ReadArgs};
 use crate::round_load;
 use crate::state::{write_atomic, State};
+use crate::usefulness;
 use clap::Args;
 use coopbench_cli::format::fmt_rho;
 use coopbench_cli::Stop;
@@ -38,6 +39,10 @@ use std::path::{Path, PathBuf};
 /// nothing; changed data for a round you already exported is refused unless you
 /// pass --supersede, which charges again.
 ///
+/// Nothing is charged for files that would make the contribution useless: a
+/// file with no row in the round's period, or a metric with no row at all
+/// (pass --allow-empty if your true figure is zero) is refused first.
+///
 /// Examples:
 ///   coopbench export --round round.sig.json sales.csv costs.csv
 ///   coopbench export --round round.sig.json sales.csv costs.csv -o to-association.json
@@ -59,6 +64,10 @@ pub struct ExportArgs {
     /// (spends the round's budget again).
     #[arg(long)]
     supersede: bool,
+    /// Export even though a metric has no row in the period: you confirm
+    /// that your true figure for it is zero (e.g. no catering sales).
+    #[arg(long)]
+    allow_empty: bool,
     #[command(flatten)]
     read: ReadArgs,
     #[command(flatten)]
@@ -189,6 +198,23 @@ pub fn run(args: &ExportArgs) -> Result<(), Stop> {
         );
     }
     let prepared = cells::prepare(round, &aggs).map_err(Stop::refused)?;
+    // A contribution that would add nothing is refused before anything is
+    // stored or charged.
+    let findings = usefulness::check(round, &aggs, &summary.sources);
+    for f in findings.iter().filter(|f| !f.blocks(args.allow_empty)) {
+        coopbench_cli::outln!("Warning: {}", shown(&f.message));
+    }
+    let blocking: Vec<String> = findings
+        .iter()
+        .filter(|f| f.blocks(args.allow_empty))
+        .map(|f| f.message.clone())
+        .collect();
+    if !blocking.is_empty() {
+        return Err(Stop::refused_list(
+            "this contribution would be useless; nothing was charged or written",
+            &blocking,
+        ));
+    }
     let tag_key = state.tag_key().map_err(Stop::usage)?;
     let tag = data_tag(&tag_key, round_hash, &prepared);
     let record_path = state.export_path(&round.pool_id, &round.id);

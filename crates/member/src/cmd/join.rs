@@ -59,10 +59,9 @@ pub fn run(args: &JoinArgs) -> Result<(), Stop> {
     );
     coopbench_cli::outln!("Members on the roster: {}", pool.roster.len());
     coopbench_cli::outln!("Association key fingerprint: {}", key.fingerprint());
-    if let Ok(me) = state.load_key() {
-        if pool.member(&me.public().key_id()).is_none() {
-            coopbench_cli::outln!("Note: your key is not on this pool's roster yet; send your public key to the association.");
-        }
+    let roster_note = roster_note(&state, pool);
+    if let Some(note) = &roster_note {
+        coopbench_cli::outln!("Note: {note}");
     }
     if existing.is_none() && !args.yes {
         if !std::io::stdin().is_terminal() {
@@ -92,6 +91,31 @@ pub fn run(args: &JoinArgs) -> Result<(), Stop> {
         pool: pool.clone(),
     };
     pin.save(&state).map_err(Stop::usage)?;
-    coopbench_cli::outln!("Joined pool '{}'.", shown(&pool.id));
+    match roster_note {
+        // Said again last: it decides whether any export can succeed.
+        Some(note) => coopbench_cli::outln!("Joined pool '{}'. {note}", shown(&pool.id)),
+        None => coopbench_cli::outln!(
+            "Joined pool '{}'. Your key is on its roster.",
+            shown(&pool.id)
+        ),
+    }
     Ok(())
+}
+
+/// What the member must do before an export can be accepted, when their key
+/// is missing or not on the pool's roster (None: it is on the roster).
+fn roster_note(state: &crate::state::State, pool: &coopbench_protocol::Pool) -> Option<String> {
+    match state.load_key() {
+        Ok(me) if pool.member(&me.public().key_id()).is_some() => None,
+        Ok(me) => Some(format!(
+            "Your key ({}) is not on this pool's roster: the association will reject your exports until it is. \
+             Send them your public key (member.pub in your state directory), then join the updated pool file they send back.",
+            me.public().fingerprint()
+        )),
+        Err(_) => Some(
+            "You have no member key in this state directory yet: run `coopbench keygen`, send member.pub to the association, \
+             then join the updated pool file they send back."
+                .into(),
+        ),
+    }
 }

@@ -5,6 +5,7 @@ use crate::cells;
 use crate::cmd::{input_stop, StateArgs};
 use crate::inputs::{self, ReadArgs};
 use crate::round_load;
+use crate::usefulness::{self, Severity};
 use clap::Args;
 use coopbench_cli::format::{fmt_num, fmt_rho, fmt_rho_up};
 use coopbench_cli::Stop;
@@ -73,7 +74,8 @@ pub fn run(args: &PlanArgs) -> Result<(), Stop> {
     } else {
         let (aggs, summary) = inputs::load(&args.files, &args.read, &loaded).map_err(input_stop)?;
         let prepared = cells::prepare(round, &aggs).map_err(Stop::refused)?;
-        Some((prepared, summary))
+        let findings = usefulness::check(round, &aggs, &summary.sources);
+        Some((prepared, summary, findings))
     };
     coopbench_cli::outln!("Purpose: {}", shown(&round.purpose));
     coopbench_cli::outln!(
@@ -247,7 +249,7 @@ pub fn run(args: &PlanArgs) -> Result<(), Stop> {
             );
         }
     }
-    if let Some((prepared, summary)) = prepared {
+    if let Some((prepared, summary, findings)) = prepared {
         coopbench_cli::outln!();
         coopbench_cli::outln!("Your files (seen only here, never sent):");
         for (file, inside, outside) in &summary.files {
@@ -265,6 +267,16 @@ pub fn run(args: &PlanArgs) -> Result<(), Stop> {
                 s.cells,
                 100.0 * s.mass_removed_share
             );
+        }
+        for f in &findings {
+            let what = match f.severity {
+                Severity::Refuse => "export would refuse these files",
+                Severity::RefuseUnlessAllowed => {
+                    "export would refuse these files unless you pass --allow-empty"
+                }
+                Severity::Warn => "warning",
+            };
+            coopbench_cli::outln!("  {what}: {}", shown(&f.message));
         }
     }
     Ok(())

@@ -7,6 +7,7 @@
 //! names the file and a row inside it.
 
 use coopbench_schema::{builtin, validate, Mapping, ReadOptions};
+use coopbench_testkit::mutate::{self, apply, Mutation};
 use proptest::prelude::*;
 
 const MAPPING: &str = "date_format = \"%d.%m.%Y\"\nignore = [\"Kasse\"]\n[columns]\n\"Datum\" = \"date\"\n\"Warengruppe\" = \"category\"\n";
@@ -15,14 +16,6 @@ const CSV: &str =
 05.01.2025;bread;store;12,50;3;1;EUR;R1;K1\n\
 06.01.2025;cakes;online;\"1.234,5\";1;1;EUR;R2;K2\n\
 07.01.2025;drinks;store;-2,5;0;1;EUR;;K1\n";
-
-#[derive(Debug, Clone)]
-enum Mutation {
-    Delete(usize, usize),
-    Insert(usize, Vec<u8>),
-    Replace(usize, u8),
-    Truncate(usize),
-}
 
 fn interesting() -> impl Strategy<Value = Vec<u8>> {
     prop_oneof![
@@ -46,35 +39,7 @@ fn interesting() -> impl Strategy<Value = Vec<u8>> {
 }
 
 fn mutations() -> impl Strategy<Value = Vec<Mutation>> {
-    prop::collection::vec(
-        prop_oneof![
-            (any::<usize>(), 1usize..30).prop_map(|(p, n)| Mutation::Delete(p, n)),
-            (any::<usize>(), interesting()).prop_map(|(p, b)| Mutation::Insert(p, b)),
-            (any::<usize>(), any::<u8>()).prop_map(|(p, b)| Mutation::Replace(p, b)),
-            any::<usize>().prop_map(Mutation::Truncate),
-        ],
-        0..5,
-    )
-}
-
-fn apply(mut bytes: Vec<u8>, mutations: &[Mutation]) -> Vec<u8> {
-    for m in mutations {
-        let len = bytes.len();
-        match m {
-            Mutation::Delete(p, n) if len > 0 => {
-                let start = p % len;
-                bytes.drain(start..(start + n).min(len));
-            }
-            Mutation::Insert(p, b) => {
-                let at = p % (len + 1);
-                bytes.splice(at..at, b.iter().copied());
-            }
-            Mutation::Replace(p, b) if len > 0 => bytes[p % len] = *b,
-            Mutation::Truncate(p) if len > 0 => bytes.truncate(p % len),
-            _ => {}
-        }
-    }
-    bytes
+    mutate::mutations(interesting(), 30, 0..5)
 }
 
 proptest! {
