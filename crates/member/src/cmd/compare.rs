@@ -7,7 +7,8 @@
 use crate::cells;
 use crate::cmd::StateArgs;
 use crate::compare::{self, Comparison};
-use crate::inputs::{self, InputError, InputSummary, ReadArgs};
+use crate::inputs::{self, InputError, InputSummary};
+use crate::read_args::ReadArgs;
 use crate::round_load::{self, LoadedRound};
 use crate::state::State;
 use clap::{Args, ValueEnum};

@@ -11,7 +11,8 @@
 
 use crate::cells::{self, PreparedMetric};
 use crate::cmd::{input_stop, StateArgs};
-use crate::inputs::{self, ReadArgs};
+use crate::inputs;
+use crate::read_args::ReadArgs;
 use crate::round_load;
 use crate::state::{write_atomic, State};
 use crate::usefulness;

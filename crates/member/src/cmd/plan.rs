@@ -3,7 +3,8 @@
 
 use crate::cells;
 use crate::cmd::{input_stop, StateArgs};
-use crate::inputs::{self, ReadArgs};
+use crate::inputs;
+use crate::read_args::ReadArgs;
 use crate::round_load;
 use crate::usefulness::{self, Severity};
 use clap::Args;

@@ -1,6 +1,6 @@
 //! `coopbench validate`: check CSV files against a schema and report every problem.
 
-use crate::inputs::{InputFile, ReadArgs};
+use crate::read_args::{InputFile, ReadArgs};
 use clap::{Args, ValueEnum};
 use coopbench_cli::Stop;
 use coopbench_schema::{builtin, Report, TableSchema};
