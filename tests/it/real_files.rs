@@ -525,6 +525,26 @@ fn a_file_whose_kind_cannot_be_told_is_refused_before_any_output() {
         &files,
     ))
     .expect_code(0);
+    // A mapping file given for one file by its name: its kind tells the file's.
+    let v = m.dir.validate(&[
+        "--map",
+        "kasse_export.csv=kasse.toml",
+        "--map",
+        "expenses.csv=expenses.toml",
+        "kasse_export.csv",
+        "expenses.csv",
+    ]);
+    v.expect_code(0);
+    assert!(
+        v.summary("kasse_export.csv").contains("schema sales.v1"),
+        "{}",
+        v.stdout
+    );
+    assert!(
+        v.summary("expenses.csv").contains("schema costs.v1"),
+        "{}",
+        v.stdout
+    );
     // A --kind count that fits neither one for all nor one per file.
     let run = m.dir.validate(&[
         "--kind",
