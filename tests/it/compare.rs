@@ -287,7 +287,7 @@ fn truth(m: &Member) -> Truth {
 
 /// Every file under `dir` with its bytes.
 /// A member with the fixture benchmark in `bench/`.
-fn setup(extra: Value) -> Member {
+pub(crate) fn setup(extra: Value) -> Member {
     let m = Member::new();
     let (round, hash) = member_round(&m);
     write_benchmark(&m.dir.path().join("bench"), &round, &hash, extra);

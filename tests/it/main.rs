@@ -17,6 +17,7 @@ mod member_crash;
 mod member_round;
 mod quickstart;
 mod readers;
+mod real_files;
 mod robustness;
 mod round_end_to_end;
 mod two_server_round;

@@ -368,7 +368,7 @@ fn type_number() {
     assert_eq!(lines.len(), 3, "{}", run.stdout);
     assert_eq!(
         lines[0],
-        "sales.csv:2:net_amount: type: \"abc\" is not a number"
+        "sales.csv:2:net_amount: type: \"abc\" is not a number (write it as 1204.50)"
     );
     assert!(
         lines[1].starts_with("sales.csv:3:net_amount: type: \"12,50\" is not a number"),
@@ -382,7 +382,7 @@ fn type_number() {
     );
     assert_eq!(
         lines[2],
-        "sales.csv:7:net_amount: type: \"1.2.3\" is not a number"
+        "sales.csv:7:net_amount: type: \"1.2.3\" is not a number (write it as 1204.50)"
     );
 }
 
@@ -529,7 +529,7 @@ fn enum_with_a_did_you_mean_hint() {
     );
     assert_eq!(
         lines[1],
-        "sales.csv:3:channel: enum: \"shop\" is not one of store, online, wholesale"
+        "sales.csv:3:channel: enum: \"shop\" is not one of store, online, wholesale; if it stands for one of them, map it in a mapping file (--map): [values.channel] \"shop\" = \"...\""
     );
     assert!(
         lines[2].starts_with("sales.csv:4:category: enum: \"bread \" is not one of"),
@@ -577,24 +577,31 @@ fn missing_label() {
     run.expect_code(1);
     assert_eq!(
         run.problems("sales.csv"),
-        vec!["sales.csv:1:channel: missing-label: the header has no column for field \"channel\""]
+        vec!["sales.csv:1:channel: missing-label: the header has no column for field \"channel\": name a column so, or map yours to it in a mapping file (--map)"]
     );
 }
 
 #[test]
-fn missing_optional_column_is_still_a_missing_label() {
+fn missing_optional_column_is_no_problem() {
     let d = Dir::new();
     d.write(
         "sales.csv",
         "date,category,channel,net_amount,units,transactions,currency\n2025-01-05,bread,store,1,1,1,EUR\n",
     );
-    let run = d.validate(&["sales.csv"]);
-    run.expect_code(1);
-    assert_eq!(
-        run.problems_with_rule("sales.csv", "missing-label").len(),
-        1
+    d.write(
+        "costs.csv",
+        "date,cost_type,amount,currency\n2025-01-05,rent,1,EUR\n",
     );
-    assert!(run.problems("sales.csv")[0].starts_with("sales.csv:1:receipt_id: missing-label"));
+    let run = d.validate(&["sales.csv", "costs.csv"]);
+    run.expect_code(0);
+    assert_eq!(
+        run.summary("sales.csv"),
+        "sales.csv: OK (1 row, schema sales.v1)"
+    );
+    assert_eq!(
+        run.summary("costs.csv"),
+        "costs.csv: OK (1 row, schema costs.v1)"
+    );
 }
 
 #[test]
@@ -634,7 +641,7 @@ fn extra_label_that_differs_only_in_case_suggests_the_field() {
     assert!(extra[0].contains("did you mean \"units\"?"), "{}", extra[0]);
     assert_eq!(
         run.problems_with_rule("sales.csv", "missing-label"),
-        vec!["sales.csv:1:units: missing-label: the header has no column for field \"units\""]
+        vec!["sales.csv:1:units: missing-label: the header has no column for field \"units\": name a column so, or map yours to it in a mapping file (--map)"]
     );
 }
 
@@ -990,7 +997,7 @@ fn max_errors_limits_the_lines_but_not_the_count() {
         lines,
         vec![
             "sales.csv:2:units: minimum: -1 is below the minimum 0",
-            "sales.csv:3:category: enum: \"muffins\" is not one of bread, pastry, cakes, savoury, drinks, other",
+            "sales.csv:3:category: enum: \"muffins\" is not one of bread, pastry, cakes, savoury, drinks, other; if it stands for one of them, map it in a mapping file (--map): [values.category] \"muffins\" = \"...\"",
         ]
     );
     assert_eq!(
@@ -1597,7 +1604,7 @@ fn costs_schema() {
         run.problems("costs.csv"),
         vec![
             "costs.csv:2:amount: minimum: -1200 is below the minimum 0",
-            "costs.csv:3:cost_type: enum: \"food\" is not one of cogs, rent, wages, energy, marketing, other",
+            "costs.csv:3:cost_type: enum: \"food\" is not one of cogs, rent, wages, energy, marketing, other; if it stands for one of them, map it in a mapping file (--map): [values.cost_type] \"food\" = \"...\"",
             "costs.csv:4:cost_type: enum: \"Rent\" is not one of cogs, rent, wages, energy, marketing, other (did you mean \"rent\"?)",
             "costs.csv:4:invoice_id: unique: \"INV-1\" repeats the value in row 2",
             "costs.csv:5:amount: required: a value is required but the cell is empty",

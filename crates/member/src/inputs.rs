@@ -1,72 +1,14 @@
-//! The member's files for `plan` and `export`: picked by kind, validated with
+//! The member's files for `plan`, `export` and `compare`: picked by kind, validated with
 //! exactly the rules of `validate`, then aggregated for the round.
 
 use crate::aggregate;
 use crate::cells::Aggregates;
+use crate::read_args::{InputFile, ReadArgs};
 use crate::round_load::LoadedRound;
-use clap::Args;
 use coopbench_protocol::round::SourceKind;
-use coopbench_schema::{Encoding, Mapping, Opened, ReadOptions, Report};
+use coopbench_schema::{Need, Opened, Report};
 use std::collections::BTreeSet;
-use std::path::{Path, PathBuf};
-
-/// How to read the member's files: the options `validate`, `plan` and
-/// `export` share.
-#[derive(Debug, Args)]
-pub struct ReadArgs {
-    /// The field separator: a single character such as ';', or 'tab'.
-    #[arg(long, default_value = ",", value_parser = parse_delimiter)]
-    delimiter: u8,
-    /// Numbers are written with a decimal comma (12,50), as in much of Europe.
-    #[arg(long)]
-    decimal_comma: bool,
-    /// The files' encoding: utf-8 (with or without BOM), windows-1252, or latin1.
-    #[arg(long, default_value = "utf-8", value_parser = parse_encoding)]
-    encoding: Encoding,
-    /// A TOML file mapping your column names to schema fields, with an optional
-    /// date_format and columns to ignore (see docs/member.md).
-    #[arg(long, value_name = "MAPPING")]
-    map: Option<PathBuf>,
-}
-
-impl ReadArgs {
-    /// The read options these arguments describe, or a usage error.
-    pub fn options(&self) -> Result<ReadOptions, String> {
-        if self.decimal_comma && self.delimiter == b',' {
-            return Err(
-                "--decimal-comma needs another separator than ',': add --delimiter ';'".into(),
-            );
-        }
-        let mapping = match &self.map {
-            Some(p) => Mapping::from_path(p)?,
-            None => Mapping::default(),
-        };
-        Ok(ReadOptions {
-            delimiter: self.delimiter,
-            decimal_comma: self.decimal_comma,
-            encoding: self.encoding,
-            mapping,
-            progress: true,
-        })
-    }
-}
-
-fn parse_delimiter(s: &str) -> Result<u8, String> {
-    match s {
-        "tab" | "\\t" | "\t" => Ok(b'\t'),
-        s if s.len() == 1 && s.is_ascii() && s != "\"" && s != "\n" && s != "\r" => {
-            Ok(s.as_bytes()[0])
-        }
-        _ => Err(format!(
-            "{s:?} is not a single ASCII separator character (e.g. ',' ';' or 'tab')"
-        )),
-    }
-}
-
-fn parse_encoding(s: &str) -> Result<Encoding, String> {
-    Encoding::parse(s)
-        .ok_or_else(|| format!("unknown encoding {s:?}: use utf-8, windows-1252 or latin1"))
-}
+use std::path::PathBuf;
 
 /// Why the files cannot be used.
 #[derive(Debug)]
@@ -88,24 +30,66 @@ pub struct InputSummary {
     pub sources: Vec<(SourceKind, String)>,
 }
 
-/// Validates and aggregates the member's files for a round.
+/// The fields `round` reads from files of `kind`, each with the metrics
+/// that read it: a file without one of them cannot answer the round.
+pub fn needs(round: &coopbench_protocol::Round, kind: SourceKind) -> Vec<Need> {
+    let mut out: Vec<Need> = Vec::new();
+    let mut add = |field: &str, by: String| match out.iter_mut().find(|n| n.field == field) {
+        Some(n) if !n.by.contains(&by) => n.by = format!("{}, {by}", n.by),
+        Some(_) => {}
+        None => out.push(Need {
+            field: field.into(),
+            by,
+        }),
+    };
+    for m in &round.metrics {
+        // The same terms as the round's group-by reads (aggregate::needs).
+        let mut terms = Vec::new();
+        if m.source == Some(kind) {
+            terms.push((m.measure.as_ref(), &m.filter));
+        }
+        for t in m.numerator.iter().chain(&m.denominator) {
+            if t.source == kind {
+                terms.push((t.measure.as_ref(), &t.filter));
+            }
+        }
+        if terms.is_empty() {
+            continue;
+        }
+        let mut reads: Vec<String> = m.dims.iter().filter(|d| *d != "month").cloned().collect();
+        for (measure, filters) in terms {
+            reads.extend(measure.cloned());
+            reads.extend(filters.iter().map(|f| f.field.clone()));
+        }
+        reads.extend(["date".to_string(), "currency".to_string()]);
+        for f in reads {
+            add(&f, format!("metric \"{}\"", m.name));
+        }
+    }
+    out
+}
+
+/// Validates and aggregates the member's files for a round: each file's
+/// kind and reading options are settled before anything is read.
 pub fn load(
     files: &[PathBuf],
     read: &ReadArgs,
     round: &LoadedRound,
 ) -> Result<(Aggregates, InputSummary), InputError> {
-    let options = read.options().map_err(InputError::Usage)?;
-    let mut picked: Vec<(SourceKind, PathBuf)> = Vec::new();
-    for f in files {
-        let kind = match kind_from_name(f).as_deref() {
+    let inputs = read.files(files, true).map_err(InputError::Usage)?;
+    load_files(inputs, round)
+}
+
+/// As [`load`], for files already resolved with [`ReadArgs::files`].
+pub fn load_files(
+    inputs: Vec<InputFile>,
+    round: &LoadedRound,
+) -> Result<(Aggregates, InputSummary), InputError> {
+    let mut picked: Vec<(SourceKind, InputFile)> = Vec::new();
+    for f in inputs {
+        let kind = match f.kind.as_deref() {
             Some("sales") => SourceKind::Sales,
-            Some("costs") => SourceKind::Costs,
-            _ => {
-                return Err(InputError::Usage(format!(
-                    "cannot tell whether {} holds sales or costs: its name must contain \"sales\" or \"cost\"",
-                    f.display()
-                )))
-            }
+            _ => SourceKind::Costs,
         };
         if picked.iter().any(|(k, _)| *k == kind) {
             return Err(InputError::Usage(format!(
@@ -113,7 +97,7 @@ pub fn load(
                 kind.as_str()
             )));
         }
-        picked.push((kind, f.clone()));
+        picked.push((kind, f));
     }
     let needed: BTreeSet<SourceKind> = round
         .round
@@ -129,21 +113,23 @@ pub fn load(
     for k in &needed {
         if !picked.iter().any(|(p, _)| p == k) {
             return Err(InputError::Usage(format!(
-                "the round needs your {} file too (a CSV whose name contains \"{}\")",
+                "the round needs your {} file too (a CSV whose name contains \"{}\", or pass --kind {} for it)",
                 k.as_str(),
                 if *k == SourceKind::Sales {
                     "sales"
                 } else {
                     "cost"
-                }
+                },
+                k.as_str()
             )));
         }
     }
     let mut sources = Vec::new();
     let mut reports = Vec::new();
-    for (kind, path) in picked {
+    for (kind, input) in picked {
+        let path = input.path;
         let schema = round.schema(kind);
-        match coopbench_schema::open(&path, &options)
+        match coopbench_schema::open(&path, &input.options)
             .map_err(|e| InputError::Usage(e.to_string()))?
         {
             Opened::Unreadable(p) => reports.push(coopbench_schema::FileReport::single(
@@ -154,9 +140,15 @@ pub fn load(
             Opened::Ready(source) => {
                 // Validation and the round's group-by share one read of the file.
                 let query = aggregate::batch_query(&round.round.doc, kind);
-                let (report, partials) =
-                    coopbench_schema::validate_source_with(&source, schema, 100, Some(&query))
-                        .map_err(|e| InputError::Usage(e.to_string()))?;
+                let needs = needs(&round.round.doc, kind);
+                let (report, partials) = coopbench_schema::validate_source_with(
+                    &source,
+                    schema,
+                    100,
+                    &needs,
+                    Some(&query),
+                )
+                .map_err(|e| InputError::Usage(e.to_string()))?;
                 let ok = report.valid;
                 reports.push(report);
                 if ok {
@@ -188,14 +180,4 @@ pub fn load(
         aggs.insert(kind, agg);
     }
     Ok((aggs, summary))
-}
-
-/// `sales` or `costs` when the file name says so.
-pub fn kind_from_name(file: &Path) -> Option<String> {
-    let name = file.file_name()?.to_string_lossy().to_lowercase();
-    match (name.contains("sales"), name.contains("cost")) {
-        (true, false) => Some("sales".into()),
-        (false, true) => Some("costs".into()),
-        _ => None,
-    }
 }

@@ -13,6 +13,7 @@ pub mod compare;
 pub mod inputs;
 pub mod pins;
 pub mod protect;
+pub mod read_args;
 pub mod round_load;
 pub mod state;
 pub mod usefulness;

@@ -4,6 +4,7 @@
 use crate::model::TableSchema;
 use crate::report::Problem;
 use crate::source::Source;
+use crate::validate::Need;
 
 /// Which schema field each column of the file holds.
 #[derive(Debug, Clone)]
@@ -29,7 +30,13 @@ impl Binding {
 }
 
 /// Binds header labels to schema fields and reports every header problem.
-pub(crate) fn bind(schema: &TableSchema, source: &Source) -> (Binding, Vec<Problem>) {
+/// A field may be absent unless it is required, part of the primary key, or
+/// one the caller `needs` (a round's metric reads it).
+pub(crate) fn bind(
+    schema: &TableSchema,
+    source: &Source,
+    needs: &[Need],
+) -> (Binding, Vec<Problem>) {
     let mapping = &source.options.mapping;
     let mut problems = Vec::new();
     let mut columns = vec![None; source.header.len()];
@@ -55,8 +62,34 @@ pub(crate) fn bind(schema: &TableSchema, source: &Source) -> (Binding, Vec<Probl
         let name = mapping.field_for(label);
         match schema.fields.iter().position(|f| f.name == name) {
             None => {
-                let hint = if source.header.len() == 1 && label.contains(';') {
-                    "; the whole header is one label: is the file separated by ';'? try --delimiter ';'".to_string()
+                let o = &source.options;
+                let other = [b';', b',', b'\t', b'|']
+                    .into_iter()
+                    .find(|d| *d != o.delimiter && label.contains(*d as char));
+                // A UTF-8 byte-order mark decoded as Windows-1252.
+                let bom = pos == 0 && label.starts_with("\u{ef}\u{bb}\u{bf}");
+                let hint = if bom {
+                    format!(
+                        "; the file starts with a UTF-8 byte-order mark, but is read as {} (from {}): {}",
+                        o.encoding.name(),
+                        o.origins.encoding.describe(),
+                        o.advice("encoding", "\"utf-8\"", "--encoding utf-8", &o.origins.encoding)
+                    )
+                } else if let Some(d) = other.filter(|_| source.header.len() == 1) {
+                    let (shown, flag) = if d == b'\t' {
+                        ("\"tab\"".to_string(), "--delimiter tab".to_string())
+                    } else {
+                        (
+                            format!("\"{}\"", d as char),
+                            format!("--delimiter '{}'", d as char),
+                        )
+                    };
+                    format!(
+                        "; the whole header is one label: the file is read as separated by {:?} (from {}), but is it separated by {shown}? {}",
+                        o.delimiter as char,
+                        o.origins.delimiter.describe(),
+                        o.advice("delimiter", &shown, &flag, &o.origins.delimiter)
+                    )
                 } else {
                     let close = schema
                         .fields
@@ -64,8 +97,10 @@ pub(crate) fn bind(schema: &TableSchema, source: &Source) -> (Binding, Vec<Probl
                         .find(|f| f.name.eq_ignore_ascii_case(label.trim()))
                         .map(|f| format!("; did you mean {:?}?", f.name));
                     close.unwrap_or_else(|| {
-                        "; map it to a schema field or list it under `ignore` in a --map file"
-                            .to_string()
+                        match &mapping.path {
+                            Some(p) => format!("; map it to a schema field under [columns] in {p}, or list it under `ignore` there"),
+                            None => "; map it to a schema field or list it under `ignore` in a mapping file (--map)".to_string(),
+                        }
                     })
                 };
                 problems.push(problem(
@@ -96,25 +131,59 @@ pub(crate) fn bind(schema: &TableSchema, source: &Source) -> (Binding, Vec<Probl
     }
     let binding = Binding { columns };
     for (f, field) in schema.fields.iter().enumerate() {
-        if !binding.has_field(f) {
-            let mapped: Vec<&String> = mapping
-                .columns
-                .iter()
-                .filter(|(_, v)| **v == field.name)
-                .map(|(k, _)| k)
-                .collect();
-            let hint = if mapped.is_empty() {
-                String::new()
-            } else {
-                format!(
-                    " (the mapping expects it in a column labelled {:?})",
-                    mapped[0]
-                )
-            };
+        if binding.has_field(f) {
+            continue;
+        }
+        let by: Vec<&str> = needs
+            .iter()
+            .filter(|n| n.field == field.name)
+            .map(|n| n.by.as_str())
+            .collect();
+        let key = schema.primary_key.iter().any(|k| *k == field.name);
+        if by.is_empty() && !field.constraints.required && !key {
+            continue; // an optional field may be absent
+        }
+        let mapped: Vec<&String> = mapping
+            .columns
+            .iter()
+            .filter(|(_, v)| **v == field.name)
+            .map(|(k, _)| k)
+            .collect();
+        let mut hint = if mapped.is_empty() {
+            String::new()
+        } else {
+            format!(
+                " (the mapping expects it in a column labelled {:?})",
+                mapped[0]
+            )
+        };
+        if !by.is_empty() {
+            hint.push_str(&format!(", which the round needs for {}", by.join(", ")));
+        }
+        let fix = match &mapping.path {
+            _ if !mapped.is_empty() => String::new(),
+            Some(p) => format!(": map the column that holds it under [columns] in {p}"),
+            None => ": name a column so, or map yours to it in a mapping file (--map)".into(),
+        };
+        problems.push(problem(
+            field.name.clone(),
+            "missing-label",
+            format!(
+                "the header has no column for field {:?}{hint}{fix}",
+                field.name
+            ),
+        ));
+    }
+    for name in mapping.values.keys() {
+        if schema.field(name).is_none() {
             problems.push(problem(
-                field.name.clone(),
-                "missing-label",
-                format!("the header has no column for field {:?}{hint}", field.name),
+                name.clone(),
+                "mapping",
+                format!(
+                    "{} maps values of {name:?} under [values.{name}], which is not a field of schema {}",
+                    mapping.path.as_deref().unwrap_or("the mapping file"),
+                    schema.name
+                ),
             ));
         }
     }

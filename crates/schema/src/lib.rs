@@ -18,6 +18,7 @@ mod pattern;
 mod report;
 mod rules;
 mod scan;
+mod settings;
 mod source;
 mod structure;
 mod validate;
@@ -25,5 +26,10 @@ mod validate;
 pub use mapping::Mapping;
 pub use model::{builtin, Constraints, Field, FieldType, SchemaError, TableSchema, BUILTIN_KINDS};
 pub use report::{FileReport, Problem, Report, RuleCount};
-pub use source::{open, Encoding, Opened, ReadOptions, Source, SourceError};
-pub use validate::{validate, validate_source, validate_source_with, BatchQuery, ValidateError};
+pub use settings::{
+    parse_delimiter, parse_encoding, parse_thousands, Origin, Origins, Settings, Thousands,
+};
+pub use source::{open, peek_header, Encoding, Opened, ReadOptions, Source, SourceError};
+pub use validate::{
+    validate, validate_source, validate_source_with, BatchQuery, Need, ValidateError,
+};

@@ -1,32 +1,75 @@
-//! The column mapping file: a member's own header names mapped to schema fields,
-//! so that nobody edits an export by hand.
+//! The mapping file: how one of a member's files is written, so that nobody
+//! edits an export by hand. It maps the file's own header names to schema
+//! fields and its own values to the schema's, and says how the file writes
+//! numbers and dates. Every key is optional.
 //!
 //! ```toml
-//! # mapping.toml
-//! date_format = "%d.%m.%Y"          # optional: how the file writes dates
-//! ignore = ["Cashier", "Till"]       # optional: member columns to leave out
-//! [columns]                          # member header -> schema field
-//! "Datum" = "date"
-//! "Warengruppe" = "category"
+//! # kasse.toml: the till's sales export
+//! kind = "sales"                     # which schema the file follows (sales or costs)
+//! delimiter = ";"                    # the field separator (or "tab")
+//! encoding = "windows-1252"          # utf-8 (default), windows-1252 or latin1
+//! decimal_comma = true               # 12,50 rather than 12.50
+//! thousands = "."                    # 1.234,56 ("." "," "'" or " ", which also
+//!                                    # accepts the no-break spaces French exports write)
+//! date_format = "%d.%m.%Y"           # how the file writes dates
+//! ignore = ["Kassierer"]             # columns to leave out
+//! [columns]                          # the file's header -> schema field
+//! Datum = "date"
+//! Warengruppe = "category"
+//! "Stück" = "units"                  # a label with non-ASCII letters is quoted
+//! [values.category]                  # the file's values -> the schema's, per field
+//! Brot = "bread"
+//! "Brötchen" = "bread"
 //! ```
+//!
+//! Values a `[values.FIELD]` table does not list pass unchanged and are then
+//! checked by the schema's rules. Settings the file does not give come from
+//! the command line (`--delimiter`, …), else the defaults.
 
+use crate::settings::{parse_delimiter, parse_encoding, parse_thousands, Settings};
 use serde::Deserialize;
 use std::collections::BTreeMap;
 use std::path::Path;
 
-/// A parsed mapping file.
-#[derive(Debug, Clone, Default, Deserialize)]
+/// A mapping file as written.
+#[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct Mapping {
-    /// Member header label -> schema field name.
+struct MappingFile {
     #[serde(default)]
+    kind: Option<String>,
+    #[serde(default)]
+    delimiter: Option<String>,
+    #[serde(default)]
+    encoding: Option<String>,
+    #[serde(default)]
+    decimal_comma: Option<bool>,
+    #[serde(default)]
+    thousands: Option<String>,
+    #[serde(default)]
+    date_format: Option<String>,
+    #[serde(default)]
+    columns: BTreeMap<String, String>,
+    #[serde(default)]
+    ignore: Vec<String>,
+    #[serde(default)]
+    values: BTreeMap<String, BTreeMap<String, String>>,
+}
+
+/// A parsed and checked mapping file.
+#[derive(Debug, Clone, Default)]
+pub struct Mapping {
+    /// The file it was read from, as the member named it (for messages).
+    pub path: Option<String>,
+    /// The kind of file it describes (`sales`, `costs`), if it says.
+    pub kind: Option<String>,
+    /// How the file is written (unset keys are `None`).
+    pub settings: Settings,
+    /// Member header label -> schema field name.
     pub columns: BTreeMap<String, String>,
     /// Member columns that are not part of the schema and should be skipped.
-    #[serde(default)]
     pub ignore: Vec<String>,
-    /// A strptime pattern (e.g. `%d.%m.%Y`) for every date field of the file.
-    #[serde(default)]
-    pub date_format: Option<String>,
+    /// Schema field -> (the file's value -> the schema's value).
+    pub values: BTreeMap<String, BTreeMap<String, String>>,
 }
 
 impl Mapping {
@@ -38,17 +81,67 @@ impl Mapping {
             "a mapping file",
         )
         .map_err(|e| format!("cannot read mapping file {}: {e}", path.display()))?;
-        let m: Mapping = toml::from_str(&text)
-            .map_err(|e| format!("mapping file {} is not valid: {e}", path.display()))?;
-        if let Some(f) = &m.date_format {
+        let mut m =
+            Self::from_text(&text).map_err(|e| format!("mapping file {}: {e}", path.display()))?;
+        m.path = Some(path.display().to_string());
+        Ok(m)
+    }
+
+    /// Parses and checks a mapping file's text.
+    pub fn from_text(text: &str) -> Result<Self, String> {
+        let raw: MappingFile = toml::from_str(text).map_err(|e| {
+            let hint = bare_non_ascii_key(text)
+                .map(|(line, key)| {
+                    format!(
+                        "\nline {line}: a label with letters outside A-Z, digits, '-' and '_' must be quoted: \"{key}\" = ..."
+                    )
+                })
+                .unwrap_or_default();
+            format!("not valid: {e}{hint}")
+        })?;
+        if let Some(f) = &raw.date_format {
             check_date_format(f).map_err(|e| {
-                format!(
-                    "mapping file {}: date_format {f:?} {e}; write a date pattern such as %d.%m.%Y",
-                    path.display()
-                )
+                format!("date_format {f:?} {e}; write a date pattern such as %d.%m.%Y")
             })?;
         }
-        Ok(m)
+        if let Some(k) = &raw.kind {
+            if !crate::BUILTIN_KINDS.contains(&k.as_str()) {
+                return Err(format!(
+                    "kind {k:?} is not a kind of file: use {}",
+                    crate::BUILTIN_KINDS.join(" or ")
+                ));
+            }
+        }
+        let settings = Settings {
+            delimiter: raw
+                .delimiter
+                .as_deref()
+                .map(parse_delimiter)
+                .transpose()
+                .map_err(|e| format!("delimiter: {e}"))?,
+            encoding: raw
+                .encoding
+                .as_deref()
+                .map(parse_encoding)
+                .transpose()
+                .map_err(|e| format!("encoding: {e}"))?,
+            decimal_comma: raw.decimal_comma,
+            thousands: raw
+                .thousands
+                .as_deref()
+                .map(parse_thousands)
+                .transpose()
+                .map_err(|e| format!("thousands: {e}"))?,
+            date_format: raw.date_format,
+        };
+        Ok(Mapping {
+            path: None,
+            kind: raw.kind,
+            settings,
+            columns: raw.columns,
+            ignore: raw.ignore,
+            values: raw.values,
+        })
     }
 
     /// The schema field a header label stands for (the label itself when unmapped).
@@ -60,6 +153,24 @@ impl Mapping {
     pub fn ignores(&self, label: &str) -> bool {
         self.ignore.iter().any(|l| l == label)
     }
+}
+
+/// The first bare key with a character TOML does not allow in bare keys
+/// (outside `A-Za-z0-9_-`), with its 1-based line: the usual cause of a
+/// mapping file that does not parse (`Stück = "units"`).
+fn bare_non_ascii_key(text: &str) -> Option<(usize, String)> {
+    text.lines().enumerate().find_map(|(i, line)| {
+        let t = line.trim_start();
+        if t.starts_with(['#', '[', '"', '\'']) {
+            return None;
+        }
+        let (key, _) = t.split_once('=')?;
+        let key = key.trim();
+        let bad = key
+            .chars()
+            .any(|c| !(c.is_ascii_alphanumeric() || c == '_' || c == '-' || c == '.'));
+        (bad && !key.is_empty()).then(|| (i + 1, key.to_string()))
+    })
 }
 
 /// Checks a `date_format`: strftime codes for a calendar date only (year

@@ -201,7 +201,8 @@ impl TableSchema {
             })?;
             let c = f.constraints;
             let constraints = Constraints {
-                required: c.required,
+                // A field no metric may use is never required of a member.
+                required: c.required && f.shareable,
                 unique: c.unique,
                 minimum: c.minimum,
                 maximum: c.maximum,

@@ -4,6 +4,8 @@
 
 use crate::model::{anchored, Field, FieldType, TableSchema};
 use crate::pattern::FixedPattern;
+use crate::settings::Thousands;
+use crate::source::ReadOptions;
 use polars::prelude::*;
 use serde_json::Value;
 
@@ -23,24 +25,17 @@ const ISO_DATE_RE: &str = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$";
 /// Formats tried, in order, for `format: any`.
 const ANY_DATE_FORMATS: &[&str] = &["%Y-%m-%d", "%d.%m.%Y", "%d/%m/%Y", "%Y/%m/%d", "%Y%m%d"];
 
-/// How values are written in this file.
-#[derive(Debug, Clone, Default)]
-pub(crate) struct Dialect {
-    /// `12,50` rather than `12.50`.
-    pub decimal_comma: bool,
-    /// A date format from the mapping file, overriding the schema's for every date field.
-    pub date_format: Option<String>,
-}
+/// How values are written in this file: its reading options.
+pub(crate) type Dialect = ReadOptions;
 
-impl Dialect {
-    fn date_format<'a>(&'a self, field: &'a Field) -> &'a str {
-        if let Some(f) = &self.date_format {
-            return f;
-        }
-        match field.format.as_deref() {
-            None | Some("default") => "%Y-%m-%d",
-            Some(f) => f,
-        }
+/// The date format of `field` in this file: the file's own, else the schema's.
+fn date_format<'a>(dialect: &'a Dialect, field: &'a Field) -> &'a str {
+    if let Some(f) = &dialect.date_format {
+        return f;
+    }
+    match field.format.as_deref() {
+        None | Some("default") => "%Y-%m-%d",
+        Some(f) => f,
     }
 }
 
@@ -75,17 +70,48 @@ fn to_date(c: Expr, format: &str) -> Expr {
     })
 }
 
+/// A regex character class matching a thousands separator.
+fn thousands_class(t: Thousands) -> String {
+    let chars: String = t
+        .chars()
+        .iter()
+        .map(|c| regex::escape(&c.to_string()))
+        .collect();
+    format!("[{chars}]")
+}
+
+/// Removes well-placed thousands separators: where a cell holds one, the
+/// digits before the decimal separator must come in groups of three
+/// (`1.234.567,89`); `ok` is false where they do not. Cells without one pass
+/// unchanged.
+fn strip_thousands(c: Expr, decimal_comma: bool, thousands: Option<Thousands>) -> (Expr, Expr) {
+    let Some(t) = thousands else {
+        return (c, lit(true));
+    };
+    let class = thousands_class(t);
+    let dec = if decimal_comma { "," } else { r"\." };
+    let grouped = format!(r"^[+-]?[0-9]{{1,3}}(?:{class}[0-9]{{3}})+(?:{dec}[0-9]*)?$");
+    let has = c.clone().str().contains(lit(class.clone()), true);
+    let ok = has
+        .clone()
+        .not()
+        .or(c.clone().str().contains(lit(grouped), true));
+    (c.str().replace_all(lit(class), lit(""), false), ok)
+}
+
 /// The typed value of a number cell, or null where it is not one. polars'
 /// cast accepts exactly Table Schema's numerals (`[+-]`, digits, one decimal
 /// point, exponent), plus spellings of infinity and NaN of which the spec
 /// allows only `NaN`, `INF` and `-INF`: a non-finite value whose text has an
 /// `n` is one of those spellings (a numeral that overflows to infinity has
-/// none).
-fn parse_number(c: Expr, decimal_comma: bool) -> Expr {
+/// none). Thousands separators, when the file has one, are removed first
+/// (where they group digits in threes).
+fn parse_number(c: Expr, decimal_comma: bool, thousands: Option<Thousands>) -> Expr {
+    let (bare, grouped_ok) = strip_thousands(c.clone(), decimal_comma, thousands);
     let text = if decimal_comma {
-        c.clone().str().replace(lit(","), lit("."), true)
+        bare.clone().str().replace(lit(","), lit("."), true)
     } else {
-        c.clone()
+        bare.clone()
     };
     let v = text.cast(DataType::Float64);
     let spelled = c
@@ -97,13 +123,24 @@ fn parse_number(c: Expr, decimal_comma: bool) -> Expr {
     let mut ok = v
         .clone()
         .is_not_null()
-        .and(v.clone().is_finite().or(spelled.not()).or(special));
+        .and(v.clone().is_finite().or(spelled.not()).or(special))
+        .and(grouped_ok);
     if decimal_comma {
-        ok = ok.and(c.str().contains_literal(lit(".")).not());
+        ok = ok.and(bare.str().contains_literal(lit(".")).not());
     }
     when(ok)
         .then(v)
         .otherwise(lit(NULL).cast(DataType::Float64))
+}
+
+/// The typed value of an integer cell (thousands separators removed where
+/// they group digits in threes), or null where it is not one.
+fn parse_integer(c: Expr, decimal_comma: bool, thousands: Option<Thousands>) -> Expr {
+    let (bare, grouped_ok) = strip_thousands(c, decimal_comma, thousands);
+    // polars' cast parses exactly `[+-]?[0-9]+` within 64 bits, else null.
+    when(grouped_ok)
+        .then(bare.cast(DataType::Int64))
+        .otherwise(lit(NULL).cast(DataType::Int64))
 }
 
 /// The typed value of a cell assumed present (null where it is not of the type).
@@ -111,9 +148,8 @@ fn parse_present(field: &Field, dialect: &Dialect) -> Expr {
     let c = col(field.name.as_str());
     match field.field_type {
         FieldType::String => c,
-        // polars' cast parses exactly `[+-]?[0-9]+` within 64 bits, else null.
-        FieldType::Integer => c.cast(DataType::Int64),
-        FieldType::Number => parse_number(c, dialect.decimal_comma),
+        FieldType::Integer => parse_integer(c, dialect.decimal_comma, dialect.thousands),
+        FieldType::Number => parse_number(c, dialect.decimal_comma, dialect.thousands),
         FieldType::Date => {
             if field.format.as_deref() == Some("any") && dialect.date_format.is_none() {
                 let mut e = to_date(c.clone(), ANY_DATE_FORMATS[0]);
@@ -124,7 +160,7 @@ fn parse_present(field: &Field, dialect: &Dialect) -> Expr {
                 }
                 e
             } else {
-                let format = dialect.date_format(field);
+                let format = date_format(dialect, field);
                 let parsed = to_date(c.clone(), format);
                 if format == "%Y-%m-%d" {
                     let shape = match FixedPattern::compile(ISO_DATE_RE) {
@@ -269,12 +305,16 @@ pub(crate) fn row_checks(
     bound: &[usize],
     dialect: &Dialect,
 ) -> (Vec<Vec<Expr>>, Vec<Check>) {
+    let mut value_stage = Vec::new();
     let mut missing_stage = Vec::new();
     let mut stage = Vec::new();
     let mut checks = Vec::new();
     for &fi in bound {
         let field = &schema.fields[fi];
         let name = field.name.as_str();
+        if let Some(values) = dialect.mapping.values.get(name) {
+            value_stage.push(map_values(name, values));
+        }
         missing_stage.push(is_missing(schema, name).alias(missing_name(fi)));
         let missing = col(missing_name(fi));
         let present = missing.clone().not();
@@ -357,7 +397,33 @@ pub(crate) fn row_checks(
             add("pattern", present.clone().and(matches.not()));
         }
     }
-    (vec![missing_stage, stage], checks)
+    let mut stages = vec![missing_stage, stage];
+    if !value_stage.is_empty() {
+        stages.insert(0, value_stage);
+    }
+    (stages, checks)
+}
+
+/// The column `name` with the file's values replaced by the schema's, as
+/// the mapping file's `[values.FIELD]` lists them (other values unchanged).
+fn map_values(name: &str, values: &std::collections::BTreeMap<String, String>) -> Expr {
+    let c = col(name);
+    let mut chain: Option<Then> = None;
+    let mut chained: Option<ChainedThen> = None;
+    for (from, to) in values {
+        let cond = c.clone().eq(lit(from.as_str()));
+        let to = lit(to.as_str());
+        match (chain.take(), chained.take()) {
+            (None, None) => chain = Some(when(cond).then(to)),
+            (Some(t), _) => chained = Some(t.when(cond).then(to)),
+            (None, Some(t)) => chained = Some(t.when(cond).then(to)),
+        }
+    }
+    match (chain, chained) {
+        (Some(t), _) => t.otherwise(c).alias(name),
+        (None, Some(t)) => t.otherwise(c).alias(name),
+        (None, None) => c,
+    }
 }
 
 /// Explains one failure of `rule` on a cell whose raw text is `raw`.
@@ -403,7 +469,18 @@ pub(crate) fn message(field: &Field, rule: &str, raw: &str, dialect: &Dialect) -
             let close = allowed.iter().find(|a| a.eq_ignore_ascii_case(raw.trim()));
             let hint = close
                 .map(|a| format!(" (did you mean {a:?}?)"))
-                .unwrap_or_default();
+                .unwrap_or_else(|| {
+                    let into = dialect
+                        .mapping
+                        .path
+                        .as_deref()
+                        .map(|p| format!(" in {p}"))
+                        .unwrap_or_else(|| " in a mapping file (--map)".into());
+                    format!(
+                        "; if it stands for one of them, map it{into}: [values.{}] \"{raw}\" = \"...\"",
+                        field.name
+                    )
+                });
             format!("{raw:?} is not one of {}{hint}", allowed.join(", "))
         }
         "pattern" => format!(
@@ -412,6 +489,67 @@ pub(crate) fn message(field: &Field, rule: &str, raw: &str, dialect: &Dialect) -
         ),
         other => format!("{raw:?} breaks {other}"),
     }
+}
+
+/// A strptime format that reads `raw`, for the common ways exports write dates.
+fn guess_date_format(raw: &str) -> Option<&'static str> {
+    let shape: String = raw
+        .trim()
+        .chars()
+        .map(|c| if c.is_ascii_digit() { '9' } else { c })
+        .collect();
+    Some(match shape.as_str() {
+        "9999-99-99" => "%Y-%m-%d",
+        "99.99.9999" => "%d.%m.%Y",
+        "99/99/9999" => "%d/%m/%Y",
+        "9999/99/99" => "%Y/%m/%d",
+        "99-99-9999" => "%d-%m-%Y",
+        "99.99.99" => "%d.%m.%y",
+        _ => return None,
+    })
+}
+
+/// Why `raw` is not a number as this file writes numbers, and the fix.
+fn number_message(raw: &str, d: &Dialect) -> String {
+    let o = &d.origins;
+    let example = d.example_number();
+    let (dec, other) = if d.decimal_comma {
+        (',', '.')
+    } else {
+        ('.', ',')
+    };
+    let hint = if let Some(t) = d.thousands.filter(|t| raw.contains(t.chars())) {
+        format!(
+            ": the thousands separator {:?} (from {}) must group the digits before the decimal separator in threes, as in {example}",
+            t.shown(),
+            o.thousands.describe()
+        )
+    } else if raw.contains(dec) && raw.contains(other) && d.thousands.is_none() {
+        format!(
+            ": it seems to group thousands with {other:?}; {}",
+            d.advice(
+                "thousands",
+                &format!("\"{other}\""),
+                &format!("--thousands '{other}'"),
+                &o.thousands
+            )
+        )
+    } else if !d.decimal_comma && raw.contains(',') {
+        format!(
+            ": the file is read with a decimal point (from {}); if it writes decimals with a comma, {}",
+            o.decimal_comma.describe(),
+            d.advice("decimal_comma", "true", "--decimal-comma", &o.decimal_comma)
+        )
+    } else if d.decimal_comma && raw.contains('.') {
+        format!(
+            ": the file is read with decimal commas (from {}), as in {example}; if it writes decimals with a point, {}",
+            o.decimal_comma.describe(),
+            d.advice("decimal_comma", "false", "no --decimal-comma", &o.decimal_comma)
+        )
+    } else {
+        format!(" (write it as {example})")
+    };
+    format!("{raw:?} is not a number{hint}")
 }
 
 fn type_message(field: &Field, raw: &str, dialect: &Dialect) -> String {
@@ -423,29 +561,42 @@ fn type_message(field: &Field, raw: &str, dialect: &Dialect) -> String {
             {
                 format!("{raw} is outside the 64-bit integer range")
             } else {
-                format!("{raw:?} is not a whole number")
+                match dialect.thousands.filter(|t| raw.contains(t.chars())) {
+                    Some(t) => format!(
+                        "{raw:?} is not a whole number: the thousands separator {:?} (from {}) must group digits in threes, as in 1{}234",
+                        t.shown(),
+                        dialect.origins.thousands.describe(),
+                        t.shown()
+                    ),
+                    None => format!("{raw:?} is not a whole number"),
+                }
             }
         }
-        FieldType::Number => {
-            let hint = if raw.contains(',') && raw.contains('.') {
-                " (write it without a thousands separator, e.g. 1204.50)"
-            } else if !dialect.decimal_comma && raw.contains(',') {
-                " (if the file writes decimals with a comma, use --decimal-comma)"
-            } else if dialect.decimal_comma && raw.contains('.') {
-                " (with --decimal-comma, write decimals as 12,50 and no thousands separator)"
-            } else {
-                ""
-            };
-            format!("{raw:?} is not a number{hint}")
-        }
+        FieldType::Number => number_message(raw, dialect),
         FieldType::Date => {
-            let format = dialect.date_format(field);
+            let format = date_format(dialect, field);
             let shown = if format == "%Y-%m-%d" {
                 "YYYY-MM-DD"
             } else {
                 format
             };
-            format!("{raw:?} is not a valid date in the format {shown} (set date_format in a --map file if the file uses another)")
+            let from = &dialect.origins.date_format;
+            let value = match guess_date_format(raw) {
+                // Written in the file's format, but no such day.
+                Some(g) if g == format => {
+                    return format!(
+                        "{raw:?} is not a valid date in the format {shown}: there is no such day"
+                    )
+                }
+                Some(g) => format!("{g:?}"),
+                None => "\"%d.%m.%Y\" (its own pattern)".into(),
+            };
+            let fix = dialect.advice("date_format", &value, "", from);
+            let whose = match from {
+                crate::settings::Origin::Default => String::new(),
+                o => format!(", from {}", o.describe()),
+            };
+            format!("{raw:?} is not a valid date in the format {shown}{whose}: if the file writes dates another way, {fix}")
         }
         FieldType::Boolean => format!(
             "{raw:?} is not a boolean (true values: {}; false values: {})",
@@ -512,7 +663,7 @@ mod tests {
                 .clone()
                 .lazy()
                 .select([
-                    parse_number(col("v"), comma).alias("n"),
+                    parse_number(col("v"), comma, None).alias("n"),
                     col("v").cast(DataType::Int64).alias("i"),
                 ])
                 .collect()
@@ -533,6 +684,143 @@ mod tests {
                 );
             }
         }
+    }
+
+    /// Parses `texts` as numbers of a file with these conventions.
+    fn numbers(texts: &[String], comma: bool, t: Option<Thousands>) -> Vec<Option<f64>> {
+        let frame = df!("v" => texts.to_vec()).unwrap();
+        let out = frame
+            .lazy()
+            .select([parse_number(col("v"), comma, t).alias("n")])
+            .collect()
+            .unwrap();
+        out.column("n").unwrap().f64().unwrap().iter().collect()
+    }
+
+    /// `cents` written with a decimal `dec` and `sep` between groups of three digits.
+    fn grouped(cents: i64, dec: char, sep: &str) -> String {
+        let abs = cents.unsigned_abs();
+        let units = (abs / 100).to_string();
+        let mut out = String::new();
+        for (i, ch) in units.chars().enumerate() {
+            if i > 0 && (units.len() - i) % 3 == 0 {
+                out.push_str(sep);
+            }
+            out.push(ch);
+        }
+        let sign = if cents < 0 { "-" } else { "" };
+        format!("{sign}{out}{dec}{:02}", abs % 100)
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(64))]
+        /// Any amount in cents, written with grouped thousands in each
+        /// convention, parses back to exactly the value of its plain decimal text.
+        #[test]
+        fn grouped_thousands_parse_back_exactly(cents in proptest::collection::vec(proptest::prelude::any::<i64>(), 1..40)) {
+            let conventions: [(bool, Thousands, &[&str]); 4] = [
+                (true, Thousands::Dot, &["."]),
+                (false, Thousands::Comma, &[","]),
+                (true, Thousands::Space, &[" ", "\u{a0}", "\u{202f}"]),
+                (false, Thousands::Apostrophe, &["'"]),
+            ];
+            let plain: Vec<f64> = cents
+                .iter()
+                .map(|c| grouped(*c, '.', "").parse::<f64>().unwrap())
+                .collect();
+            for (comma, t, seps) in conventions {
+                let dec = if comma { ',' } else { '.' };
+                for sep in seps {
+                    let texts: Vec<String> = cents.iter().map(|c| grouped(*c, dec, sep)).collect();
+                    let got = numbers(&texts, comma, Some(t));
+                    for ((text, g), want) in texts.iter().zip(&got).zip(&plain) {
+                        proptest::prop_assert_eq!(*g, Some(*want), "{}", text);
+                    }
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn wrong_grouping_is_not_a_number() {
+        let cases = [
+            ("1.23,4", true, Thousands::Dot),
+            ("12.34,5", true, Thousands::Dot),
+            ("1.2345,00", true, Thousands::Dot),
+            (".123,00", true, Thousands::Dot),
+            ("1,23.4", false, Thousands::Comma),
+            ("1,234,5.00", false, Thousands::Comma),
+            ("1 23,4", true, Thousands::Space),
+            ("1 234.5", true, Thousands::Space),
+            ("1.234.5", true, Thousands::Dot),
+        ];
+        for (text, comma, t) in cases {
+            assert_eq!(
+                numbers(&[text.into()], comma, Some(t)),
+                vec![None],
+                "{text}"
+            );
+        }
+        // Ungrouped numbers still read; the decimal separator is the file's.
+        assert_eq!(
+            numbers(
+                &["1234,5".into(), "-0,25".into()],
+                true,
+                Some(Thousands::Dot)
+            ),
+            vec![Some(1234.5), Some(-0.25)]
+        );
+        let d = Dialect {
+            decimal_comma: true,
+            thousands: Some(Thousands::Dot),
+            ..Dialect::default()
+        };
+        let m = number_message("1.23,4", &d);
+        assert!(m.contains("in threes, as in 1.204,50"), "{m}");
+        let d = Dialect {
+            decimal_comma: true,
+            delimiter: b';',
+            ..Dialect::default()
+        };
+        let m = number_message("12.50", &d);
+        assert!(m.contains("as in 1204,50"), "{m}");
+    }
+
+    #[test]
+    fn mapped_values_replace_listed_ones_and_pass_others_unchanged() {
+        let values: std::collections::BTreeMap<String, String> = [
+            ("Brot", "bread"),
+            ("Brötchen", "bread"),
+            ("Getränke", "drinks"),
+        ]
+        .into_iter()
+        .map(|(a, b)| (a.to_string(), b.to_string()))
+        .collect();
+        let frame =
+            df!("category" => ["Brot", "Brötchen", "Getränke", "Kuchen", "bread", ""]).unwrap();
+        let out = frame
+            .lazy()
+            .select([map_values("category", &values)])
+            .collect()
+            .unwrap();
+        let got: Vec<Option<&str>> = out
+            .column("category")
+            .unwrap()
+            .str()
+            .unwrap()
+            .iter()
+            .collect();
+        assert_eq!(
+            got,
+            [
+                Some("bread"),
+                Some("bread"),
+                Some("drinks"),
+                Some("Kuchen"),
+                Some("bread"),
+                Some("")
+            ]
+        );
     }
 
     #[test]

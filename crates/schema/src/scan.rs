@@ -22,10 +22,7 @@ pub(crate) fn column_names(
         .collect()
 }
 
-/// The dialect (decimal comma, date format) a source was opened with.
+/// The dialect (decimal comma, thousands, date format, value mapping) a source was opened with.
 pub(crate) fn dialect(source: &Source) -> Dialect {
-    Dialect {
-        decimal_comma: source.options.decimal_comma,
-        date_format: source.options.mapping.date_format.clone(),
-    }
+    source.options.clone()
 }

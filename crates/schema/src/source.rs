@@ -3,6 +3,7 @@
 
 use crate::mapping::Mapping;
 use crate::report::Problem;
+use crate::settings::{Origins, Thousands};
 use std::fs::File;
 use std::io::{BufReader, BufWriter, Read, Write};
 use std::path::{Path, PathBuf};
@@ -34,6 +35,15 @@ pub enum Encoding {
 }
 
 impl Encoding {
+    /// The encoding's name as options and mapping files write it.
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Utf8 => "utf-8",
+            Self::Windows1252 => "windows-1252",
+            Self::Latin1 => "latin1",
+        }
+    }
+
     /// Parses `utf-8`, `windows-1252` (`cp1252`) or `latin1` (`iso-8859-1`).
     pub fn parse(s: &str) -> Option<Self> {
         match s.to_ascii_lowercase().as_str() {
@@ -45,17 +55,29 @@ impl Encoding {
     }
 }
 
-/// How to read a member's file.
+/// How to read one member file: its settings, resolved from its mapping
+/// file, the command line and the defaults ([`ReadOptions::resolve`]), and
+/// where each came from.
 #[derive(Debug, Clone)]
 pub struct ReadOptions {
     /// The field separator (`,` by default; `;` for many European exports).
     pub delimiter: u8,
     /// Numbers are written with a decimal comma (`12,50`).
     pub decimal_comma: bool,
+    /// Numbers may group thousands with this separator (`1.234,56`).
+    pub thousands: Option<Thousands>,
     /// The file's character encoding.
     pub encoding: Encoding,
-    /// Header names mapped to schema fields, and a date format.
+    /// A strptime date format for every date field, overriding the schema's.
+    pub date_format: Option<String>,
+    /// Header names and values mapped to the schema's.
     pub mapping: Mapping,
+    /// The mapping file was given for every file (a bare `--map`).
+    pub mapping_shared: bool,
+    /// Where each setting came from, for messages that say how to change it.
+    pub origins: Origins,
+    /// The kind of file (`sales`, `costs`) when known, for advice.
+    pub kind: Option<String>,
     /// Show a progress bar on stderr for large files (only when it is a terminal).
     pub progress: bool,
 }
@@ -65,8 +87,13 @@ impl Default for ReadOptions {
         Self {
             delimiter: b',',
             decimal_comma: false,
+            thousands: None,
             encoding: Encoding::Utf8,
+            date_format: None,
             mapping: Mapping::default(),
+            mapping_shared: false,
+            origins: Origins::default(),
+            kind: None,
             progress: true,
         }
     }
@@ -196,7 +223,7 @@ impl Source {
         }
         let encoding_problem = |offset: u64, line: u64, bytes: &[u8]| {
             Ok(Opened::Unreadable(encoding_problem(
-                &display, offset, line, bytes,
+                &display, options, offset, line, bytes,
             )))
         };
         let transcoded = match options.encoding {
@@ -356,7 +383,13 @@ fn memchr_count(data: &[u8]) -> u64 {
 }
 
 /// The problem for a file that is not UTF-8 at `offset` (line `line`).
-pub(crate) fn encoding_problem(display: &str, offset: u64, line: u64, bytes: &[u8]) -> Problem {
+pub(crate) fn encoding_problem(
+    display: &str,
+    options: &ReadOptions,
+    offset: u64,
+    line: u64,
+    bytes: &[u8],
+) -> Problem {
     let shown: Vec<String> = bytes.iter().map(|b| format!("0x{b:02X}")).collect();
     Problem::file_level(
         display,
@@ -364,9 +397,14 @@ pub(crate) fn encoding_problem(display: &str, offset: u64, line: u64, bytes: &[u
         "encoding",
         format!(
             "not valid UTF-8: byte {} at offset {offset} (line {line}); \
-             the file was probably saved by Excel or an older till as Windows-1252: \
-             try --encoding windows-1252 (or latin1)",
-            shown.join(" ")
+             the file was probably saved by Excel or an older till as Windows-1252 (or latin1): {}",
+            shown.join(" "),
+            options.advice(
+                "encoding",
+                "\"windows-1252\"",
+                "--encoding windows-1252",
+                &options.origins.encoding
+            )
         ),
     )
 }
@@ -477,4 +515,30 @@ fn read_header(path: &Path, delimiter: u8) -> std::io::Result<Option<Vec<String>
             e.to_string(),
         )),
     }
+}
+
+/// The header labels of a file read with `options`' separator and encoding,
+/// from its first 64 KiB (BOM removed), or `None` if they cannot be read:
+/// enough to tell which mapping file describes it, without opening it.
+pub fn peek_header(path: &Path, options: &ReadOptions) -> Option<Vec<String>> {
+    let mut bytes = Vec::new();
+    File::open(path)
+        .ok()?
+        .take(MAX_HEADER_BYTES)
+        .read_to_end(&mut bytes)
+        .ok()?;
+    let text = match options.encoding {
+        Encoding::Utf8 => String::from_utf8_lossy(&bytes).into_owned(),
+        Encoding::Windows1252 | Encoding::Latin1 => encoding_rs::WINDOWS_1252
+            .decode_without_bom_handling(&bytes)
+            .0
+            .into_owned(),
+    };
+    let mut rdr = csv::ReaderBuilder::new()
+        .has_headers(false)
+        .delimiter(options.delimiter)
+        .flexible(true)
+        .from_reader(text.trim_start_matches('\u{feff}').as_bytes());
+    let record = rdr.records().next()?.ok()?;
+    Some(record.iter().map(String::from).collect())
 }

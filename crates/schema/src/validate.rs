@@ -72,7 +72,51 @@ pub fn validate_source(
     schema: &TableSchema,
     max_errors: usize,
 ) -> Result<FileReport, ValidateError> {
-    validate_source_with(source, schema, max_errors, None).map(|(report, _)| report)
+    validate_source_with(source, schema, max_errors, &[], None).map(|(report, _)| report)
+}
+
+/// A field a caller needs from the file, even where the schema makes it
+/// optional, and who needs it (e.g. `metric "revenue"`): its absence is a
+/// `missing-label` problem naming `by`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Need {
+    /// The schema field.
+    pub field: String,
+    /// Who needs it, in words.
+    pub by: String,
+}
+
+/// The problem for a polars error that reached validation: what is wrong
+/// with the file and how to fix it, in the report's words (polars' own
+/// message, which can hold its query plan, is never shown).
+fn polars_problem(source: &Source, e: &PolarsError) -> Problem {
+    let o = &source.options;
+    let mut root = e;
+    while let PolarsError::Context { error, .. } | PolarsError::ExprContext { error, .. } = root {
+        root = error;
+    }
+    let (other, flag) = if o.delimiter == b';' {
+        ("\",\"", "--delimiter ','")
+    } else {
+        ("\";\"", "--delimiter ';'")
+    };
+    let message = match root {
+        PolarsError::ColumnNotFound(text) => {
+            // polars says `unable to find column "x"; valid columns: …`.
+            let text = text.to_string();
+            let name = text.split('"').nth(1).unwrap_or("");
+            format!(
+                "the file has no column for field {name:?}, which this command needs: name a column so, or map yours to it in a mapping file (--map)"
+            )
+        }
+        _ => format!(
+            "the file could not be read as CSV separated by {:?} (from {}): check that every quote is closed; if it is separated otherwise, {}",
+            o.delimiter as char,
+            o.origins.delimiter.describe(),
+            o.advice("delimiter", other, flag, &o.origins.delimiter)
+        ),
+    };
+    Problem::file_level(&source.display, 1, "csv", message)
 }
 
 /// Validates an opened file and, in the same read, runs `extra` on every
@@ -82,19 +126,11 @@ pub fn validate_source_with(
     source: &Source,
     schema: &TableSchema,
     max_errors: usize,
+    needs: &[Need],
     extra: Option<BatchQuery<'_>>,
 ) -> Result<(FileReport, Vec<DataFrame>), ValidateError> {
     let polars_problem = |e: PolarsError| {
-        FileReport::single(
-            &source.display,
-            &schema.name,
-            Problem::file_level(
-                &source.display,
-                1,
-                "csv",
-                format!("the file could not be read as CSV: {e}; check the delimiter (--delimiter) and quoting"),
-            ),
-        )
+        FileReport::single(&source.display, &schema.name, polars_problem(source, &e))
     };
     let most = schema.fields.len() + crate::source::MAX_EXTRA_COLUMNS;
     if source.header.len() > most {
@@ -103,16 +139,18 @@ pub fn validate_source_with(
             1,
             "header-too-wide",
             format!(
-                "the header has {} columns; schema {} has {} fields and at most {} more columns are read: is the delimiter right (--delimiter), or is this another table?",
+                "the header has {} columns; schema {} has {} fields and at most {} more columns are read: is the separator {:?} (from {}) right, or is this another table?",
                 source.header.len(),
                 schema.name,
                 schema.fields.len(),
-                crate::source::MAX_EXTRA_COLUMNS
+                crate::source::MAX_EXTRA_COLUMNS,
+                source.options.delimiter as char,
+                source.options.origins.delimiter.describe()
             ),
         );
         return Ok((FileReport::single(&source.display, &schema.name, p), vec![]));
     }
-    let (binding, header_problems) = header::bind(schema, source);
+    let (binding, header_problems) = header::bind(schema, source, needs);
     let dialect = scan::dialect(source);
     let bound: Vec<usize> = (0..schema.fields.len())
         .filter(|f| binding.has_field(*f))
@@ -124,6 +162,18 @@ pub fn validate_source_with(
         "checking every rule with polars",
     );
     let (stage, checks) = rules::row_checks(schema, &bound, &dialect);
+    // The caller's query reads the fields it needs: without one of them its
+    // result would mean nothing (the header problem already says so), and
+    // polars would fail on the missing column.
+    let extra = extra.filter(|_| {
+        needs.iter().all(|n| {
+            schema
+                .fields
+                .iter()
+                .position(|f| f.name == n.field)
+                .is_some_and(|f| binding.has_field(f))
+        })
+    });
     let uniques = unique_rules(schema, &bound);
     let typed: Vec<Expr> = extra
         .map(|_| {
@@ -184,7 +234,7 @@ pub fn validate_source_with(
     let shape = match run {
         Ok(shape) => shape,
         Err(BatchError::Encoding(offset, line, bytes)) => {
-            let p = encoding_problem(&source.display, offset, line, &bytes);
+            let p = encoding_problem(&source.display, &source.options, offset, line, &bytes);
             return Ok((FileReport::single(&source.display, &schema.name, p), vec![]));
         }
         Err(BatchError::Io(e)) => {

@@ -7,7 +7,8 @@
 use crate::cells;
 use crate::cmd::StateArgs;
 use crate::compare::{self, Comparison};
-use crate::inputs::{self, InputError, InputSummary, ReadArgs};
+use crate::inputs::{self, InputError, InputSummary};
+use crate::read_args::ReadArgs;
 use crate::round_load::{self, LoadedRound};
 use crate::state::State;
 use clap::{Args, ValueEnum};
@@ -38,6 +39,7 @@ use std::path::{Path, PathBuf};
 /// Examples:
 ///   coopbench compare --benchmarks benchmarks/ sales.csv costs.csv
 ///   coopbench compare --benchmarks benchmarks/ --round 2025q4 --html report.html sales.csv costs.csv
+///   coopbench compare --benchmarks benchmarks/ --map kasse.toml --map expenses.toml kasse_export.csv expenses.csv
 #[derive(Debug, Args)]
 #[command(verbatim_doc_comment)]
 pub struct CompareArgs {
@@ -57,7 +59,8 @@ pub struct CompareArgs {
     /// Also write a self-contained HTML report with charts to this file.
     #[arg(long, value_name = "FILE")]
     html: Option<PathBuf>,
-    /// Your sales and costs CSV files (names containing "sales" and "cost").
+    /// Your sales and costs CSV files (each one's kind from --kind, its mapping
+    /// file, or its name: containing "sales" or "cost").
     #[arg(required = true, value_name = "FILE")]
     files: Vec<PathBuf>,
     #[command(flatten)]

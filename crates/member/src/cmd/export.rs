@@ -11,7 +11,8 @@
 
 use crate::cells::{self, PreparedMetric};
 use crate::cmd::{input_stop, StateArgs};
-use crate::inputs::{self, ReadArgs};
+use crate::inputs;
+use crate::read_args::ReadArgs;
 use crate::round_load;
 use crate::state::{write_atomic, State};
 use crate::usefulness;
@@ -46,13 +47,15 @@ use std::path::{Path, PathBuf};
 /// Examples:
 ///   coopbench export --round round.sig.json sales.csv costs.csv
 ///   coopbench export --round round.sig.json sales.csv costs.csv -o to-association.json
+///   coopbench export --round round.sig.json --map sales=kasse.toml --map costs=expenses.toml kasse_export.csv expenses.csv
 #[derive(Debug, Args)]
 #[command(verbatim_doc_comment)]
 pub struct ExportArgs {
     /// The signed round file from your association (round.sig.json).
     #[arg(long, value_name = "ROUND")]
     round: PathBuf,
-    /// Your sales and costs CSV files (names containing "sales" and "cost").
+    /// Your sales and costs CSV files (each one's kind from --kind, its mapping
+    /// file, or its name: containing "sales" or "cost").
     #[arg(required = true, value_name = "FILE")]
     files: Vec<PathBuf>,
     /// Where to write the contribution. Default: contribution-POOL-ROUND.sig.json.
@@ -179,6 +182,8 @@ pub fn run(args: &ExportArgs) -> Result<(), Stop> {
     });
     // Before anything is read or charged: the contribution can be written there.
     coopbench_fsio::check_output_target(&out).map_err(Stop::usage)?;
+    // The files before any output: a refusal is validate's report alone.
+    let (aggs, summary) = inputs::load(&args.files, &args.read, &loaded).map_err(input_stop)?;
     coopbench_cli::outln!("Purpose: {}", shown(&round.purpose));
     coopbench_cli::outln!(
         "Round '{}' of pool '{}', period {} to {}.",
@@ -187,7 +192,6 @@ pub fn run(args: &ExportArgs) -> Result<(), Stop> {
         round.period.start,
         round.period.end
     );
-    let (aggs, summary) = inputs::load(&args.files, &args.read, &loaded).map_err(input_stop)?;
     for (file, inside, outside) in &summary.files {
         coopbench_cli::outln!(
             "  {}: {inside} rows in the period ({outside} outside it, not used)",

@@ -3,7 +3,8 @@
 
 use crate::cells;
 use crate::cmd::{input_stop, StateArgs};
-use crate::inputs::{self, ReadArgs};
+use crate::inputs;
+use crate::read_args::ReadArgs;
 use crate::round_load;
 use crate::usefulness::{self, Severity};
 use clap::Args;
@@ -67,6 +68,16 @@ pub fn run(args: &PlanArgs) -> Result<(), Stop> {
     let now = coopbench_cli::clock::now();
     let loaded = round_load::load(&state, &args.round, None)?;
     let round = &loaded.round.doc;
+    // The files first: a file that cannot answer the round is refused
+    // before anything is printed.
+    let prepared = if args.files.is_empty() {
+        None
+    } else {
+        let (aggs, summary) = inputs::load(&args.files, &args.read, &loaded).map_err(input_stop)?;
+        let prepared = cells::prepare(round, &aggs).map_err(Stop::refused)?;
+        let findings = usefulness::check(round, &aggs, &summary.sources);
+        Some((prepared, summary, findings))
+    };
     coopbench_cli::outln!("Purpose: {}", shown(&round.purpose));
     coopbench_cli::outln!(
         "Round '{}' of pool '{}' ({} mode). Period {} to {}; open for exports {} to {}.",
@@ -125,14 +136,6 @@ pub fn run(args: &PlanArgs) -> Result<(), Stop> {
         Err(e) => coopbench_cli::outln!("Your budget: export would be refused: {e}"),
     }
     let n = round.min_members_total.max(1) as usize;
-    let prepared = if args.files.is_empty() {
-        None
-    } else {
-        let (aggs, summary) = inputs::load(&args.files, &args.read, &loaded).map_err(input_stop)?;
-        let prepared = cells::prepare(round, &aggs).map_err(Stop::refused)?;
-        let findings = usefulness::check(round, &aggs, &summary.sources);
-        Some((prepared, summary, findings))
-    };
     let parties = accuracy::parties_for(round);
     coopbench_cli::outln!();
     coopbench_cli::outln!(

@@ -1,11 +1,10 @@
 //! `coopbench validate`: check CSV files against a schema and report every problem.
 
-use crate::inputs::{kind_from_name, ReadArgs};
+use crate::read_args::{InputFile, ReadArgs};
 use clap::{Args, ValueEnum};
 use coopbench_cli::Stop;
-use coopbench_schema::{builtin, Report, TableSchema, BUILTIN_KINDS};
-use coopbench_text as text;
-use std::path::{Path, PathBuf};
+use coopbench_schema::{builtin, Report, TableSchema};
+use std::path::PathBuf;
 
 /// Check sales or cost CSV files against the published schema.
 ///
@@ -17,18 +16,15 @@ use std::path::{Path, PathBuf};
 ///   coopbench validate sales.csv costs.csv
 ///   coopbench validate --kind sales --delimiter ';' --decimal-comma --encoding windows-1252 export.csv
 ///   coopbench validate --map mapping.toml till-export.csv
+///   coopbench validate --map sales=kasse.toml --map costs=buchhaltung.toml kasse.csv buchhaltung.csv
 #[derive(Debug, Args)]
 #[command(verbatim_doc_comment)]
 pub struct ValidateArgs {
     /// The CSV files to check.
     #[arg(required = true, value_name = "FILE")]
     files: Vec<PathBuf>,
-    /// The kind of file (picks the published schema). Default: from the file name
-    /// (a name containing "sales" or "cost").
-    #[arg(long, value_parser = clap::builder::PossibleValuesParser::new(BUILTIN_KINDS))]
-    kind: Option<String>,
     /// A Table Schema JSON file to check against instead of a published one.
-    #[arg(long, value_name = "SCHEMA", conflicts_with = "kind")]
+    #[arg(long, value_name = "SCHEMA", conflicts_with = "kinds")]
     schema: Option<PathBuf>,
     #[command(flatten)]
     read: ReadArgs,
@@ -48,32 +44,31 @@ enum Format {
     Json,
 }
 
-/// The schema for a file: `--schema`, `--kind`, or the kind its name says.
-fn schema_for(args: &ValidateArgs, file: &Path) -> Result<TableSchema, String> {
+/// The schema for a file: `--schema`, else its kind's.
+fn schema_for(args: &ValidateArgs, file: &InputFile) -> Result<TableSchema, String> {
     if let Some(path) = &args.schema {
         return TableSchema::from_path(path).map_err(|e| e.to_string());
     }
-    let kind = match &args.kind {
-        Some(k) => k.clone(),
-        None => kind_from_name(file).ok_or_else(|| {
-            format!(
-                "cannot tell whether {} holds sales or costs: pass --kind sales or --kind costs",
-                text::path(&file)
-            )
-        })?,
-    };
-    builtin(&kind).map_err(|e| e.to_string())
+    match file.kind.as_deref() {
+        Some(kind) => builtin(kind).map_err(|e| e.to_string()),
+        None => Err("pass --kind sales or --kind costs".into()),
+    }
 }
 
 /// Runs `validate`: the report on stdout; exit 1 (and nothing on stderr)
 /// when a file is invalid.
 pub fn run(args: &ValidateArgs) -> Result<(), Stop> {
-    let options = args.read.options().map_err(Stop::usage)?;
-    let mut reports = Vec::with_capacity(args.files.len());
-    for file in &args.files {
+    // Every file's kind and settings before anything is read or printed.
+    let files = args
+        .read
+        .files(&args.files, args.schema.is_none())
+        .map_err(Stop::usage)?;
+    let mut reports = Vec::with_capacity(files.len());
+    for file in &files {
         let schema = schema_for(args, file).map_err(Stop::usage)?;
-        let report = coopbench_schema::validate(file, &schema, &options, args.max_errors)
-            .map_err(Stop::usage)?;
+        let report =
+            coopbench_schema::validate(&file.path, &schema, &file.options, args.max_errors)
+                .map_err(Stop::usage)?;
         reports.push(report);
     }
     let report = Report::new(reports);

@@ -1,6 +1,8 @@
 //! The validation library on small files: types, rules, schema errors, encodings.
 
-use coopbench_schema::{builtin, validate, Encoding, FileReport, ReadOptions, TableSchema};
+use coopbench_schema::{
+    builtin, validate, Encoding, FileReport, Mapping, ReadOptions, TableSchema,
+};
 use std::path::PathBuf;
 
 fn write(dir: &tempfile::TempDir, name: &str, bytes: &[u8]) -> PathBuf {
@@ -247,7 +249,8 @@ fn header_problems() {
     assert!(rules.contains(&("extra-label".into(), "Currency".into())));
     assert!(rules.contains(&("duplicate-label".into(), "amount".into())));
     assert!(rules.contains(&("missing-label".into(), "currency".into())));
-    assert!(rules.contains(&("missing-label".into(), "supplier".into())));
+    // supplier is optional (and never shareable): it may be absent.
+    assert!(!rules.iter().any(|(_, c)| c == "supplier"), "{rules:?}");
     let hint = r.problems.iter().find(|p| p.rule == "extra-label").unwrap();
     assert!(
         hint.message.contains("did you mean \"currency\""),
@@ -416,4 +419,114 @@ fn published_schemas_load_and_mark_supplier_unshareable() {
     assert!(!costs.field("supplier").unwrap().shareable);
     assert!(costs.field("amount").unwrap().shareable);
     assert!(builtin("invoices").is_err());
+}
+
+#[test]
+fn optional_fields_may_be_absent_required_ones_may_not() {
+    let costs = builtin("costs").unwrap();
+    let r = check(
+        &costs,
+        "date,cost_type,amount,currency\n2025-01-01,rent,10,EUR\n",
+    );
+    assert!(r.valid, "{:?}", r.problems);
+    let sales = builtin("sales").unwrap();
+    let r = check(
+        &sales,
+        "date,category,channel,net_amount,units,transactions,currency\n2025-01-05,bread,store,1,1,1,EUR\n",
+    );
+    assert!(r.valid, "{:?}", r.problems);
+    let r = check(&costs, "date,cost_type,currency\n2025-01-01,rent,EUR\n");
+    let missing: Vec<_> = r
+        .problems
+        .iter()
+        .filter(|p| p.rule == "missing-label")
+        .map(|p| p.column.clone().unwrap())
+        .collect();
+    assert_eq!(missing, ["amount"]);
+}
+
+#[test]
+fn a_field_that_is_not_shareable_is_never_required() {
+    let s = TableSchema::from_json(
+        "t",
+        r#"{"fields": [
+            {"name": "a", "type": "string", "constraints": {"required": true}},
+            {"name": "secret", "type": "string", "coopbench:shareable": false, "constraints": {"required": true}}
+        ]}"#,
+    )
+    .unwrap();
+    assert!(check(&s, "a\nx\n").valid);
+    assert!(check(&s, "a,secret\nx,\n").valid);
+    assert!(!check(&s, "secret\nx\n").valid);
+}
+
+#[test]
+fn values_are_mapped_before_the_rules_and_unlisted_ones_are_checked_as_written() {
+    let dir = tempfile::tempdir().unwrap();
+    let map = dir.path().join("m.toml");
+    std::fs::write(
+        &map,
+        "[values.category]\nBrot = \"bread\"\n\"Brötchen\" = \"bread\"\n[values.channel]\nLaden = \"store\"\n",
+    )
+    .unwrap();
+    let opts = ReadOptions::resolve(
+        "x.csv",
+        &Default::default(),
+        Some(Mapping::from_path(&map).unwrap()),
+        false,
+        Some("sales"),
+    )
+    .unwrap();
+    let s = builtin("sales").unwrap();
+    let head = "date,category,channel,net_amount,units,transactions,currency\n";
+    let ok = format!("{head}2025-01-05,Brot,Laden,1,1,1,EUR\n2025-01-05,Brötchen,store,1,1,1,EUR\n2025-01-05,bread,Laden,1,1,1,EUR\n");
+    let r = check_with(&s, ok.as_bytes(), &opts);
+    assert!(r.valid, "{:?}", r.problems);
+    let bad = format!("{head}2025-01-05,Kuchen,Laden,1,1,1,EUR\n");
+    let r = check_with(&s, bad.as_bytes(), &opts);
+    assert_eq!(r.problems.len(), 1, "{:?}", r.problems);
+    let p = &r.problems[0];
+    assert_eq!(
+        (p.rule.as_str(), p.column.as_deref()),
+        ("enum", Some("category"))
+    );
+    assert!(
+        p.message.contains("\"Kuchen\" is not one of")
+            && p.message.contains("[values.category] \"Kuchen\" = \"...\""),
+        "{}",
+        p.message
+    );
+    // A [values] table for a field the schema does not have is a problem too.
+    std::fs::write(&map, "[values.kategorie]\nBrot = \"bread\"\n").unwrap();
+    let opts = ReadOptions {
+        mapping: Mapping::from_path(&map).unwrap(),
+        ..ReadOptions::default()
+    };
+    let r = check_with(
+        &s,
+        ok.replace("Brot", "bread")
+            .replace("Laden", "store")
+            .replace("Brötchen", "bread")
+            .as_bytes(),
+        &opts,
+    );
+    assert!(
+        r.problems
+            .iter()
+            .any(|p| p.rule == "mapping" && p.message.contains("[values.kategorie]")),
+        "{:?}",
+        r.problems
+    );
+}
+
+#[test]
+fn a_bare_non_ascii_key_in_a_mapping_file_is_explained() {
+    match Mapping::from_text("[columns]\nStück = \"units\"\n") {
+        // TOML 1.0 allows only A-Za-z0-9_- in bare keys.
+        Err(e) => assert!(e.contains("line 2") && e.contains("\"Stück\" = ..."), "{e}"),
+        // A parser that accepts Unicode bare keys reads it as meant.
+        Ok(m) => assert_eq!(m.columns.get("Stück").map(String::as_str), Some("units")),
+    }
+    let m = Mapping::from_text("[columns]\n\"Stück\" = \"units\"\n").unwrap();
+    assert_eq!(m.field_for("Stück"), "units");
 }
