@@ -4,7 +4,17 @@
 use crate::model::TableSchema;
 use crate::report::Problem;
 use crate::source::Source;
-use crate::validate::Need;
+
+/// A field a caller needs from the file, even where the schema makes it
+/// optional, and who needs it (e.g. `metric "revenue"`): its absence is a
+/// `missing-label` problem naming `by`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Need {
+    /// The schema field.
+    pub field: String,
+    /// Who needs it, in words.
+    pub by: String,
+}
 
 /// Which schema field each column of the file holds.
 #[derive(Debug, Clone)]

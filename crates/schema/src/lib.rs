@@ -16,6 +16,7 @@ mod mapping;
 mod model;
 mod pattern;
 mod report;
+mod resolve;
 mod rules;
 mod scan;
 mod settings;
@@ -23,13 +24,13 @@ mod source;
 mod structure;
 mod validate;
 
+pub use header::Need;
 pub use mapping::Mapping;
 pub use model::{builtin, Constraints, Field, FieldType, SchemaError, TableSchema, BUILTIN_KINDS};
 pub use report::{FileReport, Problem, Report, RuleCount};
 pub use settings::{
-    parse_delimiter, parse_encoding, parse_thousands, Origin, Origins, Settings, Thousands,
+    parse_delimiter, parse_encoding, parse_thousands, Encoding, Origin, Origins, Settings,
+    Thousands,
 };
-pub use source::{open, peek_header, Encoding, Opened, ReadOptions, Source, SourceError};
-pub use validate::{
-    validate, validate_source, validate_source_with, BatchQuery, Need, ValidateError,
-};
+pub use source::{open, peek_header, Opened, ReadOptions, Source, SourceError};
+pub use validate::{validate, validate_source, validate_source_with, BatchQuery, ValidateError};

@@ -77,7 +77,7 @@ impl Mapping {
     pub fn from_path(path: &Path) -> Result<Self, String> {
         let text = coopbench_fsio::read_text_bounded(
             path,
-            crate::source::CONFIG_MAX_BYTES,
+            crate::settings::CONFIG_MAX_BYTES,
             "a mapping file",
         )
         .map_err(|e| format!("cannot read mapping file {}: {e}", path.display()))?;

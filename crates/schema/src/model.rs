@@ -273,7 +273,7 @@ impl TableSchema {
     pub fn from_path(path: &Path) -> Result<Self, SchemaError> {
         let text = coopbench_fsio::read_text_bounded(
             path,
-            crate::source::CONFIG_MAX_BYTES,
+            crate::settings::CONFIG_MAX_BYTES,
             "a schema file",
         )
         .map_err(|source| SchemaError::Io {

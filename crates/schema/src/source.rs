@@ -3,13 +3,10 @@
 
 use crate::mapping::Mapping;
 use crate::report::Problem;
-use crate::settings::{Origins, Thousands};
+use crate::settings::{Encoding, Origins, Thousands};
 use std::fs::File;
 use std::io::{BufReader, BufWriter, Read, Write};
 use std::path::{Path, PathBuf};
-
-/// The largest schema or column-mapping file read (a few KiB in practice).
-pub const CONFIG_MAX_BYTES: u64 = 1 << 20;
 
 /// The longest header record read: a schema's labels take well under 1 KiB.
 pub(crate) const MAX_HEADER_BYTES: u64 = 64 << 10;
@@ -20,40 +17,6 @@ pub const MAX_EXTRA_COLUMNS: usize = 64;
 /// Files larger than this get a progress bar on a terminal.
 pub(crate) const PROGRESS_BYTES: u64 = 8 << 20;
 const CHUNK: usize = 1 << 20;
-
-/// The character encoding of a member's file.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub enum Encoding {
-    /// UTF-8, with or without a byte-order mark (the default).
-    #[default]
-    Utf8,
-    /// Windows-1252 (what Excel writes on Western European Windows).
-    Windows1252,
-    /// Latin-1. Decoded as Windows-1252, as browsers and the WHATWG encoding
-    /// standard do: the two agree on every printable character.
-    Latin1,
-}
-
-impl Encoding {
-    /// The encoding's name as options and mapping files write it.
-    pub fn name(self) -> &'static str {
-        match self {
-            Self::Utf8 => "utf-8",
-            Self::Windows1252 => "windows-1252",
-            Self::Latin1 => "latin1",
-        }
-    }
-
-    /// Parses `utf-8`, `windows-1252` (`cp1252`) or `latin1` (`iso-8859-1`).
-    pub fn parse(s: &str) -> Option<Self> {
-        match s.to_ascii_lowercase().as_str() {
-            "utf8" | "utf-8" => Some(Self::Utf8),
-            "windows-1252" | "cp1252" | "windows1252" => Some(Self::Windows1252),
-            "latin1" | "latin-1" | "iso-8859-1" | "iso8859-1" => Some(Self::Latin1),
-            _ => None,
-        }
-    }
-}
 
 /// How to read one member file: its settings, resolved from its mapping
 /// file, the command line and the defaults ([`ReadOptions::resolve`]), and

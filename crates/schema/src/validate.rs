@@ -3,7 +3,7 @@
 
 use crate::batches::{self, Batch, BatchError};
 use crate::dups::DupFinder;
-use crate::header;
+use crate::header::{self, Need};
 use crate::model::FieldType;
 use crate::model::TableSchema;
 use crate::report::{FileReport, Problem, RuleCount};
@@ -73,17 +73,6 @@ pub fn validate_source(
     max_errors: usize,
 ) -> Result<FileReport, ValidateError> {
     validate_source_with(source, schema, max_errors, &[], None).map(|(report, _)| report)
-}
-
-/// A field a caller needs from the file, even where the schema makes it
-/// optional, and who needs it (e.g. `metric "revenue"`): its absence is a
-/// `missing-label` problem naming `by`.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Need {
-    /// The schema field.
-    pub field: String,
-    /// Who needs it, in words.
-    pub by: String,
 }
 
 /// The problem for a polars error that reached validation: what is wrong
