@@ -448,15 +448,19 @@ pub fn write(table: &Table, path: &Path, created_by: &str) -> Result<(), String>
 /// The Arrow schema of a published file, from its footer alone (no data
 /// read): what `merge` compares a new round's table with.
 pub fn read_schema(path: &Path) -> Result<Schema, String> {
+    Ok(open(path)?.schema().as_ref().clone())
+}
+
+/// A published file opened for reading, or why it cannot be.
+fn open(path: &Path) -> Result<ParquetRecordBatchReaderBuilder<std::fs::File>, String> {
     let file = std::fs::File::open(path)
         .map_err(|e| format!("cannot open {}: {e}", coopbench_text::path(&path)))?;
-    let builder = ParquetRecordBatchReaderBuilder::try_new(file).map_err(|e| {
+    ParquetRecordBatchReaderBuilder::try_new(file).map_err(|e| {
         format!(
             "{}: not a readable Parquet file: {e}",
             coopbench_text::path(&path)
         )
-    })?;
-    Ok(builder.schema().as_ref().clone())
+    })
 }
 
 /// Reads a table: `round` the round, text and date columns the dimensions
@@ -466,14 +470,7 @@ pub fn read_schema(path: &Path) -> Result<Schema, String> {
 /// figures) read too.
 pub fn read(path: &Path) -> Result<Table, String> {
     let fail = |e: &dyn std::fmt::Display| format!("{}: {e}", coopbench_text::path(&path));
-    let file = std::fs::File::open(path)
-        .map_err(|e| format!("cannot open {}: {e}", coopbench_text::path(&path)))?;
-    let builder = ParquetRecordBatchReaderBuilder::try_new(file).map_err(|e| {
-        format!(
-            "{}: not a readable Parquet file: {e}",
-            coopbench_text::path(&path)
-        )
-    })?;
+    let builder = open(path)?;
     let metadata: BTreeMap<String, String> = builder
         .metadata()
         .file_metadata()
